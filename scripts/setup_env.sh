@@ -27,4 +27,4 @@ if [ ! -f "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".[test]"
   rm -f "$VENV"/.installed-* && touch "$stamp"
 fi
-export PATH="$PWD/$VENV/bin:$PATH"
+export PATH="$(cd "$VENV" && pwd)/bin:$PATH"
