@@ -1,0 +1,135 @@
+"""Backbone creation through timm, with honest weight handling.
+
+This is the package's single entry point to timm (and so torchvision): the import workaround runs here first.
+Three weight conditions exist and are never confused:
+
+- ``pretrained=False``: random initialisation (logged loudly by the trainer and written into checkpoints);
+- ``weights=FILE``: a local ``.safetensors``/``.pth`` file, loaded through timm's ``pretrained_cfg_overlay`` so the
+  model's checkpoint filter (position-embedding resizing, ``{'model': ...}`` unwrapping) applies, then verified
+  tensor by tensor because timm loads non-strictly and would accept a file with the wrong keys;
+- ``pretrained=True`` without a file: the Hugging Face hub. Without network this raises :class:`WeightsNotFoundError`
+  instead of falling back to random weights. Export ``HF_HUB_OFFLINE=1`` to make that failure immediate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from protovit._torchvision_compat import import_torchvision
+
+import_torchvision()
+import timm  # noqa: E402  (must follow the torchvision workaround)
+from timm.models import load_state_dict  # noqa: E402
+
+# ViT-family backbones named by the paper and tested here; any timm model whose ``forward_features`` returns
+# prefix tokens followed by a patch-token grid also works.
+PAPER_BACKBONES = ("deit_tiny_patch16_224", "deit_small_patch16_224", "cait_xxs24_224")
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """Pretrained weights were requested but cannot be obtained; training from scratch is not substituted."""
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """Where a model's initial weights came from, recorded in checkpoints and model cards."""
+
+    kind: str  # "random-init", "file" or "hub"
+    detail: str = ""
+
+    @property
+    def is_pretrained(self) -> bool:
+        return self.kind != "random-init"
+
+    def describe(self) -> str:
+        if self.kind == "random-init":
+            return "random initialisation (NO ImageNet weights)"
+        return f"{self.kind}: {self.detail}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def create_timm_model(
+    name: str, *, pretrained: bool = False, weights: str | Path | None = None, **kwargs: Any
+) -> tuple[nn.Module, WeightsSource]:
+    """Create any timm model under one of the three weight conditions and report which one applied."""
+    if weights is not None:
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise WeightsNotFoundError(f"weights file not found: {path} (requested for backbone {name!r})")
+        model = timm.create_model(name, pretrained=True, pretrained_cfg_overlay={"file": str(path)}, **kwargs)
+        _verify_loaded(model, path)
+        return model, WeightsSource("file", f"{path.resolve()} sha256={file_sha256(path)}")
+    if pretrained:
+        try:
+            model = timm.create_model(name, pretrained=True, **kwargs)
+        except Exception as err:  # hub, network and cache errors all mean the same thing here
+            raise WeightsNotFoundError(
+                f"pretrained weights for {name!r} could not be downloaded ({type(err).__name__}: {err}). "
+                "Pass a local file with --weights FILE, or train explicitly from random initialisation."
+            ) from err
+        tag = model.pretrained_cfg.get("hf_hub_id") or model.pretrained_cfg.get("url") or name
+        return model, WeightsSource("hub", str(tag))
+    return timm.create_model(name, pretrained=False, **kwargs), WeightsSource("random-init")
+
+
+def _verify_loaded(model: nn.Module, path: Path) -> None:
+    """Fail unless every non-classifier tensor of ``model`` came from the file (timm loads non-strictly)."""
+    file_state = load_state_dict(str(path))
+    file_state = {key.removeprefix("module."): value for key, value in file_state.items()}
+    missing = []
+    for key, tensor in model.state_dict().items():
+        source = file_state.get(key)
+        if source is None:
+            missing.append(key)
+        elif source.shape == tensor.shape and not torch.equal(source.to(tensor.dtype), tensor):
+            missing.append(key)  # same name, different values: the load did not happen
+    if missing:
+        raise WeightsNotFoundError(
+            f"{path} does not hold weights for this backbone: {len(missing)} tensors missing or not loaded "
+            f"(first: {', '.join(missing[:5])})"
+        )
+
+
+def create_backbone(
+    name: str, *, pretrained: bool = False, weights: str | Path | None = None, **kwargs: Any
+) -> nn.Module:
+    """Create a feature-only ViT-family backbone (``num_classes=0``), timm ``create_model`` style.
+
+    ``kwargs`` go to timm (``img_size``, ``depth``, ``embed_dim``, ``drop_path_rate`` ...). The returned module
+    carries ``weights_source`` (a :class:`WeightsSource`).
+    """
+    model, source = create_timm_model(name, pretrained=pretrained, weights=weights, num_classes=0, **kwargs)
+    if not hasattr(model, "patch_embed") or not hasattr(model, "num_prefix_tokens"):
+        raise ValueError(f"{name!r} is not a ViT-family model with patch tokens and a class token")
+    model.weights_source = source
+    return model
+
+
+def patch_grid(backbone: nn.Module) -> tuple[int, int]:
+    """Token grid (rows, cols) of the backbone at the image size it was built for."""
+    rows, cols = backbone.patch_embed.grid_size
+    return int(rows), int(cols)
+
+
+def patch_size(backbone: nn.Module) -> tuple[int, int]:
+    rows, cols = backbone.patch_embed.patch_size
+    return int(rows), int(cols)
+
+
+def split_tokens(backbone: nn.Module, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split ``forward_features`` output [B, P+N, d] into the class token [B, d] and patch tokens [B, N, d]."""
+    prefix = int(backbone.num_prefix_tokens)
+    return tokens[:, 0], tokens[:, prefix:]

@@ -1,0 +1,156 @@
+"""Model invariants: greedy matching, slot rescaling, exact decomposition of logits, backbones and weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from protovit import ProtoViT, WeightsNotFoundError, create_backbone, greedy_match, neighbour_table
+from protovit.backbones import PAPER_BACKBONES, patch_grid, split_tokens
+from tests.protovit.conftest import MICRO_BACKBONE, micro_config
+
+
+def brute_force_match(cosines: torch.Tensor, rows: int, cols: int, radius: int) -> list[int]:
+    """The greedy rule written as plain loops, for one prototype: cosines [N, K] -> token per sub-prototype."""
+    n_tokens, k_sub = cosines.shape
+    used_tokens, used_subs, previous = set(), set(), None
+    tokens = [None] * k_sub
+
+    def adjacent(a: int, b: int) -> bool:
+        return abs(a // cols - b // cols) <= radius and abs(a % cols - b % cols) <= radius
+
+    for _ in range(k_sub):
+        free = [(n, k) for n in range(n_tokens) for k in range(k_sub) if n not in used_tokens and k not in used_subs]
+        near = [(n, k) for n, k in free if previous is None or adjacent(previous, n)]
+        n, k = max(near or free, key=lambda pair: (float(cosines[pair]), -pair[0] * k_sub - pair[1]))
+        tokens[k], previous = n, n
+        used_tokens.add(n)
+        used_subs.add(k)
+    return tokens
+
+
+@pytest.mark.parametrize(("rows", "cols", "k_sub", "radius"), [(4, 4, 3, 1), (4, 5, 4, 1), (3, 3, 4, 1), (5, 5, 5, 2)])
+def test_greedy_matching_equals_brute_force_and_respects_radius(rows, cols, k_sub, radius):
+    generator = torch.Generator().manual_seed(rows * 100 + k_sub)
+    cosines = torch.rand(3, 5, rows * cols, k_sub, generator=generator) * 2 - 1
+    result = greedy_match(cosines, neighbour_table(rows, cols, radius))
+    for b in range(3):
+        for j in range(5):
+            tokens = result.token_indices[b, j].tolist()
+            assert tokens == brute_force_match(cosines[b, j], rows, cols, radius)
+            assert len(set(tokens)) == k_sub, "a token was reused"
+            order = result.order[b, j].tolist()
+            assert sorted(order) == list(range(k_sub))
+            picks = [tokens[k] for k in order]
+            for step in range(1, k_sub):
+                before, after = picks[step - 1], picks[step]
+                chebyshev = max(abs(before // cols - after // cols), abs(before % cols - after % cols))
+                assert chebyshev <= radius or not _has_free_neighbour(before, picks[:step], rows, cols, radius)
+            expected = torch.stack([cosines[b, j, tokens[k], k] for k in range(k_sub)])
+            assert torch.equal(result.cosines[b, j], expected), "values must be in sub-prototype order"
+
+
+def _has_free_neighbour(token: int, picks: list[int], rows: int, cols: int, radius: int) -> bool:
+    table = neighbour_table(rows, cols, radius)
+    return bool((table[token] & ~torch.isin(torch.arange(rows * cols), torch.tensor(picks))).any())
+
+
+def test_matching_never_reuses_a_token_when_the_neighbourhood_is_exhausted():
+    # 2x2 grid, K = 4, radius 0: no neighbour is ever free, every pick must still be a new token.
+    cosines = torch.rand(2, 3, 4, 4)
+    result = greedy_match(cosines, neighbour_table(2, 2, 0))
+    for tokens in result.token_indices.reshape(-1, 4).tolist():
+        assert sorted(tokens) == [0, 1, 2, 3]
+
+
+def test_gradient_flows_only_through_matched_cosines():
+    cosines = torch.rand(1, 2, 16, 3, requires_grad=True)
+    result = greedy_match(cosines, neighbour_table(4, 4, 1))
+    result.cosines.sum().backward()
+    assert int((cosines.grad != 0).sum()) == 2 * 3
+
+
+@pytest.fixture
+def micro_model() -> ProtoViT:
+    torch.manual_seed(0)
+    return ProtoViT(micro_config(num_classes=3)).eval()
+
+
+def test_slot_rescaling(micro_model):
+    cosines = torch.rand(2, micro_model.num_prototypes, 3) * 2 - 1
+    with torch.no_grad():
+        micro_model.slot_logits.fill_(200.0)
+        all_on = micro_model.score(cosines)[0]
+        assert torch.allclose(all_on, cosines.sum(-1), atol=1e-6)
+        micro_model.slot_logits[0, :, 1] = -200.0
+        one_off = micro_model.score(cosines)[0]
+        expected = 3 / 2 * (cosines[..., 0] + cosines[..., 2])
+        assert torch.allclose(one_off, expected, atol=1e-6)
+        assert one_off.abs().max() <= 3 + 1e-6
+
+
+def test_slots_start_near_one_and_last_layer_is_plus_one_minus_half(micro_model):
+    assert torch.all(micro_model.slots() > 0.9999)
+    weight = micro_model.last_layer.weight
+    assert weight.shape == (3, 6)
+    assert torch.equal(weight[0, :2], torch.ones(2)) and torch.equal(weight[0, 2:], torch.full((4,), -0.5))
+
+
+def test_contributions_sum_exactly_to_logits(micro_model):
+    output = micro_model(torch.randn(4, 3, 32, 32))
+    contributions = micro_model.contributions(output.scores)
+    assert contributions.shape == (4, 3, micro_model.num_prototypes)
+    assert torch.allclose(contributions.sum(-1), output.logits, atol=1e-5)
+    assert output.sub_cosines.shape == output.token_indices.shape == (4, 6, 3)
+
+
+def test_cls_token_is_subtracted(micro_model):
+    images = torch.randn(2, 3, 32, 32)
+    cls_token, patches = split_tokens(micro_model.backbone, micro_model.backbone.forward_features(images))
+    assert torch.allclose(micro_model.encode(images), patches - cls_token[:, None])
+
+
+@pytest.mark.parametrize("img_size", [40, 48])
+def test_any_image_size_the_backbone_accepts(img_size):
+    model = ProtoViT(micro_config(num_classes=3, img_size=img_size)).eval()
+    side = img_size // 8
+    assert model.grid == (side, side)
+    output = model(torch.randn(1, 3, img_size, img_size))
+    assert int(output.token_indices.max()) < side * side
+    assert model.token_box(side * side - 1) == (img_size - 8, img_size - 8, img_size, img_size)
+
+
+@pytest.mark.parametrize("name", PAPER_BACKBONES)
+def test_paper_backbones_build_and_give_a_token_grid(name):
+    backbone = create_backbone(name, img_size=32, depth=2, embed_dim=32, num_heads=2, patch_size=8)
+    tokens = backbone.forward_features(torch.randn(1, 3, 32, 32))
+    assert patch_grid(backbone) == (4, 4)
+    cls_token, patches = split_tokens(backbone, tokens)
+    assert patches.shape == (1, 16, 32) and cls_token.shape == (1, 32)
+    assert backbone.weights_source.kind == "random-init"
+
+
+def test_weights_file_really_loads(tmp_path):
+    torch.manual_seed(1)
+    reference = create_backbone("deit_tiny_patch16_224", img_size=32, **MICRO_BACKBONE)
+    path = tmp_path / "backbone.pth"
+    torch.save({"model": reference.state_dict()}, path)  # the original DeiT files wrap {'model': ...}
+    torch.manual_seed(2)
+    loaded = create_backbone("deit_tiny_patch16_224", weights=path, img_size=32, **MICRO_BACKBONE)
+    for key, tensor in reference.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], tensor), key
+    assert loaded.weights_source.kind == "file" and "sha256=" in loaded.weights_source.detail
+
+
+def test_missing_or_wrong_weights_file_is_an_error_never_random_init(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match="not found"):
+        create_backbone("deit_tiny_patch16_224", weights=tmp_path / "absent.pth", img_size=32, **MICRO_BACKBONE)
+    wrong = tmp_path / "wrong.pth"
+    torch.save({"unrelated.weight": torch.zeros(3)}, wrong)
+    with pytest.raises(WeightsNotFoundError, match="does not hold weights"):
+        create_backbone("deit_tiny_patch16_224", weights=wrong, img_size=32, **MICRO_BACKBONE)
+
+
+def test_hub_weights_unavailable_offline_is_a_clear_error():
+    with pytest.raises(WeightsNotFoundError, match="--weights FILE"):
+        create_backbone("deit_tiny_patch16_224", pretrained=True, img_size=32, **MICRO_BACKBONE)
