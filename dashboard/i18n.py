@@ -1,0 +1,456 @@
+"""French and English text for every label, help text and message of the dashboard.
+
+French is the default: the relationship managers of Prêt à dépenser work in French. Every key exists in both
+languages (a test enforces it), so switching language never shows a half-translated page. Numbers are formatted
+by the same helpers everywhere so that "12,3 %" and "12.3%" are consistent across cards, tables and charts.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping
+
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+
+# Narrow no-break space: the French typographic separator for thousands and before "%" and "€".
+_NNBSP = "\u202f"
+
+TEXT: dict[str, dict[str, str]] = {
+    # Page shell
+    "app.name": {"fr": "Prêt à dépenser", "en": "Prêt à dépenser"},
+    "app.heading": {"fr": "Scoring crédit", "en": "Credit scoring"},
+    "app.title": {"fr": "Scoring crédit – {client} – Prêt à dépenser", "en": "Credit scoring – {client} – Prêt à dépenser"},
+    "app.no_client": {"fr": "aucun client", "en": "no client"},
+    "app.client": {"fr": "client {id}", "en": "client {id}"},
+    "app.skip": {"fr": "Aller au contenu principal", "en": "Skip to main content"},
+    "app.nav": {"fr": "Vues du tableau de bord", "en": "Dashboard views"},
+    "app.search_region": {"fr": "Recherche d'un client", "en": "Client search"},
+    "app.switch_language": {"fr": "English", "en": "Français"},
+    "app.switch_language_hint": {"fr": "Display in English", "en": "Afficher en français"},
+    "app.footer": {
+        "fr": "Aide à la décision : la décision finale appartient au chargé de clientèle. Les montants sont en euros.",
+        "en": "Decision support: the final decision belongs to the relationship manager. Amounts are in euros.",
+    },
+    "app.missing_title": {"fr": "Données non disponibles", "en": "Data not available"},
+    "app.missing_intro": {
+        "fr": "Le tableau de bord ne peut pas démarrer : il manque les éléments suivants.",
+        "en": "The dashboard cannot start: the following items are missing.",
+    },
+    "app.missing_warehouse": {"fr": "Entrepôt de données introuvable : {path}", "en": "Data warehouse not found: {path}"},
+    "app.missing_model": {"fr": "Modèle de scoring introuvable : {path}", "en": "Scoring model not found: {path}"},
+    "app.broken_resource": {"fr": "Impossible de charger {what} ({path}) : {error}", "en": "Could not load {what} ({path}): {error}"},
+    "app.build_with": {"fr": "Commande pour le construire :", "en": "Command that builds it:"},
+    # Navigation
+    "nav.decision": {"fr": "Décision et raisons", "en": "Decision and reasons"},
+    "nav.profile": {"fr": "Profil du client", "en": "Client profile"},
+    "nav.compare": {"fr": "Comparer", "en": "Compare"},
+    "nav.whatif": {"fr": "Simulation et nouveau client", "en": "What if and new client"},
+    "nav.importance": {"fr": "Importance globale", "en": "Global importance"},
+    "nav.portfolio": {"fr": "Portefeuille (chef d'équipe)", "en": "Portfolio (team lead)"},
+    "nav.images": {"fr": "Images produits (ProtoViT)", "en": "Product images (ProtoViT)"},
+    # Search
+    "search.label": {"fr": "Identifiant client (SK_ID_CURR)", "en": "Client id (SK_ID_CURR)"},
+    "search.placeholder": {"fr": "ex. 100002", "en": "e.g. 100002"},
+    "search.button": {"fr": "Afficher le client", "en": "Show client"},
+    "search.suggestions": {"fr": "Suggestions", "en": "Suggestions"},
+    "search.recent": {"fr": "Clients consultés récemment", "en": "Recently viewed clients"},
+    "search.none_recent": {"fr": "Aucun client consulté pour l'instant.", "en": "No client viewed yet."},
+    "search.no_match": {"fr": "Aucun identifiant ne commence par « {prefix} ».", "en": "No client id starts with “{prefix}”."},
+    "search.show": {"fr": "Afficher le client {id}", "en": "Show client {id}"},
+    "search.hint": {
+        "fr": "Tapez les premiers chiffres de l'identifiant puis choisissez une suggestion ou appuyez sur Entrée.",
+        "en": "Type the first digits of the id, then pick a suggestion or press Enter.",
+    },
+    "error.empty": {"fr": "Saisissez un identifiant client.", "en": "Enter a client id."},
+    "error.malformed": {
+        "fr": "« {text} » n'est pas un identifiant valide : saisissez uniquement des chiffres (6 à 10 en général).",
+        "en": "“{text}” is not a valid id: type digits only (usually 6 to 10).",
+    },
+    "error.unknown": {"fr": "Aucun client ne porte l'identifiant {id}.", "en": "No client has the id {id}."},
+    "error.internal": {
+        "fr": "Une erreur est survenue pendant le calcul ; le dernier résultat affiché reste valable. Détail : {detail}",
+        "en": "An error occurred during the computation; the last result shown is still valid. Detail: {detail}",
+    },
+    "status.loaded": {
+        "fr": "Client {id} : probabilité de défaut {probability}, {decision}.",
+        "en": "Client {id}: probability of default {probability}, {decision}.",
+    },
+    "status.rescored": {
+        "fr": "Nouveau score : {probability}, {decision} (avant : {before}).",
+        "en": "New score: {probability}, {decision} (before: {before}).",
+    },
+    "status.pick_client": {
+        "fr": "Choisissez un client pour afficher sa décision.",
+        "en": "Pick a client to show their decision.",
+    },
+    # Decision card
+    "decision.heading": {"fr": "Décision pour le client {id}", "en": "Decision for client {id}"},
+    "decision.granted": {"fr": "Accord", "en": "Granted"},
+    "decision.refused": {"fr": "Refus", "en": "Refused"},
+    "decision.granted_long": {"fr": "crédit accordé", "en": "credit granted"},
+    "decision.refused_long": {"fr": "crédit refusé", "en": "credit refused"},
+    "decision.probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
+    "decision.threshold": {"fr": "Seuil de la politique de crédit", "en": "Credit policy threshold"},
+    "decision.margin": {"fr": "Écart au seuil", "en": "Margin to the threshold"},
+    "decision.margin_below": {"fr": "{points} sous le seuil", "en": "{points} below the threshold"},
+    "decision.margin_above": {"fr": "{points} au-dessus du seuil", "en": "{points} above the threshold"},
+    "decision.points": {"fr": "{value} point", "en": "{value} point"},
+    "decision.points_plural": {"fr": "{value} points", "en": "{value} points"},
+    "decision.grey_zone": {
+        "fr": "Zone grise : la probabilité est à moins de {width} du seuil ; examinez le dossier avec attention.",
+        "en": "Grey zone: the probability is within {width} of the threshold; review the file carefully.",
+    },
+    "decision.clear_zone": {
+        "fr": "Hors zone grise (zone grise : seuil ± {width}).",
+        "en": "Outside the grey zone (grey zone: threshold ± {width}).",
+    },
+    "decision.policy_note": {
+        "fr": "Le seuil est fixé par la politique de crédit ; il n'est modifiable qu'en mode simulation.",
+        "en": "The threshold is set by credit policy; it can only be changed in simulation mode.",
+    },
+    "decision.simulation": {"fr": "Mode simulation du seuil", "en": "Threshold simulation mode"},
+    "decision.simulated_threshold": {"fr": "Seuil simulé (%)", "en": "Simulated threshold (%)"},
+    "decision.simulation_banner": {
+        "fr": "SIMULATION : seuil {simulated} au lieu de {policy} (politique). Cette décision n'est pas officielle.",
+        "en": "SIMULATION: threshold {simulated} instead of {policy} (policy). This decision is not official.",
+    },
+    "decision.simulation_error": {
+        "fr": "Seuil simulé entre 1 et 99 %.",
+        "en": "Simulated threshold between 1 and 99%.",
+    },
+    "gauge.label": {
+        "fr": "Jauge : probabilité de défaut {probability} sur une échelle de 0 à {scale_max}, seuil {threshold}, zone grise de {low} à {high}. {decision}.",
+        "en": "Gauge: probability of default {probability} on a 0 to {scale_max} scale, threshold {threshold}, grey zone from {low} to {high}. {decision}.",
+    },
+    "gauge.granted_side": {"fr": "✓ accord", "en": "✓ granted"},
+    "gauge.refused_side": {"fr": "✗ refus", "en": "✗ refused"},
+    "gauge.threshold": {"fr": "seuil {value}", "en": "threshold {value}"},
+    "gauge.client": {"fr": "client {value}", "en": "client {value}"},
+    # Why
+    "why.heading": {"fr": "Pourquoi cette décision ?", "en": "Why this decision?"},
+    "why.chart_heading": {"fr": "Contributions des variables", "en": "Feature contributions"},
+    "why.log_odds_note": {
+        "fr": "Les contributions sont exprimées en log-odds (échelle du modèle), pas en points de pourcentage : une valeur positive augmente le risque, une valeur négative le diminue. Elles s'additionnent à la valeur de base pour donner le score du client.",
+        "en": "Contributions are in log-odds (the model's scale), not percentage points: a positive value increases the risk, a negative one decreases it. They add up with the base value to the client's score.",
+    },
+    "why.reasons_for": {"fr": "Ce qui joue en faveur du client", "en": "What speaks for the client"},
+    "why.reasons_against": {"fr": "Ce qui joue contre le client", "en": "What speaks against the client"},
+    "why.no_reason": {"fr": "Aucun facteur notable.", "en": "No notable factor."},
+    "why.increases": {"fr": "▲ augmente le risque", "en": "▲ increases the risk"},
+    "why.decreases": {"fr": "▼ diminue le risque", "en": "▼ decreases the risk"},
+    "why.others": {"fr": "{n} autres variables", "en": "{n} other features"},
+    "why.base": {"fr": "Valeur de base (moyenne du modèle)", "en": "Base value (model average)"},
+    "why.final": {"fr": "Score du client", "en": "Client score"},
+    "why.chart_label": {
+        "fr": "Graphique en cascade des {n} principales contributions, de la valeur de base {base} au score {score} (log-odds). Le détail figure dans le tableau qui suit.",
+        "en": "Waterfall chart of the {n} main contributions, from the base value {base} to the score {score} (log-odds). The table below gives the details.",
+    },
+    "why.table_caption": {"fr": "Contributions des variables au score (log-odds)", "en": "Feature contributions to the score (log-odds)"},
+    "why.show_table": {"fr": "Afficher le tableau des contributions", "en": "Show the contributions table"},
+    "col.feature": {"fr": "Variable", "en": "Feature"},
+    "col.value": {"fr": "Valeur du client", "en": "Client value"},
+    "col.contribution": {"fr": "Contribution (log-odds)", "en": "Contribution (log-odds)"},
+    "col.effect": {"fr": "Effet", "en": "Effect"},
+    "col.group": {"fr": "Groupe", "en": "Group"},
+    "col.size": {"fr": "Effectif", "en": "Size"},
+    "col.default_rate": {"fr": "Taux de défaut observé", "en": "Observed default rate"},
+    "col.percentile": {"fr": "Position du client (centile)", "en": "Client position (percentile)"},
+    "col.median": {"fr": "Médiane", "en": "Median"},
+    "col.before": {"fr": "Avant", "en": "Before"},
+    "col.after": {"fr": "Après", "en": "After"},
+    "col.change": {"fr": "Variation", "en": "Change"},
+    "col.importance": {"fr": "Importance moyenne |SHAP| (log-odds)", "en": "Mean |SHAP| importance (log-odds)"},
+    "col.threshold": {"fr": "Seuil", "en": "Threshold"},
+    "col.cost": {"fr": "Coût", "en": "Cost"},
+    "col.metric": {"fr": "Indicateur", "en": "Metric"},
+    "col.metric_value": {"fr": "Valeur", "en": "Value"},
+    "col.range": {"fr": "Intervalle", "en": "Range"},
+    "col.count": {"fr": "Nombre de clients", "en": "Number of clients"},
+    "col.field": {"fr": "Champ", "en": "Field"},
+    "col.class": {"fr": "Classe", "en": "Class"},
+    "col.prototype": {"fr": "Prototype", "en": "Prototype"},
+    "col.similarity": {"fr": "Similarité", "en": "Similarity"},
+    "col.weight": {"fr": "Poids vers la classe prédite", "en": "Weight towards the predicted class"},
+    "col.logit_contribution": {"fr": "Contribution (logit)", "en": "Contribution (logit)"},
+    # Profile
+    "profile.heading": {"fr": "Profil du client {id}", "en": "Profile of client {id}"},
+    "profile.identity": {"fr": "Identité et famille", "en": "Identity and family"},
+    "profile.housing": {"fr": "Logement", "en": "Housing"},
+    "profile.employment": {"fr": "Emploi et revenus", "en": "Employment and income"},
+    "profile.loan": {"fr": "Crédit demandé", "en": "Requested loan"},
+    "profile.external": {"fr": "Scores externes", "en": "External scores"},
+    "profile.other": {"fr": "Autres informations", "en": "Other information"},
+    "profile.missing": {"fr": "manquant", "en": "missing"},
+    "profile.external_note": {
+        "fr": "Scores d'organismes externes, de 0 (risqué) à 1 (sûr).",
+        "en": "Scores from external bureaus, from 0 (risky) to 1 (safe).",
+    },
+    # Profile fields (columns of the warehouse's `clients` view)
+    "field.age_years": {"fr": "Âge", "en": "Age"},
+    "field.gender": {"fr": "Sexe", "en": "Gender"},
+    "field.family_status": {"fr": "Situation familiale", "en": "Family status"},
+    "field.children": {"fr": "Nombre d'enfants", "en": "Children"},
+    "field.household_size": {"fr": "Taille du foyer", "en": "Household size"},
+    "field.education": {"fr": "Niveau d'études", "en": "Education"},
+    "field.housing": {"fr": "Type de logement", "en": "Housing type"},
+    "field.owns_home": {"fr": "Propriétaire d'un bien immobilier", "en": "Owns real estate"},
+    "field.owns_car": {"fr": "Possède une voiture", "en": "Owns a car"},
+    "field.region_rating": {"fr": "Note de la région (1 à 3)", "en": "Region rating (1 to 3)"},
+    "field.employed": {"fr": "En emploi", "en": "Employed"},
+    "field.seniority_years": {"fr": "Ancienneté dans l'emploi", "en": "Time in current job"},
+    "field.income_type": {"fr": "Source de revenus", "en": "Income type"},
+    "field.occupation": {"fr": "Profession", "en": "Occupation"},
+    "field.employer_sector": {"fr": "Secteur de l'employeur", "en": "Employer sector"},
+    "field.annual_income": {"fr": "Revenu annuel", "en": "Annual income"},
+    "field.contract_type": {"fr": "Type de contrat", "en": "Contract type"},
+    "field.credit_amount": {"fr": "Montant du crédit", "en": "Credit amount"},
+    "field.annuity": {"fr": "Annuité", "en": "Annuity"},
+    "field.goods_price": {"fr": "Prix du bien financé", "en": "Price of the goods"},
+    "field.payment_rate_pct": {"fr": "Taux de remboursement annuel", "en": "Yearly repayment rate"},
+    "field.annuity_income_pct": {"fr": "Part du revenu consacrée au crédit", "en": "Share of income spent on the loan"},
+    "field.credit_income_ratio": {"fr": "Crédit / revenu annuel", "en": "Credit to annual income"},
+    "field.duration_years": {"fr": "Durée estimée (crédit / annuité)", "en": "Estimated duration (credit / annuity)"},
+    "field.ext_source_1": {"fr": "Score externe 1", "en": "External score 1"},
+    "field.ext_source_2": {"fr": "Score externe 2", "en": "External score 2"},
+    "field.ext_source_3": {"fr": "Score externe 3", "en": "External score 3"},
+    "unit.years": {"fr": "{value} ans", "en": "{value} years"},
+    "unit.times": {"fr": "{value} fois", "en": "{value} times"},
+    "bool.yes": {"fr": "oui", "en": "yes"},
+    "bool.no": {"fr": "non", "en": "no"},
+    # Compare
+    "compare.heading": {"fr": "Comparer le client {id}", "en": "Compare client {id}"},
+    "compare.feature": {"fr": "Variable à comparer", "en": "Feature to compare"},
+    "compare.filters": {"fr": "Critères des clients similaires", "en": "Criteria for similar clients"},
+    "compare.filters_help": {
+        "fr": "Les clients similaires partagent les critères cochés avec le client ; le groupe « plus proches voisins » réunit les {k} clients les plus proches sur les variables les plus importantes (standardisées).",
+        "en": "Similar clients share the ticked criteria with the client; the “nearest neighbours” group holds the {k} clients closest on the most important features (standardised).",
+    },
+    "compare.filter.age": {"fr": "Tranche d'âge (± 5 ans)", "en": "Age band (± 5 years)"},
+    "compare.filter.income": {"fr": "Tranche de revenu (± 25 %)", "en": "Income band (± 25%)"},
+    "compare.filter.contract": {"fr": "Type de contrat", "en": "Contract type"},
+    "compare.filter.gender": {"fr": "Sexe", "en": "Gender"},
+    "compare.filter.family": {"fr": "Situation familiale", "en": "Family status"},
+    "compare.filter.education": {"fr": "Niveau d'études", "en": "Education"},
+    "compare.group.all": {"fr": "Tous les clients", "en": "All clients"},
+    "compare.group.decision": {"fr": "Clients avec la même décision ({decision})", "en": "Clients with the same decision ({decision})"},
+    "compare.group.similar": {"fr": "Clients similaires (critères)", "en": "Similar clients (criteria)"},
+    "compare.group.nearest": {"fr": "{k} plus proches voisins", "en": "{k} nearest neighbours"},
+    "compare.groups_heading": {"fr": "Groupes de comparaison", "en": "Comparison groups"},
+    "compare.distribution_heading": {"fr": "Distribution : {feature}", "en": "Distribution: {feature}"},
+    "compare.distribution_label": {
+        "fr": "Histogramme de {feature} pour tous les clients (barres bleues pleines) et pour le groupe « {group} » (contour orange pointillé) ; le trait noir marque la valeur du client ({value}).",
+        "en": "Histogram of {feature} for all clients (solid blue bars) and for the group “{group}” (dashed orange outline); the black line marks the client's value ({value}).",
+    },
+    "compare.distribution_summary": {
+        "fr": "Valeur du client : {value}. Elle dépasse {all_pct} des clients et {group_pct} du groupe « {group} ».",
+        "en": "Client value: {value}. It is above {all_pct} of all clients and {group_pct} of the group “{group}”.",
+    },
+    "compare.categorical_summary": {
+        "fr": "Valeur du client : {value}. Taux de défaut par modalité dans le tableau.",
+        "en": "Client value: {value}. Default rate per level in the table.",
+    },
+    "compare.histogram_group": {"fr": "Groupe tracé avec tous les clients", "en": "Group plotted against all clients"},
+    "compare.bins_caption": {"fr": "Histogramme de {feature} (part des clients par intervalle)", "en": "Histogram of {feature} (share of clients per range)"},
+    "compare.levels_caption": {"fr": "Taux de défaut par modalité de {feature}", "en": "Default rate per level of {feature}"},
+    "compare.show_data": {"fr": "Afficher les données du graphique", "en": "Show the chart data"},
+    "compare.bivariate_heading": {"fr": "Vue croisée de deux variables", "en": "Two features together"},
+    "compare.x": {"fr": "Variable en abscisse", "en": "Horizontal feature"},
+    "compare.y": {"fr": "Variable en ordonnée", "en": "Vertical feature"},
+    "compare.heatmap_label": {
+        "fr": "Carte de densité de {y} selon {x} pour tous les clients (agrégée par cases, plus foncé = plus de clients) ; la case du client est entourée d'un cadre épais.",
+        "en": "Density map of {y} against {x} for all clients (aggregated in cells, darker = more clients); the client's cell has a thick frame.",
+    },
+    "compare.heatmap_summary": {
+        "fr": "La case du client ({x} {x_range}, {y} {y_range}) compte {count} clients, taux de défaut {rate}.",
+        "en": "The client's cell ({x} {x_range}, {y} {y_range}) holds {count} clients, default rate {rate}.",
+    },
+    "compare.heatmap_outside": {
+        "fr": "Une des deux valeurs du client est manquante ou hors des cases tracées.",
+        "en": "One of the client's two values is missing or outside the plotted cells.",
+    },
+    "compare.heatmap_caption": {"fr": "Cases non vides de la carte de densité", "en": "Non-empty cells of the density map"},
+    "compare.numeric_only": {"fr": "Choisissez deux variables numériques.", "en": "Pick two numeric features."},
+    "compare.empty_group": {"fr": "Aucun client ne correspond à ces critères.", "en": "No client matches these criteria."},
+    # What if
+    "whatif.heading": {"fr": "Simulation pour le client {id}", "en": "What if for client {id}"},
+    "whatif.intro": {
+        "fr": "Modifiez les champs puis recalculez : le dossier enregistré n'est pas modifié.",
+        "en": "Edit the fields then rescore: the stored file is not changed.",
+    },
+    "whatif.rescore": {"fr": "Recalculer le score", "en": "Rescore"},
+    "whatif.reset": {"fr": "Revenir aux valeurs du client", "en": "Back to the client's values"},
+    "whatif.result": {
+        "fr": "Probabilité de défaut : {before} → {after} ({delta}) ; décision : {decision}.",
+        "en": "Probability of default: {before} → {after} ({delta}); decision: {decision}.",
+    },
+    "whatif.diff_caption": {"fr": "Variation des contributions (log-odds)", "en": "Change in contributions (log-odds)"},
+    "whatif.fix_errors": {"fr": "Corrigez les champs signalés.", "en": "Fix the flagged fields."},
+    "whatif.range": {"fr": "Valeurs autorisées : {low} à {high}", "en": "Allowed values: {low} to {high}"},
+    "whatif.not_number": {"fr": "{field} : saisissez un nombre.", "en": "{field}: enter a number."},
+    "whatif.new_heading": {"fr": "Nouveau client", "en": "New client"},
+    "whatif.new_intro": {
+        "fr": "Saisissez le dossier d'un nouveau client ; les champs non saisis prennent la valeur médiane du portefeuille.",
+        "en": "Enter a new client's file; fields left as they are take the portfolio's median value.",
+    },
+    "whatif.new_score": {"fr": "Évaluer ce nouveau client", "en": "Score this new client"},
+    "whatif.new_result": {
+        "fr": "Nouveau client : probabilité de défaut {probability}, {decision}.",
+        "en": "New client: probability of default {probability}, {decision}.",
+    },
+    "whatif.unavailable": {
+        "fr": "Le modèle chargé ne propose pas de champs modifiables.",
+        "en": "The loaded model offers no editable fields.",
+    },
+    # Importance
+    "importance.heading": {"fr": "Importance globale des variables", "en": "Global feature importance"},
+    "importance.intro": {
+        "fr": "Moyenne, sur les clients d'entraînement, de la valeur absolue des contributions (log-odds) : elle mesure l'influence d'une variable sur les décisions en général, pas pour un client donné.",
+        "en": "Mean over the training clients of the absolute contributions (log-odds): how much a feature weighs on decisions in general, not for one client.",
+    },
+    "importance.chart_label": {
+        "fr": "Diagramme en barres des {n} variables les plus importantes ; la première est {first}. Le tableau qui suit donne les valeurs.",
+        "en": "Bar chart of the {n} most important features; the first one is {first}. The table below gives the values.",
+    },
+    "importance.caption": {"fr": "Importance globale des variables", "en": "Global feature importance"},
+    # Portfolio
+    "portfolio.heading": {"fr": "Vue portefeuille", "en": "Portfolio view"},
+    "portfolio.approval": {
+        "fr": "Taux d'accord au seuil de la politique ({threshold}) : {rate} des {n} clients notés.",
+        "en": "Approval rate at the policy threshold ({threshold}): {rate} of the {n} scored clients.",
+    },
+    "portfolio.no_scores": {
+        "fr": "L'entrepôt ne contient pas encore de scores : lancez l'entraînement du modèle.",
+        "en": "The warehouse holds no scores yet: train the model.",
+    },
+    "portfolio.distribution_heading": {"fr": "Distribution des scores", "en": "Score distribution"},
+    "portfolio.distribution_label": {
+        "fr": "Histogramme des probabilités de défaut du portefeuille ; le trait pointillé marque le seuil {threshold} ; barres pleines bleues à gauche (accord), barres hachurées orange à droite (refus).",
+        "en": "Histogram of the portfolio's probabilities of default; the dashed line marks the threshold {threshold}; solid blue bars on the left (granted), hatched orange bars on the right (refused).",
+    },
+    "portfolio.distribution_caption": {"fr": "Nombre de clients par intervalle de probabilité", "en": "Number of clients per probability range"},
+    "portfolio.metrics_heading": {"fr": "Performance du modèle", "en": "Model performance"},
+    "portfolio.cost_heading": {"fr": "Coût métier selon le seuil", "en": "Business cost by threshold"},
+    "portfolio.cost_label": {
+        "fr": "Courbe du coût métier (10 × faux accords + 1 × faux refus) selon le seuil ; le trait pointillé marque le seuil de la politique {threshold}, au coût {cost}.",
+        "en": "Business cost curve (10 × false grants + 1 × false refusals) by threshold; the dashed line marks the policy threshold {threshold}, at cost {cost}.",
+    },
+    "portfolio.cost_caption": {"fr": "Coût métier par seuil", "en": "Business cost by threshold"},
+    "portfolio.fairness_heading": {"fr": "Équité entre groupes", "en": "Fairness across groups"},
+    "portfolio.fairness_caption": {"fr": "Indicateurs par groupe", "en": "Metrics per group"},
+    "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
+    # Export
+    "export.heading": {"fr": "Exporter", "en": "Export"},
+    "export.csv": {"fr": "Télécharger les contributions (CSV)", "en": "Download the contributions (CSV)"},
+    "export.print": {"fr": "Télécharger la fiche explicative imprimable (HTML)", "en": "Download the printable explanation (HTML)"},
+    "export.print_title": {"fr": "Explication de la décision de crédit – client {id}", "en": "Credit decision explanation – client {id}"},
+    "export.generated": {"fr": "Document généré le {date} par Prêt à dépenser.", "en": "Document generated on {date} by Prêt à dépenser."},
+    # Images
+    "images.heading": {"fr": "Classement d'images produits expliqué (ProtoViT)", "en": "Explained product-image classification (ProtoViT)"},
+    "images.intro": {
+        "fr": "Le modèle compare des parties de l'image à des prototypes appris : « cette partie ressemble à ce prototype de la classe … ».",
+        "en": "The model compares parts of the image with learnt prototypes: “this part looks like that prototype of class …”.",
+    },
+    "images.pick": {"fr": "Image du catalogue", "en": "Catalogue image"},
+    "images.upload": {"fr": "Ou téléverser une image (PNG ou JPEG)", "en": "Or upload an image (PNG or JPEG)"},
+    "images.explain": {"fr": "Expliquer cette image", "en": "Explain this image"},
+    "images.missing_run": {
+        "fr": "Aucun modèle ProtoViT entraîné dans {path}.",
+        "en": "No trained ProtoViT model in {path}.",
+    },
+    "images.missing_images": {"fr": "Aucune image produit dans {path}.", "en": "No product images in {path}."},
+    "images.prediction": {"fr": "Classe prédite : {label} (confiance {confidence}).", "en": "Predicted class: {label} (confidence {confidence})."},
+    "images.alt": {
+        "fr": "Fiche de raisonnement ProtoViT : image analysée, parties retenues et prototypes les plus proches. {summary}",
+        "en": "ProtoViT reasoning sheet: analysed image, selected parts and closest prototypes. {summary}",
+    },
+    "images.table_caption": {"fr": "Prototypes qui expliquent la prédiction", "en": "Prototypes explaining the prediction"},
+    "images.bad_image": {"fr": "Ce fichier n'est pas une image lisible.", "en": "This file is not a readable image."},
+}
+
+
+def tr(key: str, lang: str, **values: object) -> str:
+    """Return the text for ``key`` in ``lang`` with ``values`` substituted.
+
+    An unknown language falls back to French rather than failing, because the language comes from the URL.
+    """
+    entry = TEXT[key]
+    text = entry.get(lang, entry[DEFAULT_LANGUAGE])
+    return text.format(**values) if values else text
+
+
+def parse_language(raw: str | bytes | None) -> str:
+    """Read a language from a URL query value; anything unexpected means French."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    value = (raw or "").strip().lower()[:5]
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _group_thousands(integer_digits: str, separator: str) -> str:
+    groups = []
+    while len(integer_digits) > 3:
+        groups.insert(0, integer_digits[-3:])
+        integer_digits = integer_digits[:-3]
+    groups.insert(0, integer_digits)
+    return separator.join(groups)
+
+
+def format_number(value: float | int | None, lang: str, decimals: int = 0) -> str:
+    """Format a number with the language's thousands and decimal separators ("202 500,5" / "202,500.5")."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return tr("profile.missing", lang)
+    text = f"{abs(value):.{decimals}f}"
+    integer, _, fraction = text.partition(".")
+    thousands, decimal_mark = (_NNBSP, ",") if lang == "fr" else (",", ".")
+    body = _group_thousands(integer, thousands) + (decimal_mark + fraction if fraction else "")
+    negative = value < 0 and float(text) != 0
+    return ("−" if negative else "") + body
+
+
+def format_percent(probability: float | None, lang: str, decimals: int = 1) -> str:
+    """Format a probability (0–1) as a percentage: "12,3 %" in French, "12.3%" in English."""
+    if probability is None or (isinstance(probability, float) and math.isnan(probability)):
+        return tr("profile.missing", lang)
+    number = format_number(probability * 100, lang, decimals)
+    return f"{number}{_NNBSP}%" if lang == "fr" else f"{number}%"
+
+
+def format_points(points: float, lang: str) -> str:
+    """Format a distance in percentage points ("3,1 points"), singular below two as French grammar wants."""
+    number = format_number(abs(points), lang, 1)
+    singular = abs(points) < 2 if lang == "fr" else number == "1.0"
+    key = "decision.points" if singular else "decision.points_plural"
+    return tr(key, lang, value=number)
+
+
+def format_signed(value: float, lang: str, decimals: int = 3) -> str:
+    """Format a contribution with an explicit sign, so direction never depends on colour."""
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return sign + format_number(abs(value), lang, decimals)
+
+
+def format_money(amount: float | None, lang: str) -> str:
+    """Format an amount in euros: "202 500 €" / "€202,500"."""
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return tr("profile.missing", lang)
+    number = format_number(amount, lang, 0)
+    return f"{number}{_NNBSP}€" if lang == "fr" else f"€{number}"
+
+
+def missing_keys(texts: Mapping[str, Mapping[str, str]] = TEXT) -> list[str]:
+    """Keys that lack a language or whose placeholders differ between languages (used by the test suite)."""
+    problems = []
+    for key, entry in texts.items():
+        if set(entry) != set(LANGUAGES):
+            problems.append(key)
+            continue
+        placeholders = {lang: _placeholders(entry[lang]) for lang in LANGUAGES}
+        if len({frozenset(p) for p in placeholders.values()}) != 1:
+            problems.append(key)
+    return problems
+
+
+def _placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}

@@ -1,0 +1,191 @@
+"""Shared read-only resources, loaded once per server process and handed to every session.
+
+The warehouse connection, the scorer and the ProtoViT predictor are expensive to open and safe to share (the
+warehouse is read-only with a cursor per call, the scorer is pure), so each process loads them once and every
+session reuses them. Views never open files or connections: they receive a :class:`Resources`.
+
+When something is missing the app must still answer with a page saying which command builds it, so loading never
+raises: problems are collected in :attr:`Resources.problems`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUILD_WAREHOUSE = "python scripts/build_warehouse.py --out {path} --synthetic 307511"
+TRAIN_SCORER = "python scripts/train_scorer.py --warehouse {warehouse} --out {path}"
+CATALOGUE_LIMIT = 70
+TRAIN_PROTOVIT = "python scripts/train_protovit.py --data {images} --out {path}"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Where the dashboard reads its inputs; every path can be overridden by an environment variable."""
+
+    warehouse: Path
+    model_dir: Path
+    protovit_run: Path
+    protovit_images: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> DataPaths:
+        """Read ``CREDIT_WAREHOUSE``, ``CREDIT_MODEL_DIR``, ``PROTOVIT_RUN`` and ``PROTOVIT_IMAGES``.
+
+        Relative paths are relative to the repository root, so ``panel serve`` works from any directory.
+        """
+        env = os.environ if environ is None else environ
+
+        def resolve(name: str, default: str) -> Path:
+            path = Path(env.get(name) or default).expanduser()
+            return path if path.is_absolute() else (ROOT / path).resolve()
+
+        return cls(
+            warehouse=resolve("CREDIT_WAREHOUSE", "data/warehouse.duckdb"),
+            model_dir=resolve("CREDIT_MODEL_DIR", "data/model"),
+            protovit_run=resolve("PROTOVIT_RUN", "runs/protovit"),
+            protovit_images=resolve("PROTOVIT_IMAGES", "../shared/data/flipkart"),
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the dashboard cannot load: the i18n key of the message, its path, and the command fixing it."""
+
+    message_key: str
+    path: Path
+    command: str
+    error: str = ""
+
+
+@dataclass
+class Resources:
+    """What every session shares: the warehouse, the scorer, an optional ProtoViT predictor, and small caches."""
+
+    paths: DataPaths
+    warehouse: Any = None
+    scorer: Any = None
+    predictor: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    protovit_problem: Problem | None = None
+    _predictor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _predictor_loaded: bool = field(default=False, repr=False)
+    _catalogue: list[tuple[str, str]] | None = field(default=None, repr=False)
+
+    @property
+    def ready(self) -> bool:
+        """True when the warehouse and scorer are both usable (ProtoViT is optional)."""
+        return not self.problems and self.warehouse is not None and self.scorer is not None
+
+    def product_catalogue(self, limit: int = CATALOGUE_LIMIT) -> list[tuple[str, str]]:
+        """(label, file name) of product images listed in ``manifest.csv``, a few per category, read once."""
+        with self._predictor_lock:
+            if self._catalogue is None:
+                self._catalogue = _read_catalogue(self.paths.protovit_images, limit)
+        return self._catalogue
+
+    def open_product_image(self, file_name: str) -> Image.Image:
+        """Open a catalogue image by file name; names outside the catalogue are refused (no path tricks)."""
+        if file_name not in {name for _, name in self.product_catalogue()}:
+            raise FileNotFoundError(file_name)
+        with Image.open(self.paths.protovit_images / "images" / file_name) as image:
+            return image.convert("RGB")
+
+    def protovit(self) -> Any:
+        """The ProtoViT predictor, loaded on first use: torch is heavy and only the image tab needs it."""
+        with self._predictor_lock:
+            if not self._predictor_loaded:
+                self.predictor, self.protovit_problem = _load_protovit(self.paths)
+                self._predictor_loaded = True
+        return self.predictor
+
+
+def _read_catalogue(folder: Path, limit: int) -> list[tuple[str, str]]:
+    manifest = folder / "manifest.csv"
+    if not manifest.exists():
+        return []
+    per_category: dict[str, list[tuple[str, str]]] = {}
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if (folder / "images" / row["image"]).exists():
+                per_category.setdefault(row["category"], []).append((f"{row['category']} – {row['product_name']}", row["image"]))
+    per_class = max(1, limit // max(len(per_category), 1))
+    return sorted(item for items in per_category.values() for item in items[:per_class])
+
+
+def _load_protovit(paths: DataPaths) -> tuple[Any, Problem | None]:
+    command = TRAIN_PROTOVIT.format(images=_display(paths.protovit_images), path=_display(paths.protovit_run))
+    if not paths.protovit_run.exists():
+        return None, Problem("images.missing_run", paths.protovit_run, command)
+    try:
+        from protovit import load_run
+
+        return load_run(paths.protovit_run), None
+    except Exception as error:  # a broken run must not take the dashboard down
+        return None, Problem("images.missing_run", paths.protovit_run, command, f"{type(error).__name__}: {error}")
+
+
+def _display(path: Path) -> str:
+    """Show paths relative to the repository when possible: the commands are meant to be copied."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_resources(paths: DataPaths) -> Resources:
+    """Open the warehouse and the scorer at ``paths``, recording rather than raising what is missing."""
+    resources = Resources(paths=paths)
+    build_warehouse = BUILD_WAREHOUSE.format(path=_display(paths.warehouse))
+    train_scorer = TRAIN_SCORER.format(warehouse=_display(paths.warehouse), path=_display(paths.model_dir))
+    if not paths.warehouse.exists():
+        resources.problems.append(Problem("app.missing_warehouse", paths.warehouse, build_warehouse))
+    if not paths.model_dir.exists():
+        resources.problems.append(Problem("app.missing_model", paths.model_dir, train_scorer))
+    if resources.problems:
+        return resources
+    try:
+        from warehouse import Warehouse
+
+        resources.warehouse = Warehouse(paths.warehouse)
+    except Exception as error:
+        resources.problems.append(Problem("app.broken_resource", paths.warehouse, build_warehouse, _describe(error)))
+        return resources
+    try:
+        from models import Scorer
+
+        resources.scorer = Scorer.load(paths.model_dir)
+        resources.scorer.check_against(resources.warehouse)
+    except Exception as error:
+        resources.problems.append(Problem("app.broken_resource", paths.model_dir, train_scorer, _describe(error)))
+    return resources
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+_LOADED: dict[DataPaths, Resources] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def get_resources() -> Resources:
+    """The process-wide :class:`Resources` for the paths in the environment.
+
+    Loaded once per process; a failed load is retried on the next session, so building the missing warehouse or
+    model while the server runs is enough (no restart).
+    """
+    paths = DataPaths.from_env()
+    with _LOAD_LOCK:
+        resources = _LOADED.get(paths)
+        if resources is None or not resources.ready:
+            resources = _LOADED[paths] = load_resources(paths)
+        return resources

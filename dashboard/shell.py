@@ -1,0 +1,133 @@
+"""One session's page: search, view menu, decision card and the current view, wired to the URL.
+
+The URL carries ``lang``, ``client`` and ``view`` so a view can be bookmarked and shared. Changing language
+reloads the page (the ``<html lang>`` and every label change); changing client or view does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.i18n import tr
+from dashboard.resources import Resources
+from dashboard.session import ClientSession
+from dashboard.template import PageMeta, ViewNav, build_page
+from dashboard.views.base import SessionView, html_pane
+from dashboard.views.compare import CompareView
+from dashboard.views.decision import DecisionCard
+from dashboard.views.images import ImagesView
+from dashboard.views.portfolio import ImportanceView, PortfolioView
+from dashboard.views.profile import ProfileView
+from dashboard.views.search import ClientSearch
+from dashboard.views.whatif import WhatIfView
+from dashboard.views.why import WhyView
+
+ViewFactory = Callable[[ClientSession], SessionView]
+
+# Menu order: the client-centric views first, then the team lead's and the image tab.
+VIEWS: dict[str, tuple[str, ViewFactory]] = {
+    "decision": ("nav.decision", WhyView),
+    "profile": ("nav.profile", ProfileView),
+    "compare": ("nav.compare", CompareView),
+    "whatif": ("nav.whatif", WhatIfView),
+    "importance": ("nav.importance", ImportanceView),
+    "portfolio": ("nav.portfolio", PortfolioView),
+    "images": ("nav.images", ImagesView),
+}
+DEFAULT_VIEW = "decision"
+
+
+def parse_view(raw: str | None) -> str:
+    """A view key from the URL; anything unknown means the default view."""
+    value = (raw or "").strip().lower()[:20]
+    return value if value in VIEWS else DEFAULT_VIEW
+
+
+class Dashboard(pn.viewable.Viewer):
+    """The page of one session. Views are built the first time they are opened."""
+
+    def __init__(self, resources: Resources, lang: str, *, view: str = DEFAULT_VIEW, client_text: str | None = None,
+                 **params: Any) -> None:
+        super().__init__(**params)
+        self.session = ClientSession(resources, lang=lang, view=parse_view(view))
+        self.search = ClientSearch(self.session)
+        self.nav = ViewNav(items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
+                           current=self.session.view)
+        self.meta = PageMeta(title=self.session.page_title())
+        self.card = DecisionCard(self.session)
+        self.views: dict[str, SessionView] = {}
+        self.main = pn.Column(self.meta, self.card, sizing_mode="stretch_width")
+        self.nav.param.watch(self._navigated, "current")
+        self.session.param.watch(self._client_changed, ["client_id", "announcement"])
+        if client_text:
+            self.session.show_text(client_text)
+        self.open_view(self.session.view)
+
+    def __panel__(self) -> pn.Column:
+        return self.main
+
+    def open_view(self, key: str) -> SessionView:
+        """Show view ``key`` (building it on first use) and bring it up to date."""
+        key = parse_view(key)
+        for other_key, other in self.views.items():
+            if other_key != key:
+                other.deactivate()
+        if key not in self.views:
+            self.views[key] = VIEWS[key][1](self.session)
+        view = self.views[key]
+        self.card.visible = view.needs_client
+        self.main.objects = [self.meta, self.card, view]
+        if view.needs_client:
+            self.card.activate()
+        view.activate()
+        self.session.view = key
+        self.nav.current = key
+        self._write_url()
+        return view
+
+    def page(self) -> pn.Template:
+        """The accessible template holding this session's search, menu and main area."""
+        return build_page(self.session.lang, self.session.page_title(), search=self.search, nav=self.nav,
+                          main=self.main)
+
+    def _navigated(self, event: param.parameterized.Event) -> None:
+        if event.new != self.session.view:
+            self.open_view(event.new)
+
+    def _client_changed(self, event: param.parameterized.Event) -> None:
+        if event.name == "announcement":
+            self.meta.announcement = event.new
+            return
+        self.meta.title = self.session.page_title()
+        self._write_url()
+
+    def _write_url(self) -> None:
+        """Keep ?lang=&client=&view= in the address bar (bookmarkable) without reloading."""
+        location = pn.state.location
+        if location is None:
+            return
+        query = {"lang": self.session.lang, "view": self.session.view}
+        if self.session.client_id is not None:
+            query["client"] = str(self.session.client_id)
+        location.search = "?" + "&".join(f"{name}={value}" for name, value in query.items())
+
+
+def missing_data_page(lang: str, resources: Resources) -> pn.Template:
+    """The page shown when the warehouse or the model is missing: what is missing and which command builds it."""
+    items = []
+    for problem in resources.problems:
+        what = tr("app.missing_warehouse" if problem.path == resources.paths.warehouse else "app.missing_model",
+                  lang, path=problem.path)
+        message = (tr(problem.message_key, lang, path=problem.path) if problem.message_key != "app.broken_resource"
+                   else tr("app.broken_resource", lang, what=what, path=problem.path, error=problem.error))
+        items.append(f"<li><p>{escape(message)}</p><p>{escape(tr('app.build_with', lang))}</p>"
+                     f"<pre><code>{escape(problem.command)}</code></pre></li>")
+    body = (f"<h2>{escape(tr('app.missing_title', lang))}</h2><p>{escape(tr('app.missing_intro', lang))}</p>"
+            f"<ul>{''.join(items)}</ul>")
+    title = tr("app.title", lang, client=tr("app.missing_title", lang))
+    return build_page(lang, title, main=html_pane(body))

@@ -1,0 +1,142 @@
+"""The accessible page shell: our own Jinja template, a design that adds focus styles, and two tiny JS components.
+
+Why not a stock template: Panel's base template hard-codes ``<html lang="en">`` and the stock templates fail axe
+(no ``main`` landmark, no ``h1``, unnamed toggles, lists with non-``li`` children; see ``stack.md`` §5). This shell
+renders ``lang`` from the session language, one ``h1``, a skip link, ``banner``/``search``/``nav``/``main``/
+``contentinfo`` landmarks and a polite live region outside any shadow root.
+
+``PageMeta`` keeps ``document.title`` in step with the client shown and writes score announcements into the
+live region; ``ViewNav`` renders the view menu as a real list of links with ``aria-current``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import panel as pn
+import param
+from panel.custom import JSComponent
+from panel.io.resources import CDN_DIST
+from panel.theme import Native
+from panel.theme.base import Inherit
+from panel.viewable import Viewable
+
+from dashboard.i18n import LANGUAGES, tr
+
+ASSETS = Path(__file__).parent / "assets"
+PAGE_TEMPLATE = (ASSETS / "page.html").read_text(encoding="utf-8")
+PAGE_CSS = (ASSETS / "page.css").read_text(encoding="utf-8")
+WIDGET_CSS = (ASSETS / "widgets.css").read_text(encoding="utf-8")
+
+
+class AccessibleDesign(Native):
+    """Panel's native design plus a visible focus ring and readable placeholders inside every shadow root."""
+
+    modifiers: ClassVar[dict] = {Viewable: {"stylesheets": [Inherit, f"{CDN_DIST}bundled/theme/native.css", WIDGET_CSS]}}
+
+
+class PageMeta(JSComponent):
+    """Keeps the browser tab title current and announces score updates through the page's live region."""
+
+    title = param.String(default="", doc="Text of document.title, e.g. 'Scoring crédit – client 100002 – …'.")
+    announcement = param.String(default="", doc="Message read by screen readers (polite live region).")
+
+    _esm = """
+export function render({ model }) {
+  const applyTitle = () => { if (model.title) { document.title = model.title } }
+  const announce = () => {
+    const region = document.getElementById("live-region")
+    if (!region) { return }
+    // Clear first so that the same message twice in a row is announced twice.
+    region.textContent = ""
+    window.setTimeout(() => { region.textContent = model.announcement }, 50)
+  }
+  applyTitle()
+  model.on("title", applyTitle)
+  model.on("announcement", announce)
+  const marker = document.createElement("span")
+  marker.hidden = true
+  return marker
+}
+"""
+
+
+class ViewNav(JSComponent):
+    """The view menu: a list of links (keyboard and screen-reader native) that switch views without reloading."""
+
+    items = param.List(default=[], doc="(key, label) pairs in menu order.")
+    current = param.String(default="", doc="Key of the view shown; marked aria-current='page'.")
+
+    _esm = """
+export function render({ model }) {
+  const list = document.createElement("ul")
+  const draw = () => {
+    list.replaceChildren()
+    for (const [key, label] of model.items) {
+      const item = document.createElement("li")
+      const link = document.createElement("a")
+      link.href = "?view=" + encodeURIComponent(key)
+      link.textContent = label
+      link.dataset.view = key
+      if (key === model.current) { link.setAttribute("aria-current", "page") }
+      link.addEventListener("click", (event) => {
+        event.preventDefault()
+        model.current = key
+        const main = document.getElementById("main-content")
+        if (main) { main.focus({ preventScroll: false }) }
+      })
+      item.append(link)
+      list.append(item)
+    }
+  }
+  draw()
+  model.on(["items", "current"], draw)
+  return list
+}
+"""
+
+    _stylesheets: ClassVar[list[str]] = [
+        """
+ul { list-style: none; margin: 0.5rem 0; padding: 0; }
+li { margin: 0; }
+a { display: block; padding: 0.55rem 0.75rem; color: #0b5d91; text-decoration: underline; border-left: 4px solid transparent; }
+a[aria-current="page"] { color: #1a1a1a; font-weight: 700; text-decoration: none; border-left-color: #0072B2; background: #e8f1f8; }
+a[aria-current="page"]::before { content: "▸ "; }
+a:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
+"""
+    ]
+
+
+def build_page(
+    lang: str, title: str, *, main: object, search: object | None = None, nav: object | None = None
+) -> pn.Template:
+    """Assemble the accessible template for one session in ``lang``.
+
+    ``search`` and ``nav`` go in the side column; without them (the "data missing" page) the page is just the
+    header, ``main`` and the footer.
+    """
+    other = next(code for code in LANGUAGES if code != lang)
+    page = pn.Template(PAGE_TEMPLATE, design=AccessibleDesign)
+    variables = {
+        "lang": lang,
+        "other_lang": other,
+        "page_title": title,
+        "page_css": PAGE_CSS,
+        "app_name": tr("app.name", lang),
+        "heading": tr("app.heading", lang),
+        "skip_text": tr("app.skip", lang),
+        "search_label": tr("app.search_region", lang),
+        "nav_label": tr("app.nav", lang),
+        "switch_text": tr("app.switch_language", lang),
+        "switch_hint": tr("app.switch_language_hint", lang),
+        "footer_text": tr("app.footer", lang),
+        "has_side": search is not None and nav is not None,
+    }
+    for name, value in variables.items():
+        page.add_variable(name, value)
+    if search is not None and nav is not None:
+        page.add_panel("search", search)
+        page.add_panel("nav", nav)
+    page.add_panel("main", main)
+    return page

@@ -1,0 +1,91 @@
+"""What every view shares: lazy refresh when shown, error containment, and HTML panes styled for tables."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.charts import TABLE_CSS
+from dashboard.i18n import tr
+from dashboard.session import ClientSession
+
+log = logging.getLogger(__name__)
+
+
+def html_pane(content: str = "", **params: Any) -> pn.pane.HTML:
+    """An HTML pane that stretches to the page width and carries the table/disclosure styles."""
+    return pn.pane.HTML(content, stylesheets=[TABLE_CSS], sizing_mode="stretch_width", **params)
+
+
+class SessionView(pn.viewable.Viewer):
+    """A view of one session, rebuilt only when it is shown and its inputs changed.
+
+    Views are created when first opened and refreshed lazily: switching client costs only the visible view's
+    queries, never all of them. A failing refresh shows a message in the view and leaves the session usable.
+    """
+
+    needs_client = param.Boolean(default=True, constant=True, doc="Whether the view shows one client's data.")
+
+    def __init__(self, session: ClientSession, **params: Any) -> None:
+        self.session = session
+        self._active = False
+        self._stale = True
+        super().__init__(**params)
+        self._error = html_pane()
+        self._content: pn.viewable.Viewable = pn.Column()
+        self._layout: pn.Column | None = None
+        session.param.watch(self._input_changed, "snapshot")
+
+    def __panel__(self) -> pn.Column:
+        if self._layout is None:
+            self._layout = pn.Column(self._error, self._content, sizing_mode="stretch_width")
+        return self._layout
+
+    @property
+    def lang(self) -> str:
+        return self.session.lang
+
+    @property
+    def resources(self):
+        return self.session.resources
+
+    def _input_changed(self, _event: param.parameterized.Event) -> None:
+        self._stale = True
+        if self._active:
+            self.refresh()
+
+    def activate(self) -> None:
+        """Called when the view is shown: bring it up to date."""
+        self._active = True
+        if self._stale:
+            self.refresh()
+
+    def deactivate(self) -> None:
+        self._active = False
+
+    def refresh(self) -> None:
+        """Recompute the view's content from the session; errors become a visible message, not a dead page."""
+        self._stale = False
+        if self.needs_client and self.session.snapshot is None:
+            self._error.object = f"<p>{tr('status.pick_client', self.lang)}</p>"
+            self._show_content(False)
+            return
+        try:
+            self._update()
+        except Exception as error:
+            log.exception("view %s failed", type(self).__name__)
+            detail = f"{type(error).__name__}"
+            self._error.object = f'<p role="alert">{tr("error.internal", self.lang, detail=detail)}</p>'
+            self._show_content(False)
+            return
+        self._error.object = ""
+        self._show_content(True)
+
+    def _show_content(self, visible: bool) -> None:
+        self._content.visible = visible
+
+    def _update(self) -> None:
+        raise NotImplementedError

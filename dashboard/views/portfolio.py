@@ -1,0 +1,165 @@
+"""The team lead's views: portfolio (score distribution, approval rate, metrics, cost curve, fairness, model card)
+and global feature importance. Both read only small, precomputed tables: the scorer's artifact and the
+warehouse's score histogram (aggregated in DuckDB), computed once per process."""
+
+from __future__ import annotations
+
+import functools
+import re
+from html import escape
+from typing import Any
+
+import polars as pl
+from markdown_it import MarkdownIt
+
+from dashboard import charts
+from dashboard.i18n import format_number, format_percent, tr
+from dashboard.session import ClientSession
+from dashboard.views.base import SessionView, html_pane
+
+IMPORTANCE_TOP = 20
+SCORE_BINS = 50
+
+
+@functools.lru_cache(maxsize=4)
+def score_histogram(warehouse: Any, bins: int = SCORE_BINS) -> pl.DataFrame | None:
+    """Clients per probability bin (None when the warehouse has no scores table yet)."""
+    return warehouse.score_histogram(bins) if warehouse.has_scores() else None
+
+
+def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
+    """Share of scored clients below the threshold (bins straddling it are split pro rata)."""
+    total = histogram["count"].sum()
+    if not total:
+        return float("nan")
+    granted = 0.0
+    for row in histogram.iter_rows(named=True):
+        start, end, count = row["bin_start"], row["bin_end"], row["count"]
+        granted += count * min(max((threshold - start) / (end - start), 0.0), 1.0)
+    return granted / total
+
+
+def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested metric dicts as (dotted name, scalar) pairs, lists and tables left out."""
+    rows = []
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows += flatten_metrics(value, name + ".")
+        elif isinstance(value, int | float | str | bool) or value is None:
+            rows.append((name, value))
+    return rows
+
+
+def _metric_value(value: Any, lang: str) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return format_number(value, lang)
+    return format_number(value, lang, 4)
+
+
+def demote_headings(markdown: str, levels: int = 2) -> str:
+    """Push Markdown headings down (# → ###) so an embedded document keeps the page's single h1 and order."""
+    return re.sub(r"^(#{1,6})(\s)", lambda m: "#" * min(len(m.group(1)) + levels, 6) + m.group(2), markdown,
+                  flags=re.MULTILINE)
+
+
+def model_card_html(markdown: str) -> str:
+    """The scorer's model card (written in English) as HTML marked ``lang="en"`` (WCAG 3.1.2), headings demoted."""
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return f'<div lang="en">{renderer.render(demote_headings(markdown))}</div>'
+
+
+class PortfolioView(SessionView):
+    """Score distribution with the policy threshold, approval rate, model metrics, cost curve, fairness, card."""
+
+    needs_client = False
+
+    def __init__(self, session: ClientSession, **params: Any) -> None:
+        super().__init__(session, **params)
+        self._body = html_pane()
+        self._content = self._body
+
+    def _update(self) -> None:
+        self._body.object = self.body_html() + model_card_html(self.resources.scorer.model_card)
+
+    def body_html(self) -> str:
+        lang, scorer = self.lang, self.resources.scorer
+        threshold = format_percent(scorer.threshold, lang)
+        parts = [f"<h2>{escape(tr('portfolio.heading', lang))}</h2>"]
+        histogram = score_histogram(self.resources.warehouse)
+        parts.append(f"<h3>{escape(tr('portfolio.distribution_heading', lang))}</h3>")
+        if histogram is None:
+            parts.append(f"<p>{escape(tr('portfolio.no_scores', lang))}</p>")
+        else:
+            total = int(histogram["count"].sum())
+            parts.append(f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, scorer.threshold), lang), n=format_number(total, lang)))}</p>")
+            edges = list(zip(histogram["bin_start"].to_list(), histogram["bin_end"].to_list(), strict=True))
+            counts = [float(c) for c in histogram["count"].to_list()]
+            parts.append(charts.histogram(
+                edges, counts, label=tr("portfolio.distribution_label", lang, threshold=threshold),
+                axis_format=lambda v: format_percent(v, lang, 0), threshold=scorer.threshold,
+                threshold_text=tr("gauge.threshold", lang, value=threshold)))
+            rows = [[f"{format_percent(s, lang, 0)} – {format_percent(e, lang, 0)}", format_number(c, lang)]
+                    for (s, e), c in zip(edges, counts, strict=True) if c]
+            parts.append(charts.details(tr("compare.show_data", lang), charts.table(
+                tr("portfolio.distribution_caption", lang), [tr("col.range", lang), tr("col.count", lang)], rows,
+                numeric_columns=(1,))))
+        parts.append(f"<h3>{escape(tr('portfolio.metrics_heading', lang))}</h3>")
+        parts.append(charts.table(tr("portfolio.metrics_heading", lang), [tr("col.metric", lang), tr("col.metric_value", lang)],
+                                  [[name, _metric_value(value, lang)] for name, value in flatten_metrics(scorer.metrics)],
+                                  numeric_columns=(1,)))
+        parts.append(self._cost_html(threshold))
+        parts.append(f"<h3>{escape(tr('portfolio.fairness_heading', lang))}</h3>")
+        fairness = scorer.fairness
+        parts.append(charts.table(tr("portfolio.fairness_caption", lang), fairness.columns,
+                                  [[_metric_value(v, lang) if not isinstance(v, str) else v for v in row]
+                                   for row in fairness.iter_rows()], numeric_columns=tuple(range(2, fairness.width))))
+        parts.append(f"<h3>{escape(tr('portfolio.model_card_heading', lang))}</h3>")
+        return "".join(parts)
+
+    def _cost_html(self, threshold_text: str) -> str:
+        lang, scorer = self.lang, self.resources.scorer
+        curve = scorer.cost_curve.sort("threshold")
+        xs, ys = curve["threshold"].to_list(), curve["cost"].to_list()
+        at_policy = min(zip(xs, ys, strict=True), key=lambda point: abs(point[0] - scorer.threshold))[1]
+        chart = charts.line_chart(
+            xs, ys, marker_x=scorer.threshold, marker_text=tr("gauge.threshold", lang, value=threshold_text),
+            label=tr("portfolio.cost_label", lang, threshold=threshold_text, cost=format_number(at_policy, lang, 3)),
+            x_format=lambda v: format_percent(v, lang, 0), y_format=lambda v: format_number(v, lang, 2))
+        rows = [[format_percent(x, lang, 0), format_number(y, lang, 4)] for x, y in zip(xs, ys, strict=True)]
+        table = charts.table(tr("portfolio.cost_caption", lang), [tr("col.threshold", lang), tr("col.cost", lang)], rows,
+                             numeric_columns=(0, 1))
+        return (f"<h3>{escape(tr('portfolio.cost_heading', lang))}</h3>" + chart
+                + charts.details(tr("compare.show_data", lang), table))
+
+
+def importance_rows(importance: pl.DataFrame, lang: str, limit: int = IMPORTANCE_TOP) -> list[tuple[str, float]]:
+    """(human label, mean |SHAP|) of the most important features."""
+    from warehouse.dictionary import label
+
+    top = importance.sort("mean_abs_shap", descending=True).head(limit)
+    return [(label(row["feature"], lang), float(row["mean_abs_shap"])) for row in top.iter_rows(named=True)]
+
+
+class ImportanceView(SessionView):
+    """Global importance: how much each feature weighs on decisions in general (not for one client)."""
+
+    needs_client = False
+
+    def __init__(self, session: ClientSession, **params: Any) -> None:
+        super().__init__(session, **params)
+        self._body = html_pane()
+        self._content = self._body
+
+    def _update(self) -> None:
+        lang = self.lang
+        rows = importance_rows(self.resources.scorer.global_importance, lang)
+        value_format = lambda v: format_number(v, lang, 3)  # noqa: E731
+        chart = charts.horizontal_bars(rows, value_format=value_format,
+                                       label=tr("importance.chart_label", lang, n=len(rows), first=rows[0][0] if rows else ""))
+        table = charts.table(tr("importance.caption", lang), [tr("col.feature", lang), tr("col.importance", lang)],
+                             [[name, value_format(value)] for name, value in rows], numeric_columns=(1,))
+        self._body.object = (f"<h2>{escape(tr('importance.heading', lang))}</h2>"
+                             f"<p>{escape(tr('importance.intro', lang))}</p>{chart}{table}")

@@ -1,0 +1,96 @@
+"""Find a client: type-ahead on SK_ID_CURR answered by the warehouse, recent clients, clear messages.
+
+Never a dropdown of 300,000 options: each keystroke asks the warehouse for at most a few ids starting with the
+digits typed, shown as buttons (keyboard and screen-reader native). Enter or the button shows the client.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import panel as pn
+import param
+
+from dashboard.i18n import tr
+from dashboard.session import ClientSession, parse_client_id
+from dashboard.views.base import html_pane
+
+SUGGESTION_LIMIT = 8
+MIN_PREFIX_DIGITS = 2
+
+SEARCH_CSS = """
+p.hint { color: #4a4a4a; margin: 0.25rem 0; font-size: 0.9rem; }
+p.error { color: #1a1a1a; border-left: 6px solid #D55E00; background: #fbeee6; padding: 0.4rem 0.6rem; margin: 0.25rem 0; }
+h2 { font-size: 1.05rem; margin: 0.75rem 0 0.25rem; }
+"""
+
+
+class ClientSearch(pn.viewable.Viewer):
+    """The search box, its suggestions, the error message and the recently viewed clients."""
+
+    suggestions = param.List(default=[], item_type=int, doc="Ids matching the digits typed so far.")
+
+    def __init__(self, session: ClientSession, **params: Any) -> None:
+        super().__init__(**params)
+        self.session = session
+        lang = session.lang
+        self._input = pn.widgets.TextInput(name=tr("search.label", lang), placeholder=tr("search.placeholder", lang),
+                                           max_length=40, sizing_mode="stretch_width")
+        self._button = pn.widgets.Button(name=tr("search.button", lang), button_type="primary",
+                                         sizing_mode="stretch_width")
+        self._hint = html_pane(f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS])
+        self._message = html_pane(stylesheets=[SEARCH_CSS])
+        self._suggestion_heading = html_pane(stylesheets=[SEARCH_CSS])
+        self._suggestion_box = pn.FlexBox()
+        self._recent_heading = html_pane(f"<h2>{escape(tr('search.recent', lang))}</h2>", stylesheets=[SEARCH_CSS])
+        self._recent_box = pn.FlexBox()
+        self._input.param.watch(self._typed, "value_input")
+        self._input.param.watch(self._submitted, "enter_pressed")
+        self._button.on_click(self._submitted)
+        session.param.watch(self._session_changed, ["error", "recent"])
+        self._render_recent()
+
+    def __panel__(self) -> pn.Column:
+        return pn.Column(self._input, self._hint, self._button, self._message, self._suggestion_heading,
+                         self._suggestion_box, self._recent_heading, self._recent_box, sizing_mode="stretch_width")
+
+    def _typed(self, event: param.parameterized.Event) -> None:
+        self.update_suggestions(event.new or "")
+
+    def update_suggestions(self, text: str) -> None:
+        """Ask the warehouse for ids starting with the digits typed (nothing for non-digits or under 2 digits)."""
+        sk_id, error = parse_client_id(text)
+        prefix = "" if error else str(sk_id)
+        ids = (self.session.resources.warehouse.search_clients(prefix, limit=SUGGESTION_LIMIT)
+               if len(prefix) >= MIN_PREFIX_DIGITS else [])
+        self.suggestions = list(ids)
+        lang = self.session.lang
+        if ids:
+            self._suggestion_heading.object = f"<h2>{escape(tr('search.suggestions', lang))}</h2>"
+        elif len(prefix) >= MIN_PREFIX_DIGITS:
+            self._suggestion_heading.object = f'<p class="hint">{escape(tr("search.no_match", lang, prefix=prefix))}</p>'
+        else:
+            self._suggestion_heading.object = ""
+        self._suggestion_box.objects = [self._client_button(sk_id) for sk_id in ids]
+
+    def _submitted(self, _event: object = None) -> None:
+        text = self._input.value_input or self._input.value
+        self.session.show_text(text)
+
+    def _client_button(self, sk_id: int) -> pn.widgets.Button:
+        button = pn.widgets.Button(name=str(sk_id), width=100)
+        button.on_click(lambda _event, sk_id=sk_id: self.session.show(sk_id))
+        return button
+
+    def _session_changed(self, _event: param.parameterized.Event) -> None:
+        error = self.session.error
+        self._message.object = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+        self._render_recent()
+
+    def _render_recent(self) -> None:
+        if self.session.recent:
+            self._recent_box.objects = [self._client_button(sk_id) for sk_id in self.session.recent]
+        else:
+            self._recent_box.objects = [html_pane(f'<p class="hint">{escape(tr("search.none_recent", self.session.lang))}</p>',
+                                                  stylesheets=[SEARCH_CSS])]
