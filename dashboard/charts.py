@@ -276,6 +276,7 @@ def _shorten(text: str, limit: int) -> str:
 
 
 TABLE_CSS = """
+:host { font-size: 1rem; color: #1a1a1a; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.95rem; }
 caption { text-align: left; font-weight: 600; padding: 0.25rem 0; color: #1a1a1a; }

@@ -99,12 +99,13 @@ class Dashboard(pn.viewable.Viewer):
         if event.new != self.session.view:
             self.open_view(event.new)
 
-    def _client_changed(self, event: param.parameterized.Event) -> None:
-        if event.name == "announcement":
-            self.meta.announcement = event.new
-            return
-        self.meta.title = self.session.page_title()
-        self._write_url()
+    def _client_changed(self, *events: param.parameterized.Event) -> None:
+        for event in events:
+            if event.name == "announcement":
+                self.meta.announcement = event.new
+        if any(event.name == "client_id" for event in events):
+            self.meta.title = self.session.page_title()
+            self._write_url()
 
     def _write_url(self) -> None:
         """Keep ?lang=&client=&view= in the address bar (bookmarkable) without reloading."""

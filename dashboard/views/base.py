@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 
 
 def html_pane(content: str = "", **params: Any) -> pn.pane.HTML:
-    """An HTML pane that stretches to the page width and carries the table/disclosure styles."""
-    return pn.pane.HTML(content, stylesheets=[TABLE_CSS], sizing_mode="stretch_width", **params)
+    """An HTML pane that stretches to the page width (unless given a width) and carries the table styles."""
+    stylesheets = [TABLE_CSS, *[sheet for sheet in params.pop("stylesheets", []) if sheet != TABLE_CSS]]
+    if "width" not in params:
+        params.setdefault("sizing_mode", "stretch_width")
+    return pn.pane.HTML(content, stylesheets=stylesheets, **params)
 
 
 class SessionView(pn.viewable.Viewer):

@@ -108,12 +108,11 @@ class DecisionCard(SessionView):
                                                doc="Threshold used in simulation mode, in percent.")
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
+        params.setdefault("simulated_threshold_percent", round(session.resources.scorer.threshold * 100, 1))
         super().__init__(session, **params)
-        scorer = self.resources.scorer
-        self.simulated_threshold_percent = round(scorer.threshold * 100, 1)
         self._card = html_pane(stylesheets=[charts.TABLE_CSS, CARD_CSS])
         self._toggle = pn.widgets.Toggle.from_param(self.param.simulate, name=tr("decision.simulation", self.lang),
-                                                    button_type="light", width=260)
+                                                    button_type="default", width=260)
         self._threshold_input = pn.widgets.FloatInput.from_param(
             self.param.simulated_threshold_percent, name=tr("decision.simulated_threshold", self.lang),
             start=1.0, end=99.0, step=0.5, visible=False, width=220)

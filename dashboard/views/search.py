@@ -83,7 +83,7 @@ class ClientSearch(pn.viewable.Viewer):
         button.on_click(lambda _event, sk_id=sk_id: self.session.show(sk_id))
         return button
 
-    def _session_changed(self, _event: param.parameterized.Event) -> None:
+    def _session_changed(self, *_events: param.parameterized.Event) -> None:
         error = self.session.error
         self._message.object = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
         self._render_recent()
