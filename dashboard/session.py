@@ -19,7 +19,7 @@ from dashboard.resources import Resources
 
 MAX_ID_DIGITS = 12
 RECENT_LIMIT = 8
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,12 @@ class CompareView(SessionView):
         self._distribution.object = self.distribution_html(snapshot, groups)
         self._bivariate.object = self.bivariate_html(snapshot)
 
+    def ranked(self) -> tuple[tuple[str, bool], ...]:
+        """(feature, is categorical) in order of global importance."""
+        return ranked_features(self.resources.scorer, self.resources.warehouse)
+
     def _is_categorical(self, feature: str) -> bool:
-        return dict(ranked_features(self.resources.scorer, self.resources.warehouse)).get(feature, False)
+        return dict(self.ranked()).get(feature, False)
 
     def groups_html(self, snapshot: ClientSnapshot, groups: list[Group]) -> str:
         """The four groups: size, observed default rate and, for numeric features, the client's percentile."""

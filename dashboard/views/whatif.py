@@ -96,7 +96,7 @@ class FieldForm(pn.viewable.Viewer):
                 values[name] = widget.value
                 continue
             try:
-                value = parse_number(widget.value_input if widget.value_input is not None else widget.value)
+                value = parse_number(widget.value)
             except ValueError:
                 errors[name] = f"{tr('whatif.not_number', self.lang, field=spec.label)} {range_text(spec, self.lang)}"
                 continue
