@@ -56,6 +56,7 @@ class FieldForm(pn.viewable.Viewer):
         self.specs = {spec.name: spec for spec in specs}
         self.lang = lang
         self.inputs: dict[str, pn.widgets.Widget] = {}
+        self._initial: dict[str, Any] = {}
         self.errors: dict[str, pn.pane.HTML] = {}
         cells = []
         for spec in specs:
@@ -84,14 +85,22 @@ class FieldForm(pn.viewable.Viewer):
                 if value in widget.options.values():
                     widget.value = value
             else:
-                widget.value = "" if value is None else f"{float(value):.2f}".rstrip("0").rstrip(".")
+                decimals = 4 if value is not None and abs(float(value)) < 10 else 2
+                widget.value = "" if value is None else f"{float(value):.{decimals}f}".rstrip("0").rstrip(".")
+        self._initial = {name: widget.value for name, widget in self.inputs.items()}
         self.show_errors({})
 
-    def read(self) -> tuple[dict[str, Any], dict[str, str]]:
-        """The values typed, and an error message per invalid field (with the allowed range)."""
+    def read(self, only_changed: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
+        """The values typed, and an error message per invalid field (with the allowed range).
+
+        With ``only_changed``, fields left as :meth:`set_values` filled them are skipped, so rescoring an
+        unedited file gives exactly the client's score (no rounding of the displayed values creeps in).
+        """
         values, errors = {}, {}
         for name, widget in self.inputs.items():
             spec = self.specs[name]
+            if only_changed and name in self._initial and widget.value == self._initial[name]:
+                continue
             if spec.kind == "choice":
                 values[name] = widget.value
                 continue
@@ -167,7 +176,7 @@ class WhatIfView(SessionView):
         snapshot = self.session.snapshot
         if snapshot is None:
             return None
-        values, errors = self.form.read()
+        values, errors = self.form.read(only_changed=True)
         explanation = self._explain(self.form, errors, lambda: self.resources.scorer.what_if(
             snapshot.application, snapshot.features, values, lang=self.lang), self._result)
         if explanation is None:

@@ -208,3 +208,10 @@ def test_images_tab_without_a_run_says_how_to_train_one(shown):
     view.activate()
     assert "train_protovit.py" in view._status.object
     assert view._controls.visible is False
+
+
+def test_rescoring_an_unedited_file_gives_the_clients_own_score(shown):
+    view = WhatIfView(shown)
+    view.activate()
+    assert view.form.read(only_changed=True) == ({}, {})
+    assert view.rescore().probability == pytest.approx(shown.snapshot.explanation.probability)
