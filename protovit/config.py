@@ -163,6 +163,11 @@ class ProtoViTConfig:
         return cls.from_dict(values)
 
     @property
+    def architecture(self) -> str:
+        """The network trained: the ViT backbone name for ProtoViT, ``vgg16`` for the baseline."""
+        return self.backbone if self.model == "protovit" else "vgg16"
+
+    @property
     def num_prototypes(self) -> int:
         if self.num_classes is None:
             raise ConfigError("num_classes is not set (the trainer fills it from the data)")

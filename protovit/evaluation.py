@@ -32,7 +32,7 @@ def evaluate_run(run_dir: Path, data_dir: Path, compare_dir: Path | None = None)
     result: dict[str, Any] = {
         "run": str(run_dir),
         "model": predictor.config.model,
-        "backbone": predictor.config.backbone if predictor.config.model == "protovit" else "vgg16",
+        "architecture": predictor.config.architecture,
         "weights_source": predictor.provenance.get("weights_source", "unknown"),
         "data": str(data_dir),
         **classification_report(truth, predicted, predictor.classes),

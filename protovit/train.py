@@ -179,8 +179,8 @@ def prepare_run(config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, progre
         _run_logger(out_dir, context.is_main), progress_bars=progress,
     )  # fmt: skip
     setup.logger.info(
-        "run %s: model=%s backbone=%s classes=%d train=%d val=%d device=%s world_size=%d",
-        out_dir, config.model, config.backbone, len(class_names), len(train_samples), len(val_samples),
+        "run %s: model=%s architecture=%s classes=%d train=%d val=%d device=%s world_size=%d",
+        out_dir, config.model, config.architecture, len(class_names), len(train_samples), len(val_samples),
         device, context.world_size,
     )  # fmt: skip
     if not config.pretrained:

@@ -1,0 +1,161 @@
+"""Training stages: gradient flow, projection, full pipeline, resume, reproducibility, data parallel."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from protovit import ProtoViT, load_run, project_prototypes, stage_loss, train
+from protovit.checkpoint import read_checkpoint
+from protovit.data import ImageFolderDataset, read_manifest, stratified_split, to_tensor
+from protovit.train import set_trainable, stage_parameter_groups
+from tests.protovit.conftest import micro_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("stage", ["warmup", "joint", "slots", "last_layer"])
+def test_each_stage_updates_exactly_its_parameters(stage):
+    torch.manual_seed(0)
+    config = micro_config(num_classes=3, freeze_encoder_in_warmup=False)
+    model = ProtoViT(config).train()
+    groups = stage_parameter_groups(model, stage, config)
+    trained = {id(p) for params, _, _ in groups for p in params}
+    set_trainable(model, (p for params, _, _ in groups for p in params))
+    output = model(torch.randn(6, 3, 32, 32))
+    stage_loss(stage, model, output.logits, output.sub_cosines, torch.tensor([0, 1, 2, 0, 1, 2]), config).total.backward()
+    for name, parameter in model.named_parameters():
+        if id(parameter) in trained:
+            assert parameter.grad is not None and parameter.grad.abs().sum() > 0, f"{stage}: no gradient to {name}"
+        else:
+            assert parameter.grad is None, f"{stage}: {name} should be frozen"
+    names = {name.split(".")[0] for name, p in model.named_parameters() if id(p) in trained}
+    expected = {"warmup": {"backbone", "prototype_vectors"}, "joint": {"backbone", "prototype_vectors"},
+                "slots": {"slot_logits"}, "last_layer": {"last_layer"}}[stage]  # fmt: skip
+    assert names == expected
+
+
+def test_warmup_with_frozen_encoder_trains_prototypes_only():
+    config = micro_config(num_classes=3)
+    groups = stage_parameter_groups(ProtoViT(config), "warmup", config)
+    assert len(groups) == 1 and groups[0][0][0].shape == (6, 32, 3)
+
+
+def _latents(model: ProtoViT, image_folder: Path):
+    samples, _ = stratified_split(read_manifest(image_folder), 0.25, 0)
+    dataset = ImageFolderDataset(samples, ["blue", "green", "red"], 32)
+    images = torch.stack([dataset[i][0] for i in range(len(dataset))])
+    with torch.inference_mode():
+        latents = model.encode(images)
+    return samples, latents, torch.tensor(dataset.labels)
+
+
+def test_projection_puts_every_active_sub_prototype_on_an_own_class_training_token(image_folder):
+    torch.manual_seed(0)
+    model = ProtoViT(micro_config(num_classes=3)).eval()
+    with torch.no_grad():
+        model.slot_logits[0, 1, 2] = -1.0  # one pruned sub-prototype
+    samples, latents, labels = _latents(model, image_folder)
+    records = project_prototypes(model, latents, labels, samples)
+    assert model.slots()[1, 2] == 0.0 and model.slots()[0, 0] == 1.0
+    image_index = {s.relative: i for i, s in enumerate(samples)}
+    for record in records:
+        j = record["index"]
+        source = image_index[record["source_image"]]
+        assert int(labels[source]) == record["class_index"] == int(model.prototype_class[j])
+        assert record["source_category"] == ["blue", "green", "red"][record["class_index"]]
+        assert len(record["cells"]) == len(record["boxes"]) == 3
+        for k, (token, active) in enumerate(zip(record["tokens"], record["active"], strict=True)):
+            vector = model.prototype_vectors[j, :, k]
+            if active:
+                assert torch.equal(vector, latents[source, token]), f"prototype {j}.{k} is not a training token"
+                assert record["cells"][k] == list(divmod(token, 4))
+            else:
+                assert torch.all(vector == 0)
+    assert records[1]["active"] == [True, True, False]
+
+
+def test_projection_is_deterministic(image_folder):
+    results = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = ProtoViT(micro_config(num_classes=3)).eval()
+        samples, latents, labels = _latents(model, image_folder)
+        results.append((project_prototypes(model, latents, labels, samples), model.prototype_vectors.clone()))
+    assert results[0][0] == results[1][0] and torch.equal(results[0][1], results[1][1])
+
+
+def test_full_pipeline_writes_checkpoints_logs_and_provenance(trained_run):
+    for name in ("config.json", "split.json", "train.log", "history.json", "prototypes.json", "run.json", "model.pt"):
+        assert (trained_run / name).is_file(), name
+    checkpoints = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
+    assert checkpoints == ["00_warmup.pt", "01_joint.pt", "02_slots.pt", "03_projection.pt", "04_last_layer.pt"]
+    payload = read_checkpoint(trained_run / "model.pt")
+    assert payload["class_names"] == ["blue", "green", "red"]
+    assert payload["provenance"]["weights_kind"] == "random-init" and "RANDOM" in payload["provenance"]["warning"]
+    assert len(payload["prototypes"]) == 6 and all(r["source_png"].startswith("prototypes/") for r in payload["prototypes"])
+    assert "RANDOM INITIALISATION" in (trained_run / "train.log").read_text()
+    stages = [e["stage"] for e in json.loads((trained_run / "history.json").read_text()) if "stage_seconds" in e]
+    assert stages == ["warmup", "joint", "slots", "projection", "last_layer"]
+
+
+def test_resume_after_an_interruption_gives_the_same_model(tmp_path, image_folder, trained_run):
+    run_dir = tmp_path / "interrupted"
+    shutil.copytree(trained_run, run_dir)
+    for name in ("03_projection.pt", "04_last_layer.pt"):
+        (run_dir / "checkpoints" / name).unlink()
+    (run_dir / "model.pt").unlink()
+    train(micro_config(), image_folder, run_dir, progress=False)
+    resumed = read_checkpoint(run_dir / "model.pt")["model_state"]
+    original = read_checkpoint(trained_run / "model.pt")["model_state"]
+    assert resumed.keys() == original.keys()
+    assert all(torch.equal(resumed[k], original[k]) for k in original)
+    assert "resuming after stage slots" in (run_dir / "train.log").read_text()
+
+
+def test_training_is_reproducible_and_restored_models_give_identical_logits(tmp_path, image_folder, trained_run):
+    train(micro_config(), image_folder, tmp_path / "again", progress=False)
+    first, second = load_run(trained_run), load_run(tmp_path / "again")
+    images = torch.stack([to_tensor(first.view(i)) for i in _some_images(image_folder)])
+    with torch.inference_mode():
+        assert torch.equal(first.model(images).logits, second.model(images).logits)
+
+
+def _some_images(image_folder: Path):
+    from PIL import Image
+
+    return [Image.open(p) for p in sorted((image_folder / "images").iterdir())[:4]]
+
+
+def test_resuming_with_another_configuration_is_refused(tmp_path, image_folder, trained_run):
+    from protovit import ConfigError
+
+    run_dir = tmp_path / "other"
+    shutil.copytree(trained_run, run_dir)
+    with pytest.raises(ConfigError, match="different configuration"):
+        train(micro_config(radius=2), image_folder, run_dir, progress=False)
+
+
+@pytest.mark.slow
+def test_data_parallel_training_with_two_cpu_processes(tmp_path, image_folder):
+    config_path = tmp_path / "micro.json"
+    micro_config().save(config_path)
+    run_dir = tmp_path / "ddp"
+    torchrun = Path(sys.executable).with_name("torchrun")
+    command = [str(torchrun), "--standalone", "--nproc_per_node", "2", str(ROOT / "scripts" / "train_protovit.py"),
+               "--data", str(image_folder), "--out", str(run_dir), "--config", str(config_path), "--no-progress"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env, cwd=ROOT)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "world_size=2" in (run_dir / "train.log").read_text()
+    payload = read_checkpoint(run_dir / "model.pt")
+    assert payload["provenance"]["world_size"] == 2
+    predictor = load_run(run_dir)
+    assert predictor.predict_proba(_some_images(image_folder)).shape == (4, 3)
