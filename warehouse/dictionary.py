@@ -1,0 +1,438 @@
+"""French and English labels, units and display rules for every raw application column and every feature.
+
+Labels are written for clients and relationship managers, not data scientists ("Âge", "Revenu annuel"), because
+the scorer uses them to explain decisions. Side-table aggregates are labelled by rule: the prefix names the
+source ("BURO" → credits at other institutions), the stem names the column, the suffix the statistic, e.g.
+``BURO_DAYS_CREDIT_MAX`` → "Autres crédits : ancienneté des crédits (max)".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Label:
+    fr: str
+    en: str
+    unit: str  # days | day_count | months | years | money | ratio | score | count | flag | category | hour | number
+
+
+_APPLICATION: dict[str, tuple[str, str, str]] = {
+    "SK_ID_CURR": ("Identifiant client", "Client id", "number"),
+    "TARGET": ("Défaut de paiement (1 = oui)", "Payment default (1 = yes)", "flag"),
+    "NAME_CONTRACT_TYPE": ("Type de crédit", "Contract type", "category"),
+    "CODE_GENDER": ("Genre", "Gender", "category"),
+    "FLAG_OWN_CAR": ("Possède une voiture", "Owns a car", "category"),
+    "FLAG_OWN_REALTY": ("Propriétaire de son logement", "Owns real estate", "category"),
+    "CNT_CHILDREN": ("Nombre d'enfants", "Number of children", "count"),
+    "AMT_INCOME_TOTAL": ("Revenu annuel", "Annual income", "money"),
+    "AMT_CREDIT": ("Montant du crédit", "Credit amount", "money"),
+    "AMT_ANNUITY": ("Annuité du crédit", "Loan annuity", "money"),
+    "AMT_GOODS_PRICE": ("Prix du bien financé", "Price of the goods", "money"),
+    "NAME_TYPE_SUITE": ("Accompagnant lors de la demande", "Accompanied by", "category"),
+    "NAME_INCOME_TYPE": ("Source de revenus", "Income type", "category"),
+    "NAME_EDUCATION_TYPE": ("Niveau d'études", "Education", "category"),
+    "NAME_FAMILY_STATUS": ("Situation familiale", "Family status", "category"),
+    "NAME_HOUSING_TYPE": ("Logement", "Housing", "category"),
+    "REGION_POPULATION_RELATIVE": (
+        "Densité de population de la région",
+        "Region population density",
+        "number",
+    ),
+    "DAYS_BIRTH": ("Âge", "Age", "days"),
+    "DAYS_EMPLOYED": ("Ancienneté dans l'emploi", "Time in current job", "days"),
+    "DAYS_REGISTRATION": ("Ancienneté de l'enregistrement", "Time since registration change", "days"),
+    "DAYS_ID_PUBLISH": ("Ancienneté de la pièce d'identité", "Age of identity document", "days"),
+    "OWN_CAR_AGE": ("Âge de la voiture", "Age of the car", "years"),
+    "FLAG_MOBIL": ("Téléphone mobile fourni", "Mobile phone given", "flag"),
+    "FLAG_EMP_PHONE": ("Téléphone professionnel fourni", "Work phone of employer given", "flag"),
+    "FLAG_WORK_PHONE": ("Téléphone au travail fourni", "Work phone given", "flag"),
+    "FLAG_CONT_MOBILE": ("Mobile joignable", "Mobile reachable", "flag"),
+    "FLAG_PHONE": ("Téléphone fixe fourni", "Home phone given", "flag"),
+    "FLAG_EMAIL": ("E-mail fourni", "E-mail given", "flag"),
+    "OCCUPATION_TYPE": ("Profession", "Occupation", "category"),
+    "CNT_FAM_MEMBERS": ("Taille du foyer", "Household size", "count"),
+    "REGION_RATING_CLIENT": ("Note de la région (1 à 3)", "Region rating (1 to 3)", "number"),
+    "REGION_RATING_CLIENT_W_CITY": (
+        "Note de la région et de la ville (1 à 3)",
+        "Region and city rating (1 to 3)",
+        "number",
+    ),
+    "WEEKDAY_APPR_PROCESS_START": ("Jour de la demande", "Weekday of the application", "category"),
+    "HOUR_APPR_PROCESS_START": ("Heure de la demande", "Hour of the application", "hour"),
+    "REG_REGION_NOT_LIVE_REGION": (
+        "Région de résidence différente de la région déclarée",
+        "Lives outside the registered region",
+        "flag",
+    ),
+    "REG_REGION_NOT_WORK_REGION": (
+        "Travaille hors de la région déclarée",
+        "Works outside the registered region",
+        "flag",
+    ),
+    "LIVE_REGION_NOT_WORK_REGION": (
+        "Travaille hors de sa région de résidence",
+        "Works outside home region",
+        "flag",
+    ),
+    "REG_CITY_NOT_LIVE_CITY": (
+        "Ville de résidence différente de la ville déclarée",
+        "Lives outside the registered city",
+        "flag",
+    ),
+    "REG_CITY_NOT_WORK_CITY": (
+        "Travaille hors de la ville déclarée",
+        "Works outside the registered city",
+        "flag",
+    ),
+    "LIVE_CITY_NOT_WORK_CITY": ("Travaille hors de sa ville de résidence", "Works outside home city", "flag"),
+    "ORGANIZATION_TYPE": ("Secteur de l'employeur", "Employer sector", "category"),
+    "EXT_SOURCE_1": ("Score externe 1", "External score 1", "score"),
+    "EXT_SOURCE_2": ("Score externe 2", "External score 2", "score"),
+    "EXT_SOURCE_3": ("Score externe 3", "External score 3", "score"),
+    "FONDKAPREMONT_MODE": ("Fonds de rénovation de l'immeuble", "Building repair fund", "category"),
+    "HOUSETYPE_MODE": ("Type d'habitation", "House type", "category"),
+    "TOTALAREA_MODE": (
+        "Surface totale de l'immeuble (normalisée)",
+        "Building total area (normalised)",
+        "number",
+    ),
+    "WALLSMATERIAL_MODE": ("Matériau des murs", "Wall material", "category"),
+    "EMERGENCYSTATE_MODE": ("Immeuble en état d'urgence", "Building in emergency state", "category"),
+    "OBS_30_CNT_SOCIAL_CIRCLE": (
+        "Proches observés (30 jours de retard)",
+        "Social circle observed (30 days late)",
+        "count",
+    ),
+    "DEF_30_CNT_SOCIAL_CIRCLE": (
+        "Proches en défaut (30 jours de retard)",
+        "Social circle defaulted (30 days late)",
+        "count",
+    ),
+    "OBS_60_CNT_SOCIAL_CIRCLE": (
+        "Proches observés (60 jours de retard)",
+        "Social circle observed (60 days late)",
+        "count",
+    ),
+    "DEF_60_CNT_SOCIAL_CIRCLE": (
+        "Proches en défaut (60 jours de retard)",
+        "Social circle defaulted (60 days late)",
+        "count",
+    ),
+    "DAYS_LAST_PHONE_CHANGE": ("Dernier changement de téléphone", "Last phone change", "days"),
+}
+_BUILDING_STEMS: dict[str, tuple[str, str]] = {
+    "APARTMENTS": ("appartements", "apartments"),
+    "BASEMENTAREA": ("surface du sous-sol", "basement area"),
+    "YEARS_BEGINEXPLUATATION": ("début d'exploitation", "start of use"),
+    "YEARS_BUILD": ("âge de construction", "construction age"),
+    "COMMONAREA": ("parties communes", "common area"),
+    "ELEVATORS": ("ascenseurs", "elevators"),
+    "ENTRANCES": ("entrées", "entrances"),
+    "FLOORSMAX": ("étages (max)", "floors (max)"),
+    "FLOORSMIN": ("étages (min)", "floors (min)"),
+    "LANDAREA": ("surface du terrain", "land area"),
+    "LIVINGAPARTMENTS": ("logements habités", "living apartments"),
+    "LIVINGAREA": ("surface habitable", "living area"),
+    "NONLIVINGAPARTMENTS": ("logements non habités", "non-living apartments"),
+    "NONLIVINGAREA": ("surface non habitable", "non-living area"),
+}
+_BUILDING_SUFFIXES = {"AVG": ("moyenne", "mean"), "MODE": ("mode", "mode"), "MEDI": ("médiane", "median")}
+_REQUEST_PERIODS = {
+    "HOUR": ("heure", "hour"),
+    "DAY": ("jour", "day"),
+    "WEEK": ("semaine", "week"),
+    "MON": ("mois", "month"),
+    "QRT": ("trimestre", "quarter"),
+    "YEAR": ("année", "year"),
+}
+
+_DERIVED: dict[str, tuple[str, str, str]] = {
+    "DAYS_EMPLOYED_ANOM": (
+        "Sans emploi salarié (retraité, sans emploi)",
+        "Not employed (pensioner, unemployed)",
+        "flag",
+    ),
+    "DAYS_EMPLOYED_PERC": (
+        "Part de la vie passée dans l'emploi actuel",
+        "Share of life in current job",
+        "ratio",
+    ),
+    "INCOME_CREDIT_PERC": ("Revenu rapporté au crédit", "Income to credit", "ratio"),
+    "INCOME_PER_PERSON": ("Revenu par personne du foyer", "Income per household member", "money"),
+    "ANNUITY_INCOME_PERC": (
+        "Part du revenu consacrée au remboursement",
+        "Share of income spent on the loan",
+        "ratio",
+    ),
+    "PAYMENT_RATE": (
+        "Taux de remboursement annuel (annuité / crédit)",
+        "Yearly repayment rate (annuity / credit)",
+        "ratio",
+    ),
+    "CREDIT_TO_GOODS": ("Crédit rapporté au prix du bien", "Credit to goods price", "ratio"),
+    "GOODS_INCOME_PERC": ("Prix du bien rapporté au revenu", "Goods price to income", "ratio"),
+    "EXT_SOURCES_MEAN": ("Scores externes (moyenne)", "External scores (mean)", "score"),
+    "EXT_SOURCES_MIN": ("Scores externes (min)", "External scores (min)", "score"),
+    "EXT_SOURCES_MAX": ("Scores externes (max)", "External scores (max)", "score"),
+    "EXT_SOURCES_PROD": ("Scores externes (produit)", "External scores (product)", "score"),
+    "EXT_SOURCES_NAN": ("Scores externes manquants", "Missing external scores", "count"),
+    "CAR_AGE_TO_AGE": ("Âge de la voiture rapporté à l'âge", "Car age to client age", "ratio"),
+    "PHONE_CHANGE_TO_AGE": ("Changement de téléphone rapporté à l'âge", "Phone change to age", "ratio"),
+    "DOCUMENT_COUNT": ("Nombre de justificatifs fournis", "Documents provided", "count"),
+}
+
+# Side-table aggregates: source prefix, column stem, statistic suffix.
+_PREFIXES: dict[str, tuple[str, str]] = {
+    "BURO": ("Autres crédits", "Other credits"),
+    "ACTIVE": ("Autres crédits en cours", "Other active credits"),
+    "CLOSED": ("Autres crédits clos", "Other closed credits"),
+    "PREV": ("Demandes précédentes", "Previous applications"),
+    "APPROVED": ("Demandes précédentes acceptées", "Approved previous applications"),
+    "REFUSED": ("Demandes précédentes refusées", "Refused previous applications"),
+    "POS": ("Prêts précédents (relevés mensuels)", "Previous loans (monthly)"),
+    "INSTAL": ("Échéances passées", "Past instalments"),
+    "CC": ("Carte de crédit", "Credit card"),
+}
+_STEMS: dict[str, tuple[str, str, str]] = {
+    "DAYS_CREDIT": ("ancienneté des crédits", "credit age", "days"),
+    "DAYS_CREDIT_ENDDATE": ("échéance prévue", "planned end", "days"),
+    "DAYS_CREDIT_UPDATE": ("dernière mise à jour", "last update", "days"),
+    "CREDIT_DAY_OVERDUE": ("jours de retard actuels", "days overdue now", "day_count"),
+    "AMT_CREDIT_MAX_OVERDUE": ("plus gros impayé", "largest overdue amount", "money"),
+    "AMT_CREDIT_SUM": ("montant", "amount", "money"),
+    "AMT_CREDIT_SUM_DEBT": ("dette restante", "remaining debt", "money"),
+    "AMT_CREDIT_SUM_OVERDUE": ("montant impayé", "overdue amount", "money"),
+    "AMT_CREDIT_SUM_LIMIT": ("plafond", "credit limit", "money"),
+    "AMT_ANNUITY": ("annuité", "annuity", "money"),
+    "CNT_CREDIT_PROLONG": ("prolongations", "extensions", "count"),
+    "MONTHS_BALANCE": ("relevé le plus ancien", "oldest monthly record", "months"),
+    "STATUS_LATE": ("mois en retard", "months in arrears", "count"),
+    "AMT_APPLICATION": ("montant demandé", "amount asked", "money"),
+    "AMT_CREDIT": ("montant accordé", "amount granted", "money"),
+    "APP_CREDIT_PERC": ("demandé / accordé", "asked / granted", "ratio"),
+    "AMT_DOWN_PAYMENT": ("apport", "down payment", "money"),
+    "AMT_GOODS_PRICE": ("prix du bien", "goods price", "money"),
+    "HOUR_APPR_PROCESS_START": ("heure de la demande", "application hour", "hour"),
+    "RATE_DOWN_PAYMENT": ("taux d'apport", "down payment rate", "ratio"),
+    "DAYS_DECISION": ("date de décision", "decision date", "days"),
+    "CNT_PAYMENT": ("nombre d'échéances", "number of payments", "count"),
+    "REFUSED": ("part de refus", "share refused", "ratio"),
+    "DAYS_LAST_DUE_1ST_VERSION": ("dernière échéance prévue", "planned last due date", "days"),
+    "DAYS_TERMINATION": ("date de fin", "termination date", "days"),
+    "CNT_INSTALMENT_FUTURE": ("échéances restantes", "instalments left", "count"),
+    "SK_DPD": ("jours de retard", "days past due", "day_count"),
+    "SK_DPD_DEF": ("jours de retard significatifs", "days past due (significant)", "day_count"),
+    "STATUS_COMPLETED": ("part des prêts terminés", "share completed", "ratio"),
+    "DPD": ("jours de retard", "days late", "day_count"),
+    "DBD": ("jours d'avance", "days early", "day_count"),
+    "LATE": ("échéances en retard", "late instalments", "ratio"),
+    "PAYMENT_PERC": ("part payée", "share paid", "ratio"),
+    "PAYMENT_DIFF": ("reste à payer", "unpaid amount", "money"),
+    "AMT_INSTALMENT": ("montant dû", "amount due", "money"),
+    "AMT_PAYMENT": ("montant payé", "amount paid", "money"),
+    "DAYS_ENTRY_PAYMENT": ("date de paiement", "payment date", "days"),
+    "AMT_BALANCE": ("solde", "balance", "money"),
+    "AMT_CREDIT_LIMIT_ACTUAL": ("plafond", "limit", "money"),
+    "UTILISATION": ("utilisation du plafond", "limit used", "ratio"),
+    "AMT_DRAWINGS_CURRENT": ("retraits et achats", "drawings", "money"),
+    "AMT_DRAWINGS_ATM_CURRENT": ("retraits au distributeur", "ATM withdrawals", "money"),
+    "AMT_PAYMENT_TOTAL_CURRENT": ("remboursements", "repayments", "money"),
+    "AMT_INST_MIN_REGULARITY": ("mensualité minimale", "minimum instalment", "money"),
+    "CNT_DRAWINGS_CURRENT": ("nombre de retraits et achats", "number of drawings", "count"),
+}
+_STATS: dict[str, tuple[str, str]] = {
+    "MIN": ("min", "min"),
+    "MAX": ("max", "max"),
+    "MEAN": ("moyenne", "mean"),
+    "SUM": ("total", "total"),
+    "VAR": ("variance", "variance"),
+}
+_TOTAL_KEYS: dict[str, tuple[str, str]] = {  # non-aggregate table-level columns of ``features``
+    "split": ("Échantillon (apprentissage / test)", "Split (train / test)"),
+}
+
+LEVELS_FR: dict[str, dict[str, str]] = {
+    "NAME_CONTRACT_TYPE": {"Cash loans": "Prêt personnel", "Revolving loans": "Crédit renouvelable"},
+    "CODE_GENDER": {"F": "Femme", "M": "Homme", "XNA": "Non renseigné"},
+    "FLAG_OWN_CAR": {"Y": "Oui", "N": "Non"},
+    "FLAG_OWN_REALTY": {"Y": "Oui", "N": "Non"},
+    "NAME_FAMILY_STATUS": {
+        "Married": "Marié(e)",
+        "Single / not married": "Célibataire",
+        "Civil marriage": "Union libre / PACS",
+        "Separated": "Séparé(e)",
+        "Widow": "Veuf / veuve",
+        "Unknown": "Inconnu",
+    },
+    "NAME_EDUCATION_TYPE": {
+        "Secondary / secondary special": "Secondaire",
+        "Higher education": "Supérieur",
+        "Incomplete higher": "Supérieur non terminé",
+        "Lower secondary": "Collège",
+        "Academic degree": "Doctorat",
+    },
+    "NAME_INCOME_TYPE": {
+        "Working": "Salarié(e)",
+        "Commercial associate": "Commerçant(e) / associé(e)",
+        "Pensioner": "Retraité(e)",
+        "State servant": "Fonctionnaire",
+        "Unemployed": "Sans emploi",
+        "Student": "Étudiant(e)",
+        "Businessman": "Chef d'entreprise",
+        "Maternity leave": "Congé maternité",
+    },
+    "NAME_HOUSING_TYPE": {
+        "House / apartment": "Maison / appartement",
+        "With parents": "Chez ses parents",
+        "Municipal apartment": "Logement social",
+        "Rented apartment": "Location",
+        "Office apartment": "Logement de fonction",
+        "Co-op apartment": "Coopérative",
+    },
+    "EMERGENCYSTATE_MODE": {"Yes": "Oui", "No": "Non"},
+}
+
+
+def _application_label(name: str) -> tuple[str, str, str] | None:
+    if name in _APPLICATION:
+        return _APPLICATION[name]
+    stem, _, suffix = name.rpartition("_")
+    if stem in _BUILDING_STEMS and suffix in _BUILDING_SUFFIXES:
+        (fr, en), (sfr, sen) = _BUILDING_STEMS[stem], _BUILDING_SUFFIXES[suffix]
+        return f"Immeuble : {fr} ({sfr}, normalisé)", f"Building: {en} ({sen}, normalised)", "number"
+    if name.startswith("FLAG_DOCUMENT_"):
+        number = name.removeprefix("FLAG_DOCUMENT_")
+        return f"Justificatif n° {number} fourni", f"Document {number} provided", "flag"
+    if name.startswith("AMT_REQ_CREDIT_BUREAU_"):
+        fr, en = _REQUEST_PERIODS[name.removeprefix("AMT_REQ_CREDIT_BUREAU_")]
+        return (
+            f"Consultations du bureau de crédit (dernière {fr})"
+            if fr in ("heure", "semaine", "année")
+            else f"Consultations du bureau de crédit (dernier {fr})",
+            f"Credit bureau enquiries (last {en})",
+            "count",
+        )
+    return None
+
+
+def _aggregate_label(name: str) -> tuple[str, str, str] | None:
+    prefix, _, rest = name.partition("_")
+    if prefix not in _PREFIXES:
+        return None
+    source_fr, source_en = _PREFIXES[prefix]
+    if rest == "COUNT":
+        return f"{source_fr} : nombre", f"{source_en}: count", "count"
+    stem, _, stat = rest.rpartition("_")
+    if stem not in _STEMS or stat not in _STATS:
+        return None
+    fr, en, unit = _STEMS[stem]
+    stat_fr, stat_en = _STATS[stat]
+    return (
+        f"{source_fr} : {fr} ({stat_fr})",
+        f"{source_en}: {en} ({stat_en})",
+        "number" if stat == "VAR" else unit,
+    )
+
+
+def describe(name: str) -> Label:
+    """Label and unit of a raw application column or a feature; raises KeyError for an unknown name."""
+    if name in _TOTAL_KEYS:
+        fr, en = _TOTAL_KEYS[name]
+        return Label(fr, en, "category")
+    found = _DERIVED.get(name) or _application_label(name) or _aggregate_label(name)
+    if found is None:
+        raise KeyError(f"no label for column {name!r}")
+    return Label(*found)
+
+
+def label(name: str, lang: str = "fr") -> str:
+    """Client-friendly label of ``name`` in French (``"fr"``) or English (``"en"``)."""
+    entry = describe(name)
+    return entry.fr if lang == "fr" else entry.en
+
+
+def label_fr(name: str) -> str:
+    return describe(name).fr
+
+
+def label_en(name: str) -> str:
+    return describe(name).en
+
+
+def unit(name: str) -> str:
+    return describe(name).unit
+
+
+def level_label(column: str, level: str | None, lang: str = "fr") -> str:
+    """French label of a category level (English keeps the Kaggle level); NULL → "manquant"/"missing"."""
+    if level is None:
+        return _MISSING[lang]
+    if lang == "fr":
+        return LEVELS_FR.get(column, {}).get(level, level)
+    return level
+
+
+_MISSING = {"fr": "manquant", "en": "missing"}
+_THIN = "\u202f"  # narrow no-break space: French thousands separator and space before units
+
+
+def _number(value: float, decimals: int, lang: str) -> str:
+    text = f"{value:,.{decimals}f}"
+    if lang == "fr":
+        return text.replace(",", _THIN).replace(".", ",")
+    return text
+
+
+def _plural(count: float, singular: str, plural: str) -> str:
+    return singular if abs(count) < 2 else plural
+
+
+def humanize(name: str, value: object, lang: str = "fr") -> str:
+    """``value`` of column ``name`` in human units: days → years, money with thin spaces, ratios as %.
+
+    Examples (French): DAYS_BIRTH −15 750 → "43 ans", AMT_INCOME_TOTAL 202500 → "202 500 €",
+    PAYMENT_RATE 0.05 → "5,0 %", NULL → "manquant". English: "43 years", "€202,500", "5.0%", "missing".
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _MISSING[lang]
+    kind = unit(name)
+    if kind == "category" or isinstance(value, str):
+        return level_label(name, str(value), lang)
+    number = float(value)
+    fr = lang == "fr"
+    if kind == "days":
+        years = abs(number) / 365.25
+        if years < 1:
+            months = round(abs(number) / 30.44)
+            return f"{months} mois" if fr else f"{months} {_plural(months, 'month', 'months')}"
+        shown = _number(years, 0 if years >= 10 else 1, lang)
+        return f"{shown} ans" if fr else f"{shown} years"
+    if kind == "years":
+        shown = _number(number, 0, lang)
+        return f"{shown} ans" if fr else f"{shown} years"
+    if kind == "months":
+        shown = _number(abs(number), 0, lang)
+        return f"il y a {shown} mois" if fr else f"{shown} {_plural(number, 'month', 'months')} ago"
+    if kind == "day_count":
+        shown = _number(number, 0 if number == round(number) else 1, lang)
+        return (
+            f"{shown} {_plural(number, 'jour', 'jours')}"
+            if fr
+            else f"{shown} {_plural(number, 'day', 'days')}"
+        )
+    if kind == "money":
+        return f"{_number(number, 0, lang)}{_THIN}€" if fr else f"€{_number(number, 0, lang)}"
+    if kind == "ratio":
+        return f"{_number(100 * number, 1, lang)}{_THIN}%" if fr else f"{_number(100 * number, 1, lang)}%"
+    if kind == "flag":
+        return ("oui" if number else "non") if fr else ("yes" if number else "no")
+    if kind == "hour":
+        return f"{int(number)} h" if fr else f"{int(number)}:00"
+    if kind == "score":
+        return _number(number, 2, lang)
+    if kind == "count":
+        return _number(number, 0 if number == round(number) else 1, lang)
+    return _number(number, 0 if abs(number) >= 100 else 3, lang)
