@@ -37,7 +37,10 @@ def train_baseline(setup: RunSetup, model: nn.Module, start_index: int) -> None:
     head_ids = {id(p) for p in head}
     features = [p for p in model.parameters() if id(p) not in head_ids]
     optimizer = adamw(
-        [(features, config.baseline_features_lr, config.encoder_weight_decay), (head, config.baseline_head_lr, config.encoder_weight_decay)]
+        [
+            (features, config.baseline_features_lr, config.encoder_weight_decay),
+            (head, config.baseline_head_lr, config.encoder_weight_decay),
+        ]
     )
     set_trainable(model, model.parameters())
     val_dataset = setup.dataset(setup.val_samples, augment=False)
@@ -53,7 +56,11 @@ def train_baseline(setup: RunSetup, model: nn.Module, start_index: int) -> None:
     def keep_best(epoch: int) -> dict[str, Any]:
         score = val_accuracy()
         if score > best["accuracy"]:
-            best.update(accuracy=score, epoch=epoch + 1, state={k: v.detach().clone() for k, v in model.state_dict().items()})
+            best.update(
+                accuracy=score,
+                epoch=epoch + 1,
+                state={k: v.detach().clone() for k, v in model.state_dict().items()},
+            )
         return {"val_accuracy": score}
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
@@ -63,8 +70,19 @@ def train_baseline(setup: RunSetup, model: nn.Module, start_index: int) -> None:
 
     model.train()
     train_dataset = setup.dataset(setup.train_samples, augment=True)
-    run_epochs(setup, BASELINE_STAGE, 0, train_dataset, step, optimizer, config.baseline_epochs, after_epoch=keep_best)
+    run_epochs(
+        setup,
+        BASELINE_STAGE,
+        0,
+        train_dataset,
+        step,
+        optimizer,
+        config.baseline_epochs,
+        after_epoch=keep_best,
+    )
     if best["state"] is not None:
         model.load_state_dict(best["state"])
-    setup.record({"stage": BASELINE_STAGE, "selected_epoch": best["epoch"], "selected_val_accuracy": best["accuracy"]})
+    setup.record(
+        {"stage": BASELINE_STAGE, "selected_epoch": best["epoch"], "selected_val_accuracy": best["accuracy"]}
+    )
     finish_stage(setup, model.eval(), BASELINE_STAGE, 0, started, best["accuracy"])

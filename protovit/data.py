@@ -41,7 +41,9 @@ def read_manifest(data_dir: str | Path, class_names: list[str] | None = None) ->
     data_dir = Path(data_dir)
     manifest = data_dir / "manifest.csv"
     if not manifest.is_file():
-        raise DataError(f"{manifest} not found: a data folder holds manifest.csv (image,category,...) and images/")
+        raise DataError(
+            f"{manifest} not found: a data folder holds manifest.csv (image,category,...) and images/"
+        )
     try:
         with open(manifest, newline="", encoding="utf-8") as handle:
             reader = csv.DictReader(handle)
@@ -98,13 +100,21 @@ def pad_and_resize(image: Image.Image, size: int) -> Image.Image:
     return square.resize((size, size), Image.Resampling.BICUBIC)
 
 
-def augment(image: Image.Image, rotation: float, shear: float, flip_probability: float, rng: random.Random) -> Image.Image:
+def augment(
+    image: Image.Image, rotation: float, shear: float, flip_probability: float, rng: random.Random
+) -> Image.Image:
     """Random rotation (±rotation°), horizontal shear (±shear°) and horizontal flip, filling with white."""
-    image = image.rotate(rng.uniform(-rotation, rotation), resample=Image.Resampling.BILINEAR, fillcolor=WHITE)
+    image = image.rotate(
+        rng.uniform(-rotation, rotation), resample=Image.Resampling.BILINEAR, fillcolor=WHITE
+    )
     shear_factor = math.tan(math.radians(rng.uniform(-shear, shear)))
     offset = -shear_factor * image.height / 2  # shear about the centre row
     image = image.transform(
-        image.size, Image.Transform.AFFINE, (1, shear_factor, offset, 0, 1, 0), Image.Resampling.BILINEAR, fillcolor=WHITE
+        image.size,
+        Image.Transform.AFFINE,
+        (1, shear_factor, offset, 0, 1, 0),
+        Image.Resampling.BILINEAR,
+        fillcolor=WHITE,
     )
     if rng.random() < flip_probability:
         image = ImageOps.mirror(image)
@@ -170,7 +180,9 @@ class ImageFolderDataset(Dataset):
         return [self.class_index[s.category] for s in self.samples]
 
 
-def stratified_split(samples: list[Sample], val_fraction: float, seed: int) -> tuple[list[Sample], list[Sample]]:
+def stratified_split(
+    samples: list[Sample], val_fraction: float, seed: int
+) -> tuple[list[Sample], list[Sample]]:
     """Stratified train/validation split with a fixed seed; both parts sorted by path for a stable order."""
     ordered = sorted(samples, key=lambda s: s.relative)
     labels = [s.category for s in ordered]

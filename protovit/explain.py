@@ -107,7 +107,14 @@ class PrototypeCard:
 class ClassifierPredictor:
     """Class probabilities for PIL images from any run (ProtoViT or VGG16 baseline)."""
 
-    def __init__(self, model: nn.Module, config: ProtoViTConfig, class_names: list[str], run_dir: Path, provenance: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        config: ProtoViTConfig,
+        class_names: list[str],
+        run_dir: Path,
+        provenance: dict[str, Any],
+    ) -> None:
         self.model = model.eval()
         self.config = config
         self.class_names = list(class_names)
@@ -146,7 +153,15 @@ class Predictor(ClassifierPredictor):
 
     model: ProtoViT
 
-    def __init__(self, model: ProtoViT, config: ProtoViTConfig, class_names: list[str], run_dir: Path, provenance: dict[str, Any], prototypes: list[dict[str, Any]] | None) -> None:
+    def __init__(
+        self,
+        model: ProtoViT,
+        config: ProtoViTConfig,
+        class_names: list[str],
+        run_dir: Path,
+        provenance: dict[str, Any],
+        prototypes: list[dict[str, Any]] | None,
+    ) -> None:
         super().__init__(model, config, class_names, run_dir, provenance)
         self.prototypes = prototypes or []
 
@@ -159,7 +174,9 @@ class Predictor(ClassifierPredictor):
         record = self.prototypes[prototype]
         patches = [
             SubPatch(k, active, tuple(cell), tuple(box))
-            for k, (active, cell, box) in enumerate(zip(record["active"], record["cells"], record["boxes"], strict=True))
+            for k, (active, cell, box) in enumerate(
+                zip(record["active"], record["cells"], record["boxes"], strict=True)
+            )
         ]
         png = record.get("source_png")
         return record["source_image"], str(self.run_dir / png) if png else None, patches
@@ -181,7 +198,13 @@ class Predictor(ClassifierPredictor):
             source_image, source_png, source_patches = self._source(j)
             tokens = output.token_indices[0, j].tolist()
             patches = [
-                SubPatch(k, bool(slots[j, k] > 0.5), self.model.token_cell(t), self.model.token_box(t), float(output.sub_cosines[0, j, k]))
+                SubPatch(
+                    k,
+                    bool(slots[j, k] > 0.5),
+                    self.model.token_cell(t),
+                    self.model.token_box(t),
+                    float(output.sub_cosines[0, j, k]),
+                )
                 for k, t in enumerate(tokens)
             ]
             evidence.append(
@@ -222,7 +245,11 @@ class Predictor(ClassifierPredictor):
         cards = []
         for j in (self.model.prototype_class.cpu() == class_index).nonzero().flatten().tolist():
             source_image, source_png, source_patches = self._source(j)
-            cards.append(PrototypeCard(j, class_name, source_image, source_png, source_patches, float(weight[class_index, j])))
+            cards.append(
+                PrototypeCard(
+                    j, class_name, source_image, source_png, source_patches, float(weight[class_index, j])
+                )
+            )
         return cards
 
     def render_gallery(self, class_name: str, columns: int = 5) -> Image.Image:
@@ -238,7 +265,12 @@ class Predictor(ClassifierPredictor):
             picture = card.image()
             if picture is not None:
                 sheet.paste(picture.resize((tile - 8, tile - 8), Image.Resampling.NEAREST), (x + 4, y + 4))
-            draw.text((x + 4, y + tile - 2), f"#{card.prototype}  w={card.own_class_weight:.2f}", fill="black", font=_font(12))
+            draw.text(
+                (x + 4, y + tile - 2),
+                f"#{card.prototype}  w={card.own_class_weight:.2f}",
+                fill="black",
+                font=_font(12),
+            )
         return sheet
 
 
@@ -253,7 +285,9 @@ def load_run(run_dir: str | Path, *, device: str | torch.device = "cpu") -> Clas
     model.to(device)
     provenance = payload.get("provenance", {})
     if config.model == "protovit":
-        return Predictor(model, config, payload["class_names"], run_dir, provenance, payload.get("prototypes"))
+        return Predictor(
+            model, config, payload["class_names"], run_dir, provenance, payload.get("prototypes")
+        )
     return ClassifierPredictor(model, config, payload["class_names"], run_dir, provenance)
 
 
@@ -279,7 +313,9 @@ def draw_boxes(image: Image.Image, patches: list[SubPatch]) -> Image.Image:
 def render_reasoning(reasoning: Reasoning) -> Image.Image:
     """Reasoning sheet: header with the prediction, one row per top prototype, footer with the points total."""
     if reasoning.image is None:
-        raise ValueError("this Reasoning carries no image (it was rebuilt from JSON); explain the image again")
+        raise ValueError(
+            "this Reasoning carries no image (it was rebuilt from JSON); explain the image again"
+        )
     size = reasoning.image.width * _display_scale(reasoning.image.width)
     text_width, pad, header, footer = 330, 10, 58, 60
     row_height = size + pad
@@ -287,16 +323,31 @@ def render_reasoning(reasoning: Reasoning) -> Image.Image:
     height = header + row_height * max(1, len(reasoning.evidence)) + footer
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    draw.text((pad, 8), f"Predicted: {reasoning.predicted_class}  (probability {reasoning.probability:.2f})", fill="black", font=_font(18))
-    draw.text((pad, 34), "Left: this image.  Middle: prototype source.  Boxes: matched sub-patches.", fill="#444444", font=_font(13))
+    draw.text(
+        (pad, 8),
+        f"Predicted: {reasoning.predicted_class}  (probability {reasoning.probability:.2f})",
+        fill="black",
+        font=_font(18),
+    )
+    draw.text(
+        (pad, 34),
+        "Left: this image.  Middle: prototype source.  Boxes: matched sub-patches.",
+        fill="#444444",
+        font=_font(13),
+    )
     for row, item in enumerate(reasoning.evidence):
         y = header + row * row_height
         sheet.paste(draw_boxes(reasoning.image, item.patches), (pad, y))
         if item.source_png and Path(item.source_png).is_file():
-            sheet.paste(draw_boxes(Image.open(item.source_png).convert("RGB"), item.source_patches), (2 * pad + size, y))
+            sheet.paste(
+                draw_boxes(Image.open(item.source_png).convert("RGB"), item.source_patches),
+                (2 * pad + size, y),
+            )
         else:
             draw.rectangle((2 * pad + size, y, 2 * pad + 2 * size, y + size), outline="#888888")
-            draw.text((3 * pad + size, y + size // 2), "source image not stored", fill="#444444", font=_font(12))
+            draw.text(
+                (3 * pad + size, y + size // 2), "source image not stored", fill="#444444", font=_font(12)
+            )
         cosines = ", ".join(f"{p.cosine:.2f}" for p in item.patches if p.active and p.cosine is not None)
         lines = [
             f"Prototype #{item.prototype} ({item.prototype_class})",
@@ -306,7 +357,9 @@ def render_reasoning(reasoning: Reasoning) -> Image.Image:
             f"sub-patch cosines: {cosines}",
         ]
         for n, line in enumerate(lines):
-            draw.text((3 * pad + 2 * size, y + 8 + 22 * n), line, fill="black", font=_font(15 if n < 4 else 12))
+            draw.text(
+                (3 * pad + 2 * size, y + 8 + 22 * n), line, fill="black", font=_font(15 if n < 4 else 12)
+            )
     y = height - footer + 6
     draw.text(
         (pad, y),

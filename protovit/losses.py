@@ -26,7 +26,10 @@ STAGES = ("warmup", "joint", "slots", "last_layer")
 
 
 def cluster_similarity(
-    sub_cosines: torch.Tensor, labels: torch.Tensor, class_identity: torch.Tensor, semantics: Semantics = "paper"
+    sub_cosines: torch.Tensor,
+    labels: torch.Tensor,
+    class_identity: torch.Tensor,
+    semantics: Semantics = "paper",
 ) -> torch.Tensor:
     """Mean over images of the best matched sub-prototype cosine among the image's own-class prototypes."""
     own = class_identity[:, labels].T.bool()  # [B, m]
@@ -34,7 +37,10 @@ def cluster_similarity(
 
 
 def separation_similarity(
-    sub_cosines: torch.Tensor, labels: torch.Tensor, class_identity: torch.Tensor, semantics: Semantics = "paper"
+    sub_cosines: torch.Tensor,
+    labels: torch.Tensor,
+    class_identity: torch.Tensor,
+    semantics: Semantics = "paper",
 ) -> torch.Tensor:
     """Mean over images of the best matched sub-prototype cosine among other-class prototypes."""
     other = ~class_identity[:, labels].T.bool()
@@ -48,7 +54,9 @@ def _masked_best(sub_cosines: torch.Tensor, keep: torch.Tensor, semantics: Seman
     return best_per_prototype.masked_fill(~keep, float("-inf")).max(dim=-1).values
 
 
-def coherence(prototype_vectors: torch.Tensor, slots: torch.Tensor, semantics: Semantics = "paper") -> torch.Tensor:
+def coherence(
+    prototype_vectors: torch.Tensor, slots: torch.Tensor, semantics: Semantics = "paper"
+) -> torch.Tensor:
     """Paper Eq. 4: mean over prototypes of max over pairs k≠s of (1 - cos(p_k, p_s)) * s_k * s_s."""
     unit = F.normalize(prototype_vectors, dim=1)  # [m, d, K]
     if semantics == "official":
@@ -110,12 +118,18 @@ def stage_loss(
     terms: dict[str, tuple[float, torch.Tensor]] = {"ce": (config.ce_weight, F.cross_entropy(logits, labels))}
     if stage in ("warmup", "joint"):
         identity = model.class_identity
-        terms["cluster"] = (config.cluster_weight, cluster_similarity(sub_cosines, labels, identity, semantics))
+        terms["cluster"] = (
+            config.cluster_weight,
+            cluster_similarity(sub_cosines, labels, identity, semantics),
+        )
         terms["separation"] = (
             config.separation_weight,
             separation_similarity(sub_cosines, labels, identity, semantics),
         )
-        terms["coherence"] = (config.coherence_weight, coherence(model.prototype_vectors, model.slots(), semantics))
+        terms["coherence"] = (
+            config.coherence_weight,
+            coherence(model.prototype_vectors, model.slots(), semantics),
+        )
         terms["orthogonality"] = (
             config.orthogonality_weight,
             orthogonality(model.prototype_vectors, config.prototypes_per_class, semantics),

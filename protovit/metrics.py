@@ -16,7 +16,9 @@ from protovit.model import ProtoViT
 def classification_report(y_true: list[int], y_pred: list[int], class_names: list[str]) -> dict[str, Any]:
     """accuracy (with a 95 % Wilson interval), macro-F1, per-class precision/recall/F1/support, confusion matrix."""
     labels = list(range(len(class_names)))
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
     correct = int(sum(t == p for t, p in zip(y_true, y_pred, strict=True)))
     return {
         "n_images": len(y_true),
@@ -24,7 +26,12 @@ def classification_report(y_true: list[int], y_pred: list[int], class_names: lis
         "accuracy_wilson95": wilson_interval(correct, len(y_true)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class": {
-            name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])}
+            name: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
             for i, name in enumerate(class_names)
         },
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
@@ -48,11 +55,18 @@ def mcnemar_exact(y_true: list[int], pred_a: list[int], pred_b: list[int]) -> di
     only_a, only_b = int((a_right & ~b_right).sum()), int((~a_right & b_right).sum())
     discordant = only_a + only_b
     p_value = 1.0 if discordant == 0 else float(binomtest(only_a, discordant, 0.5).pvalue)
-    return {"n_images": len(y_true), "only_first_correct": only_a, "only_second_correct": only_b, "p_value": p_value}
+    return {
+        "n_images": len(y_true),
+        "only_first_correct": only_a,
+        "only_second_correct": only_b,
+        "p_value": p_value,
+    }
 
 
 @torch.inference_mode()
-def prototype_purity(model: ProtoViT, latents: torch.Tensor, labels: torch.Tensor, k: int = 6) -> dict[str, Any]:
+def prototype_purity(
+    model: ProtoViT, latents: torch.Tensor, labels: torch.Tensor, k: int = 6
+) -> dict[str, Any]:
     """Class purity of each prototype's k nearest images (smallest K - g_j), ProtoPNet-style (k = 6, threshold 3).
 
     Returns the mean fraction of those images that belong to the prototype's class and the share of prototypes
@@ -72,7 +86,13 @@ def prototype_purity(model: ProtoViT, latents: torch.Tensor, labels: torch.Tenso
 
 @torch.inference_mode()
 def matching_stability(
-    model: ProtoViT, images: torch.Tensor, *, noise_std: float = 0.2, clip: float = 0.25, top: int = 10, seed: int = 0
+    model: ProtoViT,
+    images: torch.Tensor,
+    *,
+    noise_std: float = 0.2,
+    clip: float = 0.25,
+    top: int = 10,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Stability of matched cells under small noise (EvalProtoPNet's protocol, without part labels).
 
@@ -92,4 +112,8 @@ def matching_stability(
             if before:
                 ious.append(len(before & after) / len(before | after))
     same_prediction = float((clean.logits.argmax(1) == noisy.logits.argmax(1)).float().mean())
-    return {"mean_iou": float(np.mean(ious)) if ious else 0.0, "prediction_agreement": same_prediction, "noise_std": noise_std}
+    return {
+        "mean_iou": float(np.mean(ious)) if ious else 0.0,
+        "prediction_agreement": same_prediction,
+        "noise_std": noise_std,
+    }

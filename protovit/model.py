@@ -113,7 +113,9 @@ class ProtoViT(nn.Module):
         self.last_layer = nn.Linear(m, config.num_classes, bias=False)
         prototype_class = torch.arange(m) // config.prototypes_per_class
         self.register_buffer("prototype_class", prototype_class, persistent=False)
-        self.register_buffer("class_identity", F.one_hot(prototype_class, config.num_classes).float(), persistent=False)
+        self.register_buffer(
+            "class_identity", F.one_hot(prototype_class, config.num_classes).float(), persistent=False
+        )
         self.register_buffer("neighbours", neighbour_table(*self.grid, config.radius), persistent=False)
         self.reset_last_layer()
 

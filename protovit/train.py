@@ -120,9 +120,16 @@ class RunSetup:
 
     def dataset(self, samples: list[Sample], *, augment: bool) -> ImageFolderDataset:
         c = self.config
-        augmentation = Augmentation(c.rotation_degrees, c.shear_degrees, c.flip_probability) if augment else None
+        augmentation = (
+            Augmentation(c.rotation_degrees, c.shear_degrees, c.flip_probability) if augment else None
+        )
         return ImageFolderDataset(
-            samples, self.class_names, c.img_size, augmentation=augmentation, max_pixels=c.max_image_pixels, seed=c.seed
+            samples,
+            self.class_names,
+            c.img_size,
+            augmentation=augmentation,
+            max_pixels=c.max_image_pixels,
+            seed=c.seed,
         )
 
     def seed_stage(self, stage_index: int) -> None:
@@ -147,7 +154,10 @@ def _run_logger(out_dir: Path, is_main: bool) -> logging.Logger:
         logger.removeHandler(handler)
     if is_main:
         formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-        for handler in (logging.FileHandler(out_dir / "train.log", encoding="utf-8"), logging.StreamHandler()):
+        for handler in (
+            logging.FileHandler(out_dir / "train.log", encoding="utf-8"),
+            logging.StreamHandler(),
+        ):
             handler.setFormatter(formatter)
             logger.addHandler(handler)
     else:
@@ -161,7 +171,9 @@ def prepare_run(config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, progre
     samples = read_manifest(data_dir)
     class_names = class_names_of(samples)
     if config.num_classes not in (None, len(class_names)):
-        raise ConfigError(f"config.num_classes={config.num_classes} but the data has {len(class_names)} classes")
+        raise ConfigError(
+            f"config.num_classes={config.num_classes} but the data has {len(class_names)} classes"
+        )
     config.num_classes = len(class_names)
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -255,7 +267,11 @@ def run_epochs(
     """Shared training loop: sharded shuffled batches, averaged gradients, per-epoch log entries."""
     context = setup.dist
     sampler = DistributedSampler(
-        dataset, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=setup.config.seed + stage_index
+        dataset,
+        num_replicas=context.world_size,
+        rank=context.rank,
+        shuffle=True,
+        seed=setup.config.seed + stage_index,
     )
     batch_size = max(1, setup.config.batch_size // context.world_size)  # same global batch at any world size
     loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=setup.config.num_workers)
@@ -295,7 +311,9 @@ def stage_parameter_groups(model: ProtoViT, stage: str, config: ProtoViTConfig) 
     if stage == "warmup":
         groups = [([model.prototype_vectors], config.warmup_prototype_lr, prototypes_wd)]
         if not config.freeze_encoder_in_warmup:
-            groups.append((list(model.backbone.parameters()), config.warmup_encoder_lr, config.encoder_weight_decay))
+            groups.append(
+                (list(model.backbone.parameters()), config.warmup_encoder_lr, config.encoder_weight_decay)
+            )
         return groups
     if stage == "joint":
         return [
@@ -315,14 +333,18 @@ def adamw(groups: ParameterGroups) -> torch.optim.AdamW:
 
 
 @torch.inference_mode()
-def batched(fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor, batch_size: int) -> torch.Tensor:
+def batched(
+    fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor, batch_size: int
+) -> torch.Tensor:
     return torch.cat([fn(chunk) for chunk in inputs.split(batch_size)]) if len(inputs) else inputs
 
 
 @torch.inference_mode()
 def dataset_tensors(setup: RunSetup, dataset: Dataset, fn: Callable[[torch.Tensor], torch.Tensor], desc: str):
     """Apply ``fn`` to a deterministic dataset in batches; returns (outputs on CPU, labels)."""
-    loader = DataLoader(dataset, batch_size=setup.config.eval_batch_size, num_workers=setup.config.num_workers)
+    loader = DataLoader(
+        dataset, batch_size=setup.config.eval_batch_size, num_workers=setup.config.num_workers
+    )
     outputs, labels = [], []
     for images, batch_labels in setup.progress(loader, desc=desc, unit="batch"):
         outputs.append(fn(images.to(setup.device)).cpu())
@@ -399,14 +421,18 @@ class ProtoViTTrainer:
     def _image_step(self, stage: str) -> StepFn:
         def step(images: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
             output = self.model(images)
-            return stage_loss(stage, self.model, output.logits, output.sub_cosines, labels, self.config), output.logits
+            return stage_loss(
+                stage, self.model, output.logits, output.sub_cosines, labels, self.config
+            ), output.logits
 
         return step
 
     def _latent_step(self, stage: str) -> StepFn:
         def step(latents: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
             output = self.model.forward_latents(latents)
-            return stage_loss(stage, self.model, output.logits, output.sub_cosines, labels, self.config), output.logits
+            return stage_loss(
+                stage, self.model, output.logits, output.sub_cosines, labels, self.config
+            ), output.logits
 
         return step
 
@@ -469,21 +495,29 @@ class ProtoViTTrainer:
         else:
             dataset, step = self.train_augmented, self._image_step("slots")
             model.train()
-        run_epochs(self.setup, "slots", stage_index, dataset, step, optimizer, c.slots_epochs, scheduler=scheduler)
+        run_epochs(
+            self.setup, "slots", stage_index, dataset, step, optimizer, c.slots_epochs, scheduler=scheduler
+        )
 
     def stage_projection(self, stage_index: int) -> None:
         self.model.eval()
         latents, labels = self.latents("train")
         self.prototype_records = project_prototypes(self.model, latents, labels, self.setup.train_samples)
         kept = sum(sum(r["active"]) for r in self.prototype_records)
-        self.setup.logger.info("projection: %d active sub-prototypes of %d", kept, self.model.slot_logits.numel())
+        self.setup.logger.info(
+            "projection: %d active sub-prototypes of %d", kept, self.model.slot_logits.numel()
+        )
         if self.setup.dist.is_main:
             save_prototype_sources(self.setup, self.prototype_records)
 
     def stage_last_layer(self, stage_index: int) -> None:
         c, model = self.config, self.model
         optimizer = self._optimizer("last_layer")
-        best = {"accuracy": self.val_accuracy(), "epoch": 0, "weight": model.last_layer.weight.detach().clone()}
+        best = {
+            "accuracy": self.val_accuracy(),
+            "epoch": 0,
+            "weight": model.last_layer.weight.detach().clone(),
+        }
 
         def keep_best(epoch: int) -> dict[str, Any]:
             score = self.val_accuracy()
@@ -498,11 +532,24 @@ class ProtoViTTrainer:
             dataset, step = self.train_augmented, self._image_step("last_layer")
             model.train()
         run_epochs(
-            self.setup, "last_layer", stage_index, dataset, step, optimizer, c.last_layer_epochs, after_epoch=keep_best
+            self.setup,
+            "last_layer",
+            stage_index,
+            dataset,
+            step,
+            optimizer,
+            c.last_layer_epochs,
+            after_epoch=keep_best,
         )
         with torch.no_grad():
             model.last_layer.weight.copy_(best["weight"])
-        self.setup.record({"stage": "last_layer", "selected_epoch": best["epoch"], "selected_val_accuracy": best["accuracy"]})
+        self.setup.record(
+            {
+                "stage": "last_layer",
+                "selected_epoch": best["epoch"],
+                "selected_val_accuracy": best["accuracy"],
+            }
+        )
 
 
 @torch.inference_mode()
@@ -535,7 +582,9 @@ def project_prototypes(
         improved = chunk_best < best_distance
         best_distance = torch.where(improved, chunk_best, best_distance)
         best_image = torch.where(improved, chunk_index + start, best_image)
-        best_tokens[improved] = output.token_indices.cpu()[chunk_index[improved], improved.nonzero().squeeze(1)]
+        best_tokens[improved] = output.token_indices.cpu()[
+            chunk_index[improved], improved.nonzero().squeeze(1)
+        ]
     missing = (best_image < 0).nonzero().flatten().tolist()
     if missing:
         raise ValueError(f"prototypes {missing} have no training image of their class to project onto")
@@ -576,7 +625,14 @@ def save_prototype_sources(setup: RunSetup, records: list[dict[str, Any]]) -> No
     (setup.out_dir / "prototypes.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
 
 
-def train(config: ProtoViTConfig, data_dir: str | Path, out_dir: str | Path, *, resume: bool = True, progress: bool = True) -> Path:
+def train(
+    config: ProtoViTConfig,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    resume: bool = True,
+    progress: bool = True,
+) -> Path:
     """Train a ProtoViT (or the VGG16 baseline, by ``config.model``) into ``out_dir``; returns the final checkpoint.
 
     With ``resume`` and an existing run in ``out_dir`` (same configuration), training continues after the last

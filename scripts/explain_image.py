@@ -19,7 +19,9 @@ from protovit.data import load_image
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("image", type=Path)
     parser.add_argument("--out", required=True, type=Path, help="output folder for IMAGE_STEM.png and .json")
@@ -28,8 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         predictor = load_run(args.run_dir)
         if not isinstance(predictor, Predictor):
-            raise ValueError(f"{args.run_dir} is a {predictor.config.model} run; only ProtoViT runs explain images")
-        reasoning = predictor.explain(load_image(args.image, predictor.config.max_image_pixels), top_k=args.top_k)
+            raise ValueError(
+                f"{args.run_dir} is a {predictor.config.model} run; only ProtoViT runs explain images"
+            )
+        reasoning = predictor.explain(
+            load_image(args.image, predictor.config.max_image_pixels), top_k=args.top_k
+        )
     except (DataError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

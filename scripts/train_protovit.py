@@ -19,7 +19,9 @@ from protovit import ConfigError, DataError, ProtoViTConfig, WeightsNotFoundErro
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", required=True, type=Path, help="folder with manifest.csv and images/")
     parser.add_argument("--out", required=True, type=Path, help="run folder (resumed if it holds a run)")
     parser.add_argument("--config", type=Path, help="JSON or TOML configuration file")
@@ -27,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, help="local backbone weights file (.safetensors or .pth)")
     parser.add_argument("--pretrained", action="store_true", help="download ImageNet weights from the hub")
     parser.add_argument("--model", choices=("protovit", "vgg16"), help="model family (default from config)")
-    parser.add_argument("--no-resume", action="store_true", help="start over even if RUN_DIR holds checkpoints")
+    parser.add_argument(
+        "--no-resume", action="store_true", help="start over even if RUN_DIR holds checkpoints"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
     try:

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a hub request in a test must fail at once, not retry for a minute
+os.environ.setdefault(
+    "HF_HUB_OFFLINE", "1"
+)  # a hub request in a test must fail at once, not retry for a minute
 
 from PIL import Image, ImageDraw
 
 from protovit import ProtoViTConfig
 
-FLIPKART = Path(os.environ.get("PROTOVIT_IMAGES", Path(__file__).resolve().parents[3] / "shared" / "data" / "flipkart"))
+FLIPKART = Path(
+    os.environ.get("PROTOVIT_IMAGES", Path(__file__).resolve().parents[3] / "shared" / "data" / "flipkart")
+)
 COLOURS = {"red": (220, 30, 30), "green": (30, 170, 60), "blue": (40, 60, 220)}
 MICRO_BACKBONE = {"depth": 2, "embed_dim": 32, "num_heads": 2, "patch_size": 8}
 

@@ -40,7 +40,9 @@ def run_script(name: str, *args: str | Path) -> ScriptResult:
     return ScriptResult(code, stdout.getvalue(), stderr.getvalue())
 
 
-def _write_manifest(folder: Path, rows: list[tuple[str, str]], header=("image", "category", "product_name")) -> None:
+def _write_manifest(
+    folder: Path, rows: list[tuple[str, str]], header=("image", "category", "product_name")
+) -> None:
     with open(folder / "manifest.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -108,7 +110,9 @@ def test_augmentation_is_reproducible_and_changes_the_image(image_folder):
 def test_evaluation_json_on_a_generated_folder(tmp_path, trained_run):
     other_folder = write_image_folder(tmp_path / "other", per_class=3, seed=7)
     out = tmp_path / "eval.json"
-    completed = run_script("evaluate_protovit.py", trained_run, "--data", other_folder, "--out", out, "--compare", trained_run)
+    completed = run_script(
+        "evaluate_protovit.py", trained_run, "--data", other_folder, "--out", out, "--compare", trained_run
+    )
     assert completed.returncode == 0, completed.stderr
     result = json.loads(out.read_text())
     assert result["n_images"] == 9
@@ -122,12 +126,16 @@ def test_evaluation_json_on_a_generated_folder(tmp_path, trained_run):
 
 def test_evaluation_refuses_unknown_categories(tmp_path, trained_run, folder_copy):
     _write_manifest(folder_copy, [("red_0.png", "red"), ("red_1.png", "violet")])
-    completed = run_script("evaluate_protovit.py", trained_run, "--data", folder_copy, "--out", tmp_path / "e.json")
+    completed = run_script(
+        "evaluate_protovit.py", trained_run, "--data", folder_copy, "--out", tmp_path / "e.json"
+    )
     assert completed.returncode == 2 and "violet" in completed.stderr
 
 
 def test_explain_image_writes_a_sheet_whose_points_sum_to_the_logit(tmp_path, trained_run, image_folder):
-    completed = run_script("explain_image.py", trained_run, image_folder / "images" / "green_1.png", "--out", tmp_path)
+    completed = run_script(
+        "explain_image.py", trained_run, image_folder / "images" / "green_1.png", "--out", tmp_path
+    )
     assert completed.returncode == 0, completed.stderr
     reasoning = json.loads((tmp_path / "green_1.json").read_text())
     assert Image.open(tmp_path / "green_1.png").size[0] > 400
@@ -136,7 +144,9 @@ def test_explain_image_writes_a_sheet_whose_points_sum_to_the_logit(tmp_path, tr
     shown = sum(e["contribution"] for e in reasoning["evidence"])
     assert shown + reasoning["other_contribution"] == pytest.approx(reasoning["logit"], abs=1e-4)
     for evidence in reasoning["evidence"]:
-        assert evidence["contribution"] == pytest.approx(evidence["similarity"] * evidence["weight"], rel=1e-5)
+        assert evidence["contribution"] == pytest.approx(
+            evidence["similarity"] * evidence["weight"], rel=1e-5
+        )
         assert evidence["source_image"].startswith("images/")
 
 
@@ -144,7 +154,9 @@ def test_predictor_api_for_the_dashboard(trained_run, image_folder):
     predictor = load_run(trained_run)
     assert isinstance(predictor, Predictor) and predictor.classes == ["blue", "green", "red"]
     reasoning = predictor.explain(Image.open(image_folder / "images" / "red_2.png"), top_k=2)
-    assert reasoning.predicted_class in predictor.classes and sum(reasoning.probabilities.values()) == pytest.approx(1.0)
+    assert reasoning.predicted_class in predictor.classes and sum(
+        reasoning.probabilities.values()
+    ) == pytest.approx(1.0)
     assert reasoning.render().mode == "RGB"
     cards = predictor.prototype_gallery("red")
     assert [c.prototype for c in cards] == [4, 5] and all(c.image() is not None for c in cards)
@@ -156,14 +168,26 @@ def test_predictor_api_for_the_dashboard(trained_run, image_folder):
 def test_training_cli_errors(tmp_path, folder_copy):
     config = tmp_path / "micro.json"
     micro_config().save(config)
-    missing = run_script("train_protovit.py", "--data", folder_copy, "--out", tmp_path / "r", "--config", config, "--weights", tmp_path / "nope.pth")
+    missing = run_script(
+        "train_protovit.py",
+        "--data",
+        folder_copy,
+        "--out",
+        tmp_path / "r",
+        "--config",
+        config,
+        "--weights",
+        tmp_path / "nope.pth",
+    )
     assert missing.returncode == 2 and "weights file not found" in missing.stderr
     assert not (tmp_path / "r" / "model.pt").exists()
     (folder_copy / "manifest.csv").write_text("image\nred_0.png\n", encoding="utf-8")
     bad = run_script("train_protovit.py", "--data", folder_copy, "--out", tmp_path / "r2", "--config", config)
     assert bad.returncode == 2 and "lacks column" in bad.stderr
     config.write_text('{"not_a_setting": 1}', encoding="utf-8")
-    unknown = run_script("train_protovit.py", "--data", folder_copy, "--out", tmp_path / "r3", "--config", config)
+    unknown = run_script(
+        "train_protovit.py", "--data", folder_copy, "--out", tmp_path / "r3", "--config", config
+    )
     assert unknown.returncode == 2 and "unknown configuration keys: not_a_setting" in unknown.stderr
 
 
@@ -173,16 +197,25 @@ def test_vgg16_baseline_trains_on_the_same_split_and_compares(tmp_path, image_fo
 
     vgg_dir = tmp_path / "vgg"
     train(micro_config(model="vgg16"), image_folder, vgg_dir, progress=False)
-    assert json.loads((vgg_dir / "split.json").read_text()) == json.loads((trained_run / "split.json").read_text())
+    assert json.loads((vgg_dir / "split.json").read_text()) == json.loads(
+        (trained_run / "split.json").read_text()
+    )
     out = tmp_path / "compare.json"
-    completed = run_script("evaluate_protovit.py", trained_run, "--data", image_folder, "--out", out, "--compare", vgg_dir)
+    completed = run_script(
+        "evaluate_protovit.py", trained_run, "--data", image_folder, "--out", out, "--compare", vgg_dir
+    )
     assert completed.returncode == 0, completed.stderr
     compare = json.loads(out.read_text())["compare"]
     assert compare["model"] == "vgg16" and 0.0 <= compare["mcnemar"]["p_value"] <= 1.0
-    assert load_run(vgg_dir).predict_proba([Image.open(image_folder / "images" / "red_0.png")]).shape == (1, 3)
+    assert load_run(vgg_dir).predict_proba([Image.open(image_folder / "images" / "red_0.png")]).shape == (
+        1,
+        3,
+    )
 
 
-@pytest.mark.skipif(not (FLIPKART / "manifest.csv").is_file(), reason=f"Flipkart images not found at {FLIPKART}")
+@pytest.mark.skipif(
+    not (FLIPKART / "manifest.csv").is_file(), reason=f"Flipkart images not found at {FLIPKART}"
+)
 def test_the_real_flipkart_folder_reads_cleanly():
     samples = read_manifest(FLIPKART)
     assert len(samples) == 837 and len({s.category for s in samples}) == 7

@@ -80,7 +80,9 @@ def test_orthogonality_paper_is_zero_for_orthonormal_prototypes_and_counts_ident
 def test_orthogonality_official_is_entrywise_l1_with_diagonal_k():
     identical = torch.ones(4, 4, 2)  # rows of K = 2 unit sub-vectors: Gram entries all 2
     per_class = 2 * abs(2 - 1) + 2 * 2  # diagonal |2 - 1| twice, off-diagonal |2| twice
-    assert orthogonality(identical, prototypes_per_class=2, semantics="official") == pytest.approx(2 * per_class)
+    assert orthogonality(identical, prototypes_per_class=2, semantics="official") == pytest.approx(
+        2 * per_class
+    )
 
 
 def test_l1_acts_only_on_off_class_weights():
@@ -108,7 +110,11 @@ def test_stage_losses_combine_the_right_terms_with_their_weights(semantics):
     for stage, parts in expected_parts.items():
         terms = stage_loss(stage, model, output.logits, output.sub_cosines, labels, config)
         assert set(terms.parts) == parts
-        stage_weights = {**weights, "coherence": config.slot_coherence_weight} if stage == "slots" else weights
-        assert float(terms.total.detach()) == pytest.approx(sum(stage_weights[n] * v for n, v in terms.parts.items()), rel=1e-5)
+        stage_weights = (
+            {**weights, "coherence": config.slot_coherence_weight} if stage == "slots" else weights
+        )
+        assert float(terms.total.detach()) == pytest.approx(
+            sum(stage_weights[n] * v for n, v in terms.parts.items()), rel=1e-5
+        )
     assert config.separation_weight == (0.09 if semantics == "paper" else 0.1)
     assert config.slot_coherence_weight == (5e-5 if semantics == "paper" else 1e-6)

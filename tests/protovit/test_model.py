@@ -20,7 +20,12 @@ def brute_force_match(cosines: torch.Tensor, rows: int, cols: int, radius: int) 
         return abs(a // cols - b // cols) <= radius and abs(a % cols - b % cols) <= radius
 
     for _ in range(k_sub):
-        free = [(n, k) for n in range(n_tokens) for k in range(k_sub) if n not in used_tokens and k not in used_subs]
+        free = [
+            (n, k)
+            for n in range(n_tokens)
+            for k in range(k_sub)
+            if n not in used_tokens and k not in used_subs
+        ]
         near = [(n, k) for n, k in free if previous is None or adjacent(previous, n)]
         n, k = max(near or free, key=lambda pair: (float(cosines[pair]), -pair[0] * k_sub - pair[1]))
         tokens[k], previous = n, n
@@ -29,7 +34,9 @@ def brute_force_match(cosines: torch.Tensor, rows: int, cols: int, radius: int) 
     return tokens
 
 
-@pytest.mark.parametrize(("rows", "cols", "k_sub", "radius"), [(4, 4, 3, 1), (4, 5, 4, 1), (3, 3, 4, 1), (5, 5, 5, 2)])
+@pytest.mark.parametrize(
+    ("rows", "cols", "k_sub", "radius"), [(4, 4, 3, 1), (4, 5, 4, 1), (3, 3, 4, 1), (5, 5, 5, 2)]
+)
 def test_greedy_matching_equals_brute_force_and_respects_radius(rows, cols, k_sub, radius):
     generator = torch.Generator().manual_seed(rows * 100 + k_sub)
     cosines = torch.rand(3, 5, rows * cols, k_sub, generator=generator) * 2 - 1
@@ -45,7 +52,9 @@ def test_greedy_matching_equals_brute_force_and_respects_radius(rows, cols, k_su
             for step in range(1, k_sub):
                 before, after = picks[step - 1], picks[step]
                 chebyshev = max(abs(before // cols - after // cols), abs(before % cols - after % cols))
-                assert chebyshev <= radius or not _has_free_neighbour(before, picks[:step], rows, cols, radius)
+                assert chebyshev <= radius or not _has_free_neighbour(
+                    before, picks[:step], rows, cols, radius
+                )
             expected = torch.stack([cosines[b, j, tokens[k], k] for k in range(k_sub)])
             assert torch.equal(result.cosines[b, j], expected), "values must be in sub-prototype order"
 
@@ -144,7 +153,9 @@ def test_weights_file_really_loads(tmp_path):
 
 def test_missing_or_wrong_weights_file_is_an_error_never_random_init(tmp_path):
     with pytest.raises(WeightsNotFoundError, match="not found"):
-        create_backbone("deit_tiny_patch16_224", weights=tmp_path / "absent.pth", img_size=32, **MICRO_BACKBONE)
+        create_backbone(
+            "deit_tiny_patch16_224", weights=tmp_path / "absent.pth", img_size=32, **MICRO_BACKBONE
+        )
     wrong = tmp_path / "wrong.pth"
     torch.save({"unrelated.weight": torch.zeros(3)}, wrong)
     with pytest.raises(WeightsNotFoundError, match="does not hold weights"):

@@ -30,10 +30,14 @@ def test_each_stage_updates_exactly_its_parameters(stage):
     trained = {id(p) for params, _, _ in groups for p in params}
     set_trainable(model, (p for params, _, _ in groups for p in params))
     output = model(torch.randn(6, 3, 32, 32))
-    stage_loss(stage, model, output.logits, output.sub_cosines, torch.tensor([0, 1, 2, 0, 1, 2]), config).total.backward()
+    stage_loss(
+        stage, model, output.logits, output.sub_cosines, torch.tensor([0, 1, 2, 0, 1, 2]), config
+    ).total.backward()
     for name, parameter in model.named_parameters():
         if id(parameter) in trained:
-            assert parameter.grad is not None and parameter.grad.abs().sum() > 0, f"{stage}: no gradient to {name}"
+            assert parameter.grad is not None and parameter.grad.abs().sum() > 0, (
+                f"{stage}: no gradient to {name}"
+            )
         else:
             assert parameter.grad is None, f"{stage}: {name} should be frozen"
     names = {name.split(".")[0] for name, p in model.named_parameters() if id(p) in trained}
@@ -75,7 +79,9 @@ def test_projection_puts_every_active_sub_prototype_on_an_own_class_training_tok
         for k, (token, active) in enumerate(zip(record["tokens"], record["active"], strict=True)):
             vector = model.prototype_vectors[j, :, k]
             if active:
-                assert torch.equal(vector, latents[source, token]), f"prototype {j}.{k} is not a training token"
+                assert torch.equal(vector, latents[source, token]), (
+                    f"prototype {j}.{k} is not a training token"
+                )
                 assert record["cells"][k] == list(divmod(token, 4))
             else:
                 assert torch.all(vector == 0)
@@ -93,16 +99,37 @@ def test_projection_is_deterministic(image_folder):
 
 
 def test_full_pipeline_writes_checkpoints_logs_and_provenance(trained_run):
-    for name in ("config.json", "split.json", "train.log", "history.json", "prototypes.json", "run.json", "model.pt"):
+    for name in (
+        "config.json",
+        "split.json",
+        "train.log",
+        "history.json",
+        "prototypes.json",
+        "run.json",
+        "model.pt",
+    ):
         assert (trained_run / name).is_file(), name
     checkpoints = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
-    assert checkpoints == ["00_warmup.pt", "01_joint.pt", "02_slots.pt", "03_projection.pt", "04_last_layer.pt"]
+    assert checkpoints == [
+        "00_warmup.pt",
+        "01_joint.pt",
+        "02_slots.pt",
+        "03_projection.pt",
+        "04_last_layer.pt",
+    ]
     payload = read_checkpoint(trained_run / "model.pt")
     assert payload["class_names"] == ["blue", "green", "red"]
-    assert payload["provenance"]["weights_kind"] == "random-init" and "RANDOM" in payload["provenance"]["warning"]
-    assert len(payload["prototypes"]) == 6 and all(r["source_png"].startswith("prototypes/") for r in payload["prototypes"])
+    assert (
+        payload["provenance"]["weights_kind"] == "random-init"
+        and "RANDOM" in payload["provenance"]["warning"]
+    )
+    assert len(payload["prototypes"]) == 6 and all(
+        r["source_png"].startswith("prototypes/") for r in payload["prototypes"]
+    )
     assert "RANDOM INITIALISATION" in (trained_run / "train.log").read_text()
-    stages = [e["stage"] for e in json.loads((trained_run / "history.json").read_text()) if "stage_seconds" in e]
+    stages = [
+        e["stage"] for e in json.loads((trained_run / "history.json").read_text()) if "stage_seconds" in e
+    ]
     assert stages == ["warmup", "joint", "slots", "projection", "last_layer"]
 
 
@@ -120,7 +147,9 @@ def test_resume_after_an_interruption_gives_the_same_model(tmp_path, image_folde
     assert "resuming after stage slots" in (run_dir / "train.log").read_text()
 
 
-def test_training_is_reproducible_and_restored_models_give_identical_logits(tmp_path, image_folder, trained_run):
+def test_training_is_reproducible_and_restored_models_give_identical_logits(
+    tmp_path, image_folder, trained_run
+):
     train(micro_config(), image_folder, tmp_path / "again", progress=False)
     first, second = load_run(trained_run), load_run(tmp_path / "again")
     images = torch.stack([to_tensor(first.view(i)) for i in _some_images(image_folder)])
