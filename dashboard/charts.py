@@ -276,8 +276,10 @@ def _shorten(text: str, limit: int) -> str:
 
 
 TABLE_CSS = """
-:host { font-size: 1rem; color: #1a1a1a; }
+:host { font-size: 1rem; color: #1a1a1a; max-width: 100%; min-width: 0; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
+th, caption, code { overflow-wrap: anywhere; }
+pre { overflow-x: auto; max-width: 100%; white-space: pre-wrap; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.95rem; }
 caption { text-align: left; font-weight: 600; padding: 0.25rem 0; color: #1a1a1a; }
 th, td { border: 1px solid #767676; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; color: #1a1a1a; }

@@ -291,8 +291,8 @@ TEXT: dict[str, dict[str, str]] = {
     "whatif.not_number": {"fr": "{field} : saisissez un nombre.", "en": "{field}: enter a number."},
     "whatif.new_heading": {"fr": "Nouveau client", "en": "New client"},
     "whatif.new_intro": {
-        "fr": "Saisissez le dossier d'un nouveau client ; les champs non saisis prennent la valeur médiane du portefeuille.",
-        "en": "Enter a new client's file; fields left as they are take the portfolio's median value.",
+        "fr": "Saisissez le dossier d'un nouveau client. Tous les champs sont requis, sauf l'ancienneté dans l'emploi et les scores externes (laissez-les vides s'ils sont inconnus). Sans historique chez nous ni au bureau de crédit, ces informations sont considérées comme absentes.",
+        "en": "Enter a new client's file. Every field is required except time in current job and the external scores (leave them empty when unknown). With no history with us or at the credit bureau, that information is treated as missing.",
     },
     "whatif.new_score": {"fr": "Évaluer ce nouveau client", "en": "Score this new client"},
     "whatif.new_result": {
@@ -339,6 +339,14 @@ TEXT: dict[str, dict[str, str]] = {
     "portfolio.cost_caption": {"fr": "Coût métier par seuil", "en": "Business cost by threshold"},
     "portfolio.fairness_heading": {"fr": "Équité entre groupes", "en": "Fairness across groups"},
     "portfolio.fairness_caption": {"fr": "Indicateurs par groupe", "en": "Metrics per group"},
+    "fairness.attribute": {"fr": "Attribut", "en": "Attribute"},
+    "fairness.group": {"fr": "Groupe", "en": "Group"},
+    "fairness.n": {"fr": "Clients", "en": "Clients"},
+    "fairness.default_rate": {"fr": "Taux de défaut", "en": "Default rate"},
+    "fairness.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
+    "fairness.default_rate_approved": {"fr": "Défaut parmi les accords", "en": "Default among approved"},
+    "fairness.fnr": {"fr": "Faux accords (FNR)", "en": "False grants (FNR)"},
+    "fairness.fpr": {"fr": "Faux refus (FPR)", "en": "False refusals (FPR)"},
     "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},

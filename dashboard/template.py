@@ -117,7 +117,7 @@ def build_page(
     header, ``main`` and the footer.
     """
     other = next(code for code in LANGUAGES if code != lang)
-    page = pn.Template(PAGE_TEMPLATE, design=AccessibleDesign)
+    page = pn.Template(PAGE_TEMPLATE, design=AccessibleDesign, location=True)
     variables = {
         "lang": lang,
         "other_lang": other,

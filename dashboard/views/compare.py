@@ -186,7 +186,8 @@ class CompareView(SessionView):
                                                  value=self.feature, sizing_mode="stretch_width")
         self._criteria_box = pn.widgets.CheckBoxGroup(
             name=tr("compare.filters", lang), options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
-            value=list(self.criteria), inline=True)
+            value=list(self.criteria), inline=True, sizing_mode="stretch_width",
+            stylesheets=[".bk-input-group.bk-inline { flex-wrap: wrap; gap: 0.25rem 1rem; }"])
         group_labels = {tr("compare.group.decision", lang, decision="…").replace(" (…)", ""): "decision",
                         tr("compare.group.similar", lang): "similar",
                         tr("compare.group.nearest", lang, k=NEAREST_K): "nearest"}
@@ -208,7 +209,7 @@ class CompareView(SessionView):
         self._bivariate = html_pane()
         self._content = pn.Column(
             self._heading, self._feature_select, self._criteria_box, self._criteria_help, self._groups,
-            self._group_select, self._distribution, self._bivariate_heading, pn.Row(self._x_select, self._y_select),
+            self._group_select, self._distribution, self._bivariate_heading, pn.FlexBox(self._x_select, self._y_select),
             self._bivariate, sizing_mode="stretch_width")
 
     @param.depends("feature", "criteria", "plotted_group", watch=True)

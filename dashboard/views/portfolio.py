@@ -13,7 +13,7 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from dashboard import charts
-from dashboard.i18n import format_number, format_percent, tr
+from dashboard.i18n import TEXT, format_number, format_percent, tr
 from dashboard.session import ClientSession
 from dashboard.views.base import SessionView, html_pane
 
@@ -65,6 +65,24 @@ def demote_headings(markdown: str, levels: int = 2) -> str:
                   flags=re.MULTILINE)
 
 
+def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
+    """The scorer's fairness table with translated headers; rates as percentages, counts with separators."""
+    headers = [tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column for column in fairness.columns]
+    rows = []
+    for row in fairness.iter_rows(named=True):
+        cells = []
+        for column, value in row.items():
+            if isinstance(value, str) or value is None:
+                cells.append(value if value is not None else tr("profile.missing", lang))
+            elif column == "n":
+                cells.append(format_number(value, lang))
+            else:
+                cells.append(format_percent(value, lang))
+        rows.append(cells)
+    numeric = tuple(i for i, column in enumerate(fairness.columns) if fairness.schema[column].is_numeric())
+    return charts.table(tr("portfolio.fairness_caption", lang), headers, rows, numeric_columns=numeric)
+
+
 def model_card_html(markdown: str) -> str:
     """The scorer's model card (written in English) as HTML marked ``lang="en"`` (WCAG 3.1.2), headings demoted."""
     renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -112,10 +130,7 @@ class PortfolioView(SessionView):
                                   numeric_columns=(1,)))
         parts.append(self._cost_html(threshold))
         parts.append(f"<h3>{escape(tr('portfolio.fairness_heading', lang))}</h3>")
-        fairness = scorer.fairness
-        parts.append(charts.table(tr("portfolio.fairness_caption", lang), fairness.columns,
-                                  [[_metric_value(v, lang) if not isinstance(v, str) else v for v in row]
-                                   for row in fairness.iter_rows()], numeric_columns=tuple(range(2, fairness.width))))
+        parts.append(fairness_table(scorer.fairness, lang))
         parts.append(f"<h3>{escape(tr('portfolio.model_card_heading', lang))}</h3>")
         return "".join(parts)
 

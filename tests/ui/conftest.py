@@ -1,0 +1,79 @@
+"""Browser fixtures: one ``panel serve`` per test session on a free loopback port, one headless Chromium.
+
+The server runs the real app (``dashboard/app.py``) against the small shared fixtures (``scored_warehouse``,
+``small_model_dir``) through the same environment variables production uses. Without Chromium or Playwright the
+UI tests are skipped with a message, except in CI (``CI=true``), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ui.harness import CHROMIUM_FLAGS, Server, start_server, stop_server
+
+
+def _chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"), shutil.which("chromium-browser"),
+                      "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def _require_browser() -> str:
+    """The Chromium path; skip (or fail in CI) with a clear message when the browser stack is missing."""
+    missing = []
+    try:
+        import axe_playwright_python  # noqa: F401
+        import playwright  # noqa: F401
+    except ImportError as error:
+        missing.append(f"python package ({error.name}); pip install playwright axe-playwright-python")
+    chromium = _chromium_path()
+    if chromium is None:
+        missing.append("Chromium (apt-get install chromium, or set CHROMIUM_PATH)")
+    if missing:
+        message = "UI tests need " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " — required in CI", pytrace=False)
+        pytest.skip(message)
+    return chromium
+
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return _require_browser()
+
+
+@pytest.fixture(scope="session")
+def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -> Iterator[Server]:
+    """The dashboard on the small fixtures; no ProtoViT run, so the image tab shows its training command."""
+    folder = tmp_path_factory.mktemp("ui_server")
+    running = start_server({"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir),
+                            "PROTOVIT_RUN": str(folder / "no_run"), "PROTOVIT_IMAGES": str(folder / "no_images")},
+                           folder / "server.log")
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = context.new_page()
+    yield opened
+    context.close()
