@@ -125,7 +125,7 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     male = gender == 1
     col["CODE_GENDER"] = draw.levels(["F", "M", "XNA"], gender)
 
-    pensioner = rng.random(n) < 0.01 + 0.88 * _sigmoid((age - 58.0) / 2.2)
+    pensioner = rng.random(n) < 0.018 + 0.88 * _sigmoid((age - 56.8) / 2.2)
     income_type = np.where(
         pensioner, 2, draw.codes([0.630, 0.284, 0, 0.086, 1.0e-4, 0.7e-4, 0.4e-4, 0.2e-4], n)
     )
@@ -199,7 +199,8 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     goods = np.clip(np.minimum(income, 1_000_000) * credit_to_income / 1.08, 40_500, 4_050_000)
     goods = np.where(rng.random(n) < 0.45, _snap(goods, 45_000), _snap(goods, 4_500))
     markup = np.where(rng.random(n) < 0.36, 1.0, rng.uniform(1.02, 1.42, n))
-    credit = np.clip(np.round(goods * markup / 10) * 10 + 0.5 * (rng.random(n) < 0.3), 45_000, 4_050_000)
+    odd_cents = 0.5 * ((markup > 1) & (rng.random(n) < 0.3))
+    credit = np.clip(np.round(goods * markup / 10) * 10 + odd_cents, 45_000, 4_050_000)
     credit = np.where(revolving, _snap(goods, 22_500), credit)
     payment_rate = np.where(revolving, 0.05, np.clip(draw.lognormal(0.05, 0.36, n), 0.022, 0.125))
     col["AMT_CREDIT"] = credit
