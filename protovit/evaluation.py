@@ -40,7 +40,9 @@ def predict_folder(
 
 
 @torch.inference_mode()
-def interpretability_metrics(predictor: Predictor, data_dir: Path, images: list[str], labels: list[int]) -> dict[str, Any]:
+def interpretability_metrics(
+    predictor: Predictor, data_dir: Path, images: list[str], labels: list[int]
+) -> dict[str, Any]:
     """Label-free interpretability figures of a ProtoViT on the evaluated images.
 
     Prototype purity@6 (share of each prototype's 6 most similar images that belong to its class), stability of
@@ -48,7 +50,10 @@ def interpretability_metrics(predictor: Predictor, data_dir: Path, images: list[
     """
     model = predictor.model
     tensors = torch.stack(
-        [to_tensor(predictor.view(load_image(data_dir / name, predictor.config.max_image_pixels))) for name in images]
+        [
+            to_tensor(predictor.view(load_image(data_dir / name, predictor.config.max_image_pixels)))
+            for name in images
+        ]
     ).to(predictor.device)
     latents = torch.cat([model.encode(chunk) for chunk in tensors.split(32)])
     purity = prototype_purity(model, latents.cpu(), torch.tensor(labels))
@@ -60,7 +65,8 @@ def interpretability_metrics(predictor: Predictor, data_dir: Path, images: list[
         "purity_k": purity["k"],
         "mean_purity": purity["mean_purity"],
         "share_pure_prototypes": purity["share_pure_prototypes"],
-        "stability_mean_iou": sum(s["mean_iou"] * n for s, n in zip(stability, sizes, strict=True)) / len(images),
+        "stability_mean_iou": sum(s["mean_iou"] * n for s, n in zip(stability, sizes, strict=True))
+        / len(images),
         "stability_prediction_agreement": sum(
             s["prediction_agreement"] * n for s, n in zip(stability, sizes, strict=True)
         )

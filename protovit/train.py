@@ -417,31 +417,34 @@ class ProtoViTTrainer:
             logits = self.model.score(cosines.to(self.setup.device))[1].cpu()
         return accuracy(logits, labels)
 
-    # -- steps ------------------------------------------------------------------------------------------------
-    def _image_step(self, stage: str) -> StepFn:
-        def step(images: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
-            output = self.model(images)
-            return stage_loss(
-                stage, self.model, output.logits, output.sub_cosines, labels, self.config
-            ), output.logits
+    # -- steps: the input of a batch is images, cached latent tokens, or cached matched cosines ------------------
+    def _step(
+        self, stage: str, forward: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+    ) -> StepFn:
+        def step(inputs: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
+            logits, sub_cosines = forward(inputs)
+            return stage_loss(stage, self.model, logits, sub_cosines, labels, self.config), logits
 
         return step
 
-    def _latent_step(self, stage: str) -> StepFn:
-        def step(latents: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
-            output = self.model.forward_latents(latents)
-            return stage_loss(
-                stage, self.model, output.logits, output.sub_cosines, labels, self.config
-            ), output.logits
+    def _from_images(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        output = self.model(images)
+        return output.logits, output.sub_cosines
 
-        return step
+    def _from_latents(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        output = self.model.forward_latents(latents)
+        return output.logits, output.sub_cosines
 
-    def _matched_step(self, stage: str) -> StepFn:
-        def step(cosines: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
-            logits = self.model.score(cosines)[1]
-            return stage_loss(stage, self.model, logits, cosines, labels, self.config), logits
+    def _from_cosines(self, cosines: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.score(cosines)[1], cosines
 
-        return step
+    def _encoder_frozen_inputs(self, stage: str) -> tuple[Dataset, StepFn]:
+        """Slot and last-layer stages: cached matched cosines (eval mode), or augmented images (train mode)."""
+        if self.config.cache_frozen_stages:
+            self.model.eval()
+            return TensorDataset(*self.matched_cosines("train")), self._step(stage, self._from_cosines)
+        self.model.train()
+        return self.train_augmented, self._step(stage, self._from_images)
 
     def _optimizer(self, stage: str) -> torch.optim.AdamW:
         groups = stage_parameter_groups(self.model, stage, self.config)
@@ -465,10 +468,10 @@ class ProtoViTTrainer:
         c, model = self.config, self.model
         optimizer = self._optimizer("warmup")
         if c.freeze_encoder_in_warmup and c.cache_frozen_stages:
-            dataset, step = TensorDataset(*self.latents("train")), self._latent_step("warmup")
+            dataset, step = TensorDataset(*self.latents("train")), self._step("warmup", self._from_latents)
             model.eval()
         else:
-            dataset, step = self.train_augmented, self._image_step("warmup")
+            dataset, step = self.train_augmented, self._step("warmup", self._from_images)
             model.train()
         run_epochs(self.setup, "warmup", stage_index, dataset, step, optimizer, c.warmup_epochs)
         if not c.freeze_encoder_in_warmup:
@@ -480,21 +483,16 @@ class ProtoViTTrainer:
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, c.step_size, c.step_gamma)
         model.train()
         run_epochs(
-            self.setup, "joint", stage_index, self.train_augmented, self._image_step("joint"), optimizer,
+            self.setup, "joint", stage_index, self.train_augmented, self._step("joint", self._from_images), optimizer,
             c.joint_epochs, scheduler=scheduler,
         )  # fmt: skip
         self._latents.clear()
 
     def stage_slots(self, stage_index: int) -> None:
-        c, model = self.config, self.model
+        c = self.config
         optimizer = self._optimizer("slots")
         scheduler = torch.optim.lr_scheduler.StepLR(optimizer, c.step_size, c.step_gamma)
-        if c.cache_frozen_stages:
-            dataset, step = TensorDataset(*self.matched_cosines("train")), self._matched_step("slots")
-            model.eval()
-        else:
-            dataset, step = self.train_augmented, self._image_step("slots")
-            model.train()
+        dataset, step = self._encoder_frozen_inputs("slots")
         run_epochs(
             self.setup, "slots", stage_index, dataset, step, optimizer, c.slots_epochs, scheduler=scheduler
         )
@@ -525,12 +523,7 @@ class ProtoViTTrainer:
                 best.update(accuracy=score, epoch=epoch + 1, weight=model.last_layer.weight.detach().clone())
             return {"val_accuracy": score}
 
-        if c.cache_frozen_stages:
-            dataset, step = TensorDataset(*self.matched_cosines("train")), self._matched_step("last_layer")
-            model.eval()
-        else:
-            dataset, step = self.train_augmented, self._image_step("last_layer")
-            model.train()
+        dataset, step = self._encoder_frozen_inputs("last_layer")
         run_epochs(
             self.setup,
             "last_layer",
