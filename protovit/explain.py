@@ -255,9 +255,10 @@ class Predictor(ClassifierPredictor):
     def render_gallery(self, class_name: str, columns: int = 5) -> Image.Image:
         """All prototypes of a class as a grid of source views with boxes, labelled with their own-class weight."""
         cards = self.prototype_gallery(class_name)
+        columns = max(1, min(columns, len(cards)))
         tile, label = DISPLAY_SIZE // 2 + 32, 18
         rows = max(1, -(-len(cards) // columns))
-        sheet = Image.new("RGB", (columns * tile, 30 + rows * (tile + label)), "white")
+        sheet = Image.new("RGB", (max(columns * tile, 260), 30 + rows * (tile + label)), "white")
         draw = ImageDraw.Draw(sheet)
         draw.text((8, 6), f"Prototypes of {class_name}", fill="black", font=_font(16))
         for n, card in enumerate(cards):
@@ -300,6 +301,7 @@ def draw_boxes(image: Image.Image, patches: list[SubPatch]) -> Image.Image:
     scale = _display_scale(image.width)
     canvas = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     draw = ImageDraw.Draw(canvas)
+    draw.rectangle((0, 0, canvas.width - 1, canvas.height - 1), outline="#BBBBBB")  # frames white backgrounds
     for patch in patches:
         if not patch.active:
             continue

@@ -221,3 +221,64 @@ def test_the_real_flipkart_folder_reads_cleanly():
     assert len(samples) == 837 and len({s.category for s in samples}) == 7
     train_part, val_part = stratified_split(samples, 0.2, 0)
     assert len(val_part) == 168 and not {s.relative for s in train_part} & {s.relative for s in val_part}
+
+
+def test_report_is_generated_from_evaluation_files(tmp_path, trained_run, image_folder):
+    evaluation = tmp_path / "eval.json"
+    assert (
+        run_script(
+            "evaluate_protovit.py",
+            trained_run,
+            "--data",
+            image_folder,
+            "--out",
+            evaluation,
+            "--compare",
+            trained_run,
+            "--split",
+            "val",
+        ).returncode
+        == 0
+    )
+    report, img_dir = tmp_path / "docs" / "results.md", tmp_path / "docs" / "img"
+    report.parent.mkdir()
+    args = [
+        "--protovit-eval",
+        evaluation,
+        "--vgg16-eval",
+        evaluation,
+        "--protovit-run",
+        trained_run,
+        "--vgg16-run",
+        trained_run,
+    ]
+    completed = run_script(
+        "report_protovit.py", *args, "--data", image_folder, "--out", report, "--img-dir", img_dir
+    )
+    assert completed.returncode == 0, completed.stderr
+    text = report.read_text()
+    for heading in (
+        "## Results",
+        "### Per-class F1",
+        "### Confusion matrices",
+        "McNemar",
+        "## Honest limits",
+        "random initialisation",
+    ):
+        assert heading in text
+    figures = sorted(img_dir.glob("protovit_*.png"))
+    assert figures and all(f.stat().st_size < 300_000 for f in figures)
+    assert all(f"img/{f.name}" in text for f in figures)
+
+
+def test_benchmark_section_replaces_only_its_own_markers(tmp_path):
+    spec = importlib.util.spec_from_file_location("bench_protovit", ROOT / "scripts" / "bench_protovit.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "benchmarks.md"
+    path.write_text(
+        "# B\n\n<!-- other:begin -->\nkeep\n<!-- other:end -->\n\n<!-- protovit:begin -->\nold\n<!-- protovit:end -->\ntail\n"
+    )
+    module.write_section(path, "new figures")
+    text = path.read_text()
+    assert "keep" in text and "tail" in text and "new figures" in text and "old" not in text
