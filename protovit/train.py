@@ -165,7 +165,9 @@ def _run_logger(out_dir: Path, is_main: bool) -> logging.Logger:
     return logger
 
 
-def prepare_run(config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, progress: bool = True) -> RunSetup:
+def prepare_run(
+    config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, resume: bool = True, progress: bool = True
+) -> RunSetup:
     """Read and split the data, fill ``config.num_classes``, check resumability, write config and split."""
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     samples = read_manifest(data_dir)
@@ -180,7 +182,8 @@ def prepare_run(config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, progre
     device = resolve_device(config.device)
     context = distributed_context(device)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _check_resumable(out_dir / "config.json", config)
+    if resume:
+        _check_resumable(out_dir, config)
     train_samples, val_samples = stratified_split(samples, config.val_fraction, config.seed)
     if context.is_main:
         config.save(out_dir / "config.json")
@@ -200,8 +203,10 @@ def prepare_run(config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, progre
     return setup
 
 
-def _check_resumable(config_path: Path, config: ProtoViTConfig) -> None:
-    if not config_path.is_file():
+def _check_resumable(out_dir: Path, config: ProtoViTConfig) -> None:
+    """Refuse to continue a run under another configuration (a folder without checkpoints may be reused)."""
+    config_path = out_dir / "config.json"
+    if not config_path.is_file() or latest_checkpoint(out_dir) is None:
         return
     previous = ProtoViTConfig.load(config_path).to_dict()
     current = config.to_dict()
@@ -633,7 +638,7 @@ def train(
     """
     from protovit.baseline import train_baseline  # the baseline reuses this module's loop
 
-    setup = prepare_run(config, Path(data_dir), Path(out_dir), progress=progress)
+    setup = prepare_run(config, Path(data_dir), Path(out_dir), resume=resume, progress=progress)
     try:
         torch.manual_seed(config.seed)
         model = build_model(config, load_backbone_weights=True)
