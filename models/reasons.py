@@ -46,8 +46,8 @@ class Reason:
 
     def text(self, lang: str) -> str:
         """"the external scores (External score 3: 0.21; External score 2: 0.35)"."""
-        shown = "; ".join(f"{effect.label}{' :' if lang == 'fr' else ':'} {effect.display_value}"
-                          for effect in self.features)
+        separator, colon = (" ; ", " :") if lang == "fr" else ("; ", ":")
+        shown = separator.join(f"{effect.label}{colon} {effect.display_value}" for effect in self.features)
         return f"{self.label} ({shown})" if shown else self.label
 
 
