@@ -1,0 +1,172 @@
+"""Measure the warehouse: synthetic build time and peak memory, then cohort-query latencies (medians).
+
+    python scripts/bench_warehouse.py [--applicants 307511] [--build-runs 3] [--query-runs 50] [--out PATH]
+
+Each build runs ``scripts/build_warehouse.py`` in a child process (peak memory = the child's maximum resident set
+size). The figures are printed and written to docs/benchmarks.md between the warehouse markers; other sections of
+that file are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+
+from warehouse import Cohort, Warehouse  # noqa: E402
+
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- warehouse:begin -->", "<!-- warehouse:end -->"
+COHORT = Cohort(age_range=(30, 50), contract_type="Cash loans")
+KNN_FEATURES = ["EXT_SOURCES_MEAN", "DAYS_BIRTH", "AMT_CREDIT", "PAYMENT_RATE", "AMT_INCOME_TOTAL"]
+
+
+def _build(out: Path, applicants: int) -> tuple[float, float]:
+    """Wall seconds of one build in a child process, and the peak resident memory (GB) of the builds so far."""
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build_warehouse.py"),
+            "--out",
+            str(out),
+            "--synthetic",
+            str(applicants),
+            "--quiet",
+        ],
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # maximum over the builds run so far
+    return wall, peak_kb / 1024**2
+
+
+def _median_ms(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    call()  # warm-up: caches of population edges and means are filled once per process
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[int(0.9 * (len(timings) - 1))]
+
+
+def _queries(path: Path, runs: int) -> dict[str, tuple[float, float]]:
+    with Warehouse(path) as warehouse:
+        ids = warehouse.model_frame(None, [])["SK_ID_CURR"].to_list()
+        pick = random.Random(0).choice
+        return {
+            "cohort histogram (30 bins; age 30-50, cash loans)": _median_ms(
+                lambda: warehouse.histogram("AMT_CREDIT", COHORT), runs
+            ),
+            "histogram, whole population": _median_ms(lambda: warehouse.histogram("EXT_SOURCE_2"), runs),
+            "cohort stats (n, default rate)": _median_ms(lambda: warehouse.cohort_stats(COHORT), runs),
+            "percentile of a value in the cohort": _median_ms(
+                lambda: warehouse.percentile_of("AMT_CREDIT", 500_000, COHORT), runs
+            ),
+            "client features row by id": _median_ms(lambda: warehouse.client_features(pick(ids)), runs),
+            "client profile (clients view) by id": _median_ms(
+                lambda: warehouse.client_profile(pick(ids)), runs
+            ),
+            "50 nearest clients on 5 features": _median_ms(
+                lambda: warehouse.nearest_clients(pick(ids), KNN_FEATURES, k=50), runs
+            ),
+        }
+
+
+def _section(
+    command: str,
+    applicants: int,
+    builds: list[tuple[float, float]],
+    queries: dict[str, tuple[float, float]],
+    rows: int,
+    size_mb: float,
+) -> str:
+    walls = [w for w, _ in builds]
+    lines = [
+        BEGIN,
+        "## Warehouse (DuckDB)",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.processor() or 'cpu'}), "
+        f"duckdb {duckdb.__version__}, Python {platform.python_version()}. Command:",
+        "",
+        f"    {command}",
+        "",
+        f"Synthetic build of {applicants:,} training applicants (+ test part, all side tables, features, "
+        f"comments); {rows:,} rows in all, file {size_mb:,.0f} MB.",
+        "",
+        "| build | target | measured |",
+        "|---|---|---|",
+        f"| wall time, median of {len(walls)} | ≤ 60 s | {statistics.median(walls):.1f} s "
+        f"(runs: {', '.join(f'{w:.1f}' for w in walls)}) |",
+        f"| peak memory (max RSS of the build process) | ≤ 4 GB | {max(m for _, m in builds):.2f} GB |",
+        "",
+        "| query (read-only `Warehouse`, after one warm-up call) | median ms | p90 ms |",
+        "|---|---|---|",
+        *(f"| {name} | {median:.1f} | {p90:.1f} |" for name, (median, p90) in queries.items()),
+        "",
+        "Target for the cohort histogram: median under 10 ms over all clients. The machine is shared, so repeat "
+        "runs vary by ±20 % or more.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def _write_section(section: str) -> None:
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    BENCHMARKS.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--applicants", type=int, default=307_511)
+    parser.add_argument("--build-runs", type=int, default=3)
+    parser.add_argument("--query-runs", type=int, default=50)
+    parser.add_argument(
+        "--out", type=Path, help="keep the built warehouse here (default: a temporary folder)"
+    )
+    parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
+    args = parser.parse_args(argv)
+    command = "python scripts/bench_warehouse.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory(dir=args.out.parent if args.out else None) as folder:
+        out = args.out or Path(folder) / "bench.duckdb"
+        builds = []
+        for run in range(args.build_runs):
+            builds.append(_build(out, args.applicants))
+            print(
+                f"build {run + 1}/{args.build_runs}: {builds[-1][0]:.1f} s, peak {builds[-1][1]:.2f} GB",
+                flush=True,
+            )
+        with duckdb.connect(str(out), read_only=True) as con:
+            rows = sum(n for (n,) in con.sql("SELECT estimated_size FROM duckdb_tables()").fetchall())
+        queries = _queries(out, args.query_runs)
+        section = _section(command.strip(), args.applicants, builds, queries, rows, out.stat().st_size / 1e6)
+    print(section)
+    if not args.no_write:
+        _write_section(section)
+        print(f"written to {BENCHMARKS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
