@@ -13,13 +13,16 @@ from __future__ import annotations
 import csv
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 BUILD_WAREHOUSE = "python scripts/build_warehouse.py --out {path} --synthetic 307511"
 TRAIN_SCORER = "python scripts/train_scorer.py --warehouse {warehouse} --out {path}"
@@ -171,6 +174,19 @@ def load_resources(paths: DataPaths) -> Resources:
 
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:500]
+
+
+_QUERY_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dashboard-queries")
+
+
+def in_parallel(*calls: Callable[[], T]) -> list[T]:
+    """Run independent warehouse reads concurrently and return their results in order.
+
+    DuckDB releases the GIL and the warehouse gives each call its own cursor, so a handful of point queries or
+    small aggregates finish in about the time of the slowest one instead of their sum.
+    """
+    futures = [_QUERY_POOL.submit(call) for call in calls]
+    return [future.result() for future in futures]
 
 
 _LOADED: dict[DataPaths, Resources] = {}

@@ -20,6 +20,8 @@ import polars as pl
 
 from dashboard import charts
 from dashboard.i18n import format_number, format_percent, tr
+from dashboard.neighbours import neighbour_index
+from dashboard.resources import in_parallel
 from dashboard.session import ClientSession, ClientSnapshot
 from dashboard.views.base import SessionView, html_pane
 
@@ -87,6 +89,12 @@ def ranked_features(scorer: Any, warehouse: Any) -> tuple[tuple[str, bool], ...]
     return tuple((name, categorical[name]) for name in [*ranked, *rest])
 
 
+def knn_features(scorer: Any, warehouse: Any) -> tuple[str, ...]:
+    """The standardised features of the nearest-neighbour group: the most important numeric ones."""
+    return tuple(name for name, is_categorical in ranked_features(scorer, warehouse) if not is_categorical)[
+        :NEAREST_FEATURES]
+
+
 def cohort_class() -> type:
     """The warehouse's Cohort class (imported lazily: views never import the warehouse at module import)."""
     from warehouse import Cohort
@@ -120,21 +128,31 @@ def comparison_groups(resources: Any, snapshot: ClientSnapshot, criteria: tuple[
     warehouse, scorer = resources.warehouse, resources.scorer
     cohort_type = cohort_class()
     decision = snapshot.explanation.decision
-    numeric = [name for name, is_categorical in ranked_features(scorer, warehouse) if not is_categorical]
-    nearest = warehouse.nearest_clients(snapshot.sk_id, numeric[:NEAREST_FEATURES], k=k)
+    index = neighbour_index(warehouse, knn_features(scorer, warehouse))
+    nearest_ids, _ = index.nearest(snapshot.sk_id, k)
     specs = [
         ("all", tr("compare.group.all", lang), None),
         ("decision", tr("compare.group.decision", lang, decision=tr(f"decision.{decision}", lang)),
          cohort_type(decision=decision)),
         ("similar", tr("compare.group.similar", lang), similar_cohort(cohort_type, snapshot.profile, criteria)),
-        ("nearest", tr("compare.group.nearest", lang, k=nearest.height),
-         cohort_type(client_ids=tuple(sorted(nearest["SK_ID_CURR"].to_list())))),
     ]
-    groups = []
-    for key, label, cohort in specs:
-        stats = cohort_stats(warehouse, cohort)
-        groups.append(Group(key, label, cohort, int(stats["n"]), stats["default_rate"]))
+    all_stats = in_parallel(*[functools.partial(cohort_stats, warehouse, cohort) for _, _, cohort in specs])
+    groups = [Group(key, label, cohort, int(stats["n"]), stats["default_rate"])
+              for (key, label, cohort), stats in zip(specs, all_stats, strict=True)]
+    size, default_rate = index.outcome_stats(nearest_ids)
+    groups.append(Group("nearest", tr("compare.group.nearest", lang, k=size),
+                        cohort_type(client_ids=tuple(sorted(int(i) for i in nearest_ids))), size, default_rate))
     return groups
+
+
+def client_percentiles(warehouse: Any, feature: str, value: Any, groups: list[Group]) -> list[float | None]:
+    """Share of each group below the client's value (queried concurrently); None where it does not apply."""
+    def share(group: Group) -> float | None:
+        if value is None or not group.n:
+            return None
+        return warehouse.percentile_of(feature, float(value), group.cohort)
+
+    return in_parallel(*[functools.partial(share, group) for group in groups])
 
 
 def client_value(snapshot: ClientSnapshot, feature: str) -> Any:
@@ -245,13 +263,10 @@ class CompareView(SessionView):
         lang, feature, warehouse = self.lang, self.feature, self.resources.warehouse
         value = client_value(snapshot, feature)
         numeric = not self._is_categorical(feature)
-        rows = []
-        for group in groups:
-            if numeric and value is not None and group.n:
-                percentile = format_percent(warehouse.percentile_of(feature, float(value), group.cohort), lang, 0)
-            else:
-                percentile = "–"
-            rows.append([group.label, format_number(group.n, lang), _rate(group.default_rate, lang), percentile])
+        percentiles = client_percentiles(warehouse, feature, value if numeric else None, groups)
+        rows = [[group.label, format_number(group.n, lang), _rate(group.default_rate, lang),
+                 "–" if share is None else format_percent(share, lang, 0)]
+                for group, share in zip(groups, percentiles, strict=True)]
         return (f"<h3>{escape(tr('compare.groups_heading', lang))}</h3>"
                 + charts.table(tr("compare.groups_heading", lang),
                                [tr("col.group", lang), tr("col.size", lang), tr("col.default_rate", lang),

@@ -215,3 +215,26 @@ def test_rescoring_an_unedited_file_gives_the_clients_own_score(shown):
     view.activate()
     assert view.form.read(only_changed=True) == ({}, {})
     assert view.rescore().probability == pytest.approx(shown.snapshot.explanation.probability)
+
+
+def test_neighbour_index_agrees_with_the_warehouse(resources, client_ids):
+    from dashboard.neighbours import neighbour_index
+    from dashboard.views.compare import knn_features
+
+    features = knn_features(resources.scorer, resources.warehouse)
+    index = neighbour_index(resources.warehouse, features)
+    for sk_id in client_ids[:3]:
+        ids, distances = index.nearest(sk_id, 25)
+        expected = resources.warehouse.nearest_clients(sk_id, list(features), k=25)
+        assert distances == pytest.approx(expected["distance"].to_numpy(), rel=1e-9, abs=1e-9)
+        assert set(ids.tolist()) == set(expected["SK_ID_CURR"].to_list())
+        size, rate = index.outcome_stats(ids)
+        stats = resources.warehouse.cohort_stats(_cohort(client_ids=tuple(int(i) for i in ids)))
+        assert size == stats["n"] and rate == pytest.approx(stats["default_rate"])
+    assert index.nearest(1, 5)[0].size == 0
+
+
+def _cohort(**fields):
+    from warehouse import Cohort
+
+    return Cohort(**fields)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.harness import CHROMIUM_FLAGS, Server, start_server, stop_server
+from dashboard.local_server import LocalServer, start_local_server
+from tests.ui.harness import CHROMIUM_FLAGS
 
 
 def _chromium_path() -> str | None:
@@ -51,14 +52,14 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -> Iterator[Server]:
+def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -> Iterator[LocalServer]:
     """The dashboard on the small fixtures; no ProtoViT run, so the image tab shows its training command."""
     folder = tmp_path_factory.mktemp("ui_server")
-    running = start_server({"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir),
+    running = start_local_server({"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir),
                             "PROTOVIT_RUN": str(folder / "no_run"), "PROTOVIT_IMAGES": str(folder / "no_images")},
                            folder / "server.log")
     yield running
-    stop_server(running)
+    running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dashboard.local_server import start_local_server
 from dashboard.shell import VIEWS
-from tests.ui.harness import open_app, start_server, stop_server
+from tests.ui.harness import open_app
 
 pytestmark = pytest.mark.ui
 
@@ -56,7 +57,7 @@ def test_axe_finds_no_violation(page, server, client_ids, view, lang):
 
 
 def test_axe_finds_no_violation_on_the_data_missing_page(browser, tmp_path):
-    missing = start_server({"CREDIT_WAREHOUSE": str(tmp_path / "none.duckdb"),
+    missing = start_local_server({"CREDIT_WAREHOUSE": str(tmp_path / "none.duckdb"),
                             "CREDIT_MODEL_DIR": str(tmp_path / "none")}, tmp_path / "server.log")
     try:
         page = browser.new_page()
@@ -66,7 +67,7 @@ def test_axe_finds_no_violation_on_the_data_missing_page(browser, tmp_path):
             assert axe_violations(page) == []
         page.close()
     finally:
-        stop_server(missing)
+        missing.stop()
 
 
 def test_keyboard_only_selects_a_client_and_reaches_the_decision_and_reasons(page, server, client_ids):

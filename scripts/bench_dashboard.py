@@ -1,0 +1,255 @@
+"""Benchmark the dashboard and write its section of docs/benchmarks.md.
+
+Figures (targets from issue 4), on the default warehouse and model:
+1. server-side work to show a client (row, score, contributions, reasons, comparisons): p95 < 50 ms;
+2. in Chromium, switching client until the decision card has updated: median < 300 ms;
+3. cold page load to interactive (fresh browser context, no cache): < 2.5 s;
+4. 20 concurrent sessions switching clients on loopback: p95 < 500 ms, no error (bounded in count and time);
+5. server memory (RSS) with 20 sessions open.
+
+Run: ``nice python scripts/bench_dashboard.py`` (``--warehouse``, ``--model-dir`` to point elsewhere;
+``--no-write`` to print only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard.local_server import LocalServer, start_local_server  # noqa: E402
+from dashboard.resources import DataPaths, load_resources  # noqa: E402
+from dashboard.session import load_snapshot  # noqa: E402
+from dashboard.views.compare import (  # noqa: E402
+    DEFAULT_CRITERIA,
+    client_percentiles,
+    client_value,
+    comparison_groups,
+    ranked_features,
+)
+from tests.ui.harness import BOKEH_READY, CHROMIUM_FLAGS, PAGE_READY_SELECTOR  # noqa: E402
+
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- dashboard:begin -->", "<!-- dashboard:end -->"
+SEARCH_LABEL = "Identifiant client (SK_ID_CURR)"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def sample_client_ids(resources, count: int, seed: int = 0) -> list[int]:
+    """Random existing client ids, found through the same prefix search the dashboard uses."""
+    rng = random.Random(seed)
+    ids: list[int] = []
+    while len(ids) < count:
+        prefix = str(rng.randint(1000, 4567))
+        found = resources.warehouse.search_clients(prefix, limit=50)
+        if found:
+            ids.append(rng.choice(found))
+    return ids
+
+
+def show_client_work(resources, sk_id: int, lang: str = "fr") -> None:
+    """What the server does to show a client: row, score, contributions and reasons (the snapshot), then the
+    comparisons of the Compare view: four groups' sizes and default rates, and the client's percentile, in each
+    group, of the numeric feature that weighs most on this client's score."""
+    snapshot = load_snapshot(resources, sk_id, lang)
+    groups = comparison_groups(resources, snapshot, DEFAULT_CRITERIA, lang)
+    numeric = {name for name, is_categorical in ranked_features(resources.scorer, resources.warehouse)
+               if not is_categorical}
+    feature = next(name for name in snapshot.explanation.contributions["feature"] if name in numeric)
+    client_percentiles(resources.warehouse, feature, client_value(snapshot, feature), groups)
+
+
+def bench_server_side(resources, ids: list[int]) -> dict[str, float]:
+    show_client_work(resources, ids[0])  # first call pays one-off caches (catalogue, population edges)
+    timings = []
+    for sk_id in ids[1:]:
+        start = time.perf_counter()
+        show_client_work(resources, sk_id)
+        timings.append((time.perf_counter() - start) * 1000)
+    return {"n": len(timings), "median": statistics.median(timings), "p95": percentile(timings, 0.95)}
+
+
+async def _switch(page, sk_id: int) -> float:
+    """Type an id and press Enter; time until the decision card shows that client."""
+    search = page.get_by_label(SEARCH_LABEL)
+    await search.fill(str(sk_id))
+    start = time.perf_counter()
+    await search.press("Enter")
+    await page.get_by_role("heading", name=f"Décision pour le client {sk_id}").wait_for(timeout=30_000)
+    return (time.perf_counter() - start) * 1000
+
+
+async def _open(page, url: str) -> None:
+    await page.goto(url)
+    await page.wait_for_function(BOKEH_READY)
+    await page.wait_for_selector(PAGE_READY_SELECTOR)
+
+
+async def bench_browser(server: LocalServer, ids: list[int], chromium: str, sessions: int,
+                        switches_per_session: int, time_limit: float) -> dict[str, object]:
+    import psutil
+    from playwright.async_api import async_playwright
+
+    results: dict[str, object] = {}
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        # Cold page loads: a fresh context each time (no HTTP cache), until the search box is usable.
+        loads = []
+        for _ in range(5):
+            context = await browser.new_context()
+            page = await context.new_page()
+            start = time.perf_counter()
+            await _open(page, server.url)
+            await page.get_by_label(SEARCH_LABEL).wait_for()
+            loads.append((time.perf_counter() - start) * 1000)
+            await context.close()
+        results["cold_load"] = {"median": statistics.median(loads), "max": max(loads), "n": len(loads)}
+
+        # One session switching client.
+        context = await browser.new_context()
+        page = await context.new_page()
+        await _open(page, f"{server.url}?client={ids[0]}")
+        switch = [await _switch(page, sk_id) for sk_id in ids[1:21]]
+        results["switch"] = {"median": statistics.median(switch), "p95": percentile(switch, 0.95), "n": len(switch)}
+        await context.close()
+
+        # Concurrent sessions, each switching a bounded number of times within a time limit.
+        contexts = [await browser.new_context() for _ in range(sessions)]
+        pages = [await context.new_page() for context in contexts]
+        await asyncio.gather(*(_open(page, server.url) for page in pages))
+        server_process = psutil.Process(server.process.pid)
+        results["rss_mb_sessions_open"] = server_process.memory_info().rss / 2**20
+        errors: list[str] = []
+
+        async def user(index: int, page) -> list[float]:
+            rng = random.Random(index)
+            timings = []
+            for _ in range(switches_per_session):
+                try:
+                    timings.append(await _switch(page, rng.choice(ids)))
+                except Exception as error:  # recorded, reported, never hidden
+                    errors.append(f"session {index}: {type(error).__name__}")
+            return timings
+
+        start = time.perf_counter()
+        per_user = await asyncio.wait_for(asyncio.gather(*(user(i, p) for i, p in enumerate(pages))), time_limit)
+        elapsed = time.perf_counter() - start
+        concurrent = [t for timings in per_user for t in timings]
+        results["concurrent"] = {
+            "sessions": sessions, "switches": len(concurrent), "errors": errors, "seconds": elapsed,
+            "median": statistics.median(concurrent), "p95": percentile(concurrent, 0.95),
+        }
+        results["rss_mb_after_switching"] = server_process.memory_info().rss / 2**20
+        for context in contexts:
+            await context.close()
+        await browser.close()
+    return results
+
+
+def render_section(args, server_side: dict, browser: dict, rss_idle: float, command: str) -> str:
+    cold, switch, concurrent = browser["cold_load"], browser["switch"], browser["concurrent"]
+
+    def verdict(value: float, target: float) -> str:
+        return "met" if value < target else "**not met**"
+
+    errors = concurrent["errors"]
+    return "\n".join([
+        "## Dashboard",
+        "",
+        f"Command: `{command}`. Data: `{args.warehouse}` and `{args.model_dir}`; server `panel serve` with "
+        f"`--num-threads {args.num_threads}` on loopback; headless Chromium (Playwright) on the same 2 cores.",
+        "",
+        "| figure | measured | target |",
+        "|---|---|---|",
+        f"| server-side work to show a client (row, score, contributions, reasons, 4 comparison groups, "
+        f"percentiles), {server_side['n']} random clients | median {server_side['median']:.1f} ms, "
+        f"p95 {server_side['p95']:.1f} ms | p95 < 50 ms: {verdict(server_side['p95'], 50)} |",
+        f"| Chromium: switch client until the decision card shows it, {switch['n']} switches | "
+        f"median {switch['median']:.0f} ms, p95 {switch['p95']:.0f} ms | median < 300 ms: "
+        f"{verdict(switch['median'], 300)} |",
+        f"| cold page load (fresh context) until the search box is usable, {cold['n']} loads | "
+        f"median {cold['median'] / 1000:.2f} s, max {cold['max'] / 1000:.2f} s | < 2.5 s: "
+        f"{verdict(cold['median'], 2500)} |",
+        f"| {concurrent['sessions']} concurrent sessions switching clients ({concurrent['switches']} switches "
+        f"in {concurrent['seconds']:.1f} s) | median {concurrent['median']:.0f} ms, p95 {concurrent['p95']:.0f} ms, "
+        f"{len(errors)} errors | p95 < 500 ms, no error: "
+        f"{verdict(concurrent['p95'], 500) if not errors else '**not met** (errors)'} |",
+        f"| server memory (RSS) | {rss_idle:.0f} MB after start and one session; "
+        f"{browser['rss_mb_sessions_open']:.0f} MB with {concurrent['sessions']} sessions open; "
+        f"{browser['rss_mb_after_switching']:.0f} MB after their switches | |",
+        "",
+        "The browser and the server share the same two cores, so the browser-side figures include Chromium's own "
+        "rendering work for every session.",
+    ])
+
+
+def write_section(section: str) -> None:
+    text = BENCHMARKS.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    replacement = f"{BEGIN}\n{section}\n{END}"
+    text = pattern.sub(lambda _m: replacement, text) if pattern.search(text) else f"{text.rstrip()}\n\n{replacement}\n"
+    BENCHMARKS.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--warehouse", type=Path, default=ROOT / "data" / "warehouse.duckdb")
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "data" / "model")
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--switches", type=int, default=5, help="client switches per concurrent session")
+    parser.add_argument("--time-limit", type=float, default=240.0, help="seconds allowed for the concurrent run")
+    parser.add_argument("--num-threads", type=int, default=4)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+
+    import psutil
+
+    paths = DataPaths(args.warehouse, args.model_dir, ROOT / "runs" / "protovit", ROOT / "../shared/data/flipkart")
+    resources = load_resources(paths)
+    if not resources.ready:
+        raise SystemExit(f"not ready: {resources.problems}")
+    ids = sample_client_ids(resources, args.clients)
+    server_side = bench_server_side(resources, ids)
+    print("server side", server_side, flush=True)
+
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_local_server({"CREDIT_WAREHOUSE": str(args.warehouse.resolve()),
+                                     "CREDIT_MODEL_DIR": str(args.model_dir.resolve())},
+                                    Path(folder) / "server.log", num_threads=args.num_threads)
+        try:
+            import urllib.request
+
+            with urllib.request.urlopen(server.url, timeout=60):
+                pass  # one session, so the process has loaded its shared resources
+            rss_idle = psutil.Process(server.process.pid).memory_info().rss / 2**20
+            browser = asyncio.run(bench_browser(server, ids, chromium, args.sessions, args.switches,
+                                                args.time_limit))
+        finally:
+            server.stop()
+    print("browser", browser, flush=True)
+    command = "nice python scripts/bench_dashboard.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    section = render_section(args, server_side, browser, rss_idle, command.strip())
+    print(section)
+    if not args.no_write:
+        write_section(section)
+
+
+if __name__ == "__main__":
+    main()
