@@ -6,11 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 
 from protovit.data import load_image, read_manifest, to_tensor
 from protovit.explain import ClassifierPredictor, Predictor, load_run
-from protovit.metrics import classification_report, matching_stability, mcnemar_exact, prototype_purity
+from protovit.metrics import (
+    background_patch_rate,
+    classification_report,
+    matching_stability,
+    mcnemar_exact,
+    prototype_purity,
+)
 
 
 def validation_images(run_dir: Path) -> set[str]:
@@ -46,7 +54,8 @@ def interpretability_metrics(
     """Label-free interpretability figures of a ProtoViT on the evaluated images.
 
     Prototype purity@6 (share of each prototype's 6 most similar images that belong to its class), stability of
-    the matched cells under small Gaussian noise, and the number of active sub-prototypes per prototype.
+    the matched cells under small Gaussian noise, the number of active sub-prototypes per prototype, and the
+    share of active sub-prototypes whose source patch is blank background.
     """
     model = predictor.model
     tensors = torch.stack(
@@ -61,6 +70,14 @@ def interpretability_metrics(
     stability = [matching_stability(model, chunk, seed=n) for n, chunk in enumerate(chunks)]
     sizes = [len(chunk) for chunk in chunks]
     active = (model.slots() > 0.5).sum(dim=1).tolist()
+    source_patches = [
+        np.asarray(Image.open(card.source_png).convert("RGB").crop(patch.box))
+        for name in predictor.classes
+        for card in predictor.prototype_gallery(name)
+        if card.source_png and Path(card.source_png).is_file()
+        for patch in card.source_patches
+        if patch.active
+    ]
     return {
         "purity_k": purity["k"],
         "mean_purity": purity["mean_purity"],
@@ -73,6 +90,7 @@ def interpretability_metrics(
         / len(images),
         "stability_noise_std": stability[0]["noise_std"],
         "active_sub_prototypes_histogram": {str(k): active.count(k) for k in sorted(set(active))},
+        "prototype_background_patch_rate": background_patch_rate(source_patches),
     }
 
 

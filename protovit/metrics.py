@@ -84,6 +84,19 @@ def prototype_purity(
     }
 
 
+def background_patch_rate(
+    patches: list[np.ndarray], *, min_brightness: float = 235.0, max_std: float = 8.0
+) -> float:
+    """Share of image patches (H x W x 3 uint8 arrays) that are near-uniform white: product-photo background.
+
+    Prototypes projected onto such patches explain nothing about the product, a known ProtoViT failure mode.
+    """
+    if not patches:
+        return 0.0
+    blank = [float(p.mean()) >= min_brightness and float(p.std()) <= max_std for p in patches]
+    return sum(blank) / len(blank)
+
+
 @torch.inference_mode()
 def matching_stability(
     model: ProtoViT,

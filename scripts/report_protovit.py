@@ -189,6 +189,9 @@ def build_report(args: argparse.Namespace) -> str:
             f"mean IoU of the matched cells of the 10 most activated prototypes {interpretability['stability_mean_iou']:.2f}; "
             f"prediction unchanged for {percent(interpretability['stability_prediction_agreement'])} of the images.",
             f"- Sub-prototypes kept by slot pruning, per prototype: {histogram}.",
+            f"- {percent(interpretability['prototype_background_patch_rate'])} of the active sub-prototypes were projected "
+            "onto blank white background (near-uniform patches of the source image): they match any image's margins "
+            "and explain nothing about the product.",
             "",
         ]
     lines += ["## Example reasoning sheets", ""]

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -120,6 +121,8 @@ def test_evaluation_json_on_a_generated_folder(tmp_path, trained_run):
     assert set(result["per_class"]["red"]) >= {"precision", "recall", "f1"}
     assert sum(map(sum, result["confusion_matrix"])) == 9
     assert 0.0 <= result["accuracy"] <= 1.0 and 0.0 <= result["macro_f1"] <= 1.0
+    assert 0.0 <= result["interpretability"]["prototype_background_patch_rate"] <= 1.0
+    assert 0.0 <= result["interpretability"]["mean_purity"] <= 1.0
     mcnemar = result["compare"]["mcnemar"]
     assert mcnemar["only_first_correct"] == mcnemar["only_second_correct"] == 0 and mcnemar["p_value"] == 1.0
 
@@ -269,6 +272,14 @@ def test_report_is_generated_from_evaluation_files(tmp_path, trained_run, image_
     figures = sorted(img_dir.glob("protovit_*.png"))
     assert figures and all(f.stat().st_size < 300_000 for f in figures)
     assert all(f"img/{f.name}" in text for f in figures)
+
+
+def test_background_patch_rate_counts_blank_white_patches():
+    from protovit.metrics import background_patch_rate
+
+    white, product = np.full((8, 8, 3), 250, np.uint8), np.random.default_rng(0).integers(0, 255, (8, 8, 3), np.uint8)
+    assert background_patch_rate([white, white, product, product]) == 0.5
+    assert background_patch_rate([]) == 0.0
 
 
 def test_benchmark_section_replaces_only_its_own_markers(tmp_path):
