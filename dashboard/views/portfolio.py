@@ -39,24 +39,26 @@ def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
     return granted / total
 
 
-def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested metric dicts as (dotted name, scalar) pairs, lists and tables left out."""
+# Metrics shown with a human label, in this order, and how to write each (the rest is in the model card).
+KEY_METRICS: tuple[tuple[str, str], ...] = (
+    ("cv_auc", "number"), ("oof_auc", "number"), ("threshold", "percent"), ("business_cost", "number"),
+    ("recall_at_threshold", "percent"), ("precision_at_threshold", "percent"), ("approval_rate", "percent"),
+    ("default_rate", "percent"), ("brier", "number"), ("grey_zone", "percent"), ("n_train", "count"),
+    ("n_features", "count"),
+)
+
+
+def key_metric_rows(metrics: dict[str, Any], lang: str) -> list[list[str]]:
+    """The scorer's headline metrics with human labels and units; missing ones are skipped."""
     rows = []
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            rows += flatten_metrics(value, name + ".")
-        elif isinstance(value, int | float | str | bool) or value is None:
-            rows.append((name, value))
+    for name, kind in KEY_METRICS:
+        value = metrics.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            continue
+        text = (format_percent(value, lang) if kind == "percent" else format_number(value, lang) if kind == "count"
+                else format_number(value, lang, 4))
+        rows.append([tr(f"metric.{name}", lang), text])
     return rows
-
-
-def _metric_value(value: Any, lang: str) -> str:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return str(value)
-    if isinstance(value, int):
-        return format_number(value, lang)
-    return format_number(value, lang, 4)
 
 
 def demote_headings(markdown: str, levels: int = 2) -> str:
@@ -126,8 +128,8 @@ class PortfolioView(SessionView):
                 numeric_columns=(1,))))
         parts.append(f"<h3>{escape(tr('portfolio.metrics_heading', lang))}</h3>")
         parts.append(charts.table(tr("portfolio.metrics_heading", lang), [tr("col.metric", lang), tr("col.metric_value", lang)],
-                                  [[name, _metric_value(value, lang)] for name, value in flatten_metrics(scorer.metrics)],
-                                  numeric_columns=(1,)))
+                                  key_metric_rows(scorer.metrics, lang), numeric_columns=(1,)))
+        parts.append(f"<p>{escape(tr('portfolio.metrics_note', lang))}</p>")
         parts.append(self._cost_html(threshold))
         parts.append(f"<h3>{escape(tr('portfolio.fairness_heading', lang))}</h3>")
         parts.append(fairness_table(scorer.fairness, lang))

@@ -31,7 +31,7 @@ def test_every_view_opens_without_error_in_both_languages(resources, client_ids,
         view = dashboard.open_view(key)
         assert view._error.object == "", (key, view._error.object)
         assert dashboard.nav.current == dashboard.session.view == key
-        assert dashboard.card.visible is view.needs_client
+        assert (dashboard.card in dashboard.main.objects) is view.needs_client
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("profile", "profile"), ("PROFILE", "profile"), (None, "decision"),
@@ -185,6 +185,7 @@ def test_portfolio_view_marks_the_policy_threshold(shown):
     html = view._body.object
     assert view._error.object == ""
     assert html.count("<h1") == 0 and 'lang="en"' in html and "stroke-dasharray" in html
+    assert "AUC" in html and "cv_auc" not in html.split('lang="en"')[0]
 
 
 def test_approval_rate_splits_bins_pro_rata():
