@@ -55,8 +55,8 @@ threshold) should be reviewed by a person, and every decision comes with its exa
 - Excluded from the inputs on purpose: {excluded} (protected attribute; still used for the fairness table).
 
 ## Model
-LightGBM ({metadata['library_versions']['lightgbm']}), categorical features native, defaulters weighted
-×{metadata['positive_weight']:g} (the cost ratio), {metrics['n_rounds']} rounds chosen by early stopping in
+LightGBM ({metadata['library_versions']['lightgbm']}), categorical features native, defaulters' weight
+×{metadata['positive_weight']:g} (imbalance is handled by stratified folds and the cost threshold), {metrics['n_rounds']} rounds chosen by early stopping in
 {metadata['n_folds']}-fold stratified cross-validation, refit on all training clients. Served probabilities are
 Platt-calibrated on the out-of-fold scores (slope {calibration['slope']:.4f}, intercept
 {calibration['intercept']:.4f}).

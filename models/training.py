@@ -3,10 +3,13 @@
 Everything the model is judged on is out-of-fold: AUC, the business threshold and its cost, calibration, fairness.
 The served model is then refit on all training rows with the number of rounds the folds chose.
 
-Class imbalance (8 % defaults) is handled by weighting defaulters by cost_fn / cost_fp (10 by default): the
-training loss then prices a missed default as the bank does, so the trees spend their splits where the expensive
-errors are. Reweighting inflates the predicted probabilities, which is why the served probabilities go through a
-Platt calibration fitted on the out-of-fold scores, and why the threshold is searched on those calibrated values.
+Class imbalance (8 % defaults) is handled where it matters, deliberately without reweighting: folds are
+stratified (every fold keeps the 8 %), early stopping watches AUC (insensitive to the base rate), and the
+asymmetry of the errors is priced by the cost-minimising threshold. Weighting defaulters by the cost ratio (10)
+was measured on the synthetic data: CV AUC 0.004 lower (0.815 vs 0.819 on 20k applicants, 3 folds) and a
+probability scale inflated to Brier 0.124; ``positive_weight`` keeps the option. The served probabilities are
+still Platt-calibrated on the out-of-fold scores (shrinkage and early stopping leave the raw scores
+under-confident), and the threshold is searched on those calibrated values.
 """
 
 from __future__ import annotations
@@ -54,15 +57,15 @@ LIGHTGBM_PARAMS = {
     "objective": "binary",
     "metric": "auc",
     "learning_rate": 0.05,
-    # Small, regularised trees: as good as 31 leaves on the synthetic data (CV AUC within 0.002), and TreeSHAP,
-    # whose cost grows with leaves × depth², explains a client several times faster.
-    "num_leaves": 15,
+    # Small, strongly regularised trees: better than 15 or 31 leaves on the synthetic data (CV AUC 0.822 vs 0.819
+    # vs 0.818 on 20k applicants), and TreeSHAP, whose cost grows with leaves × depth², stays fast per client.
+    "num_leaves": 7,
     "max_depth": 8,
-    "min_child_samples": 100,
-    "feature_fraction": 0.5,
+    "min_child_samples": 200,
+    "feature_fraction": 0.3,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
-    "lambda_l2": 5.0,
+    "lambda_l2": 10.0,
     "verbosity": -1,
 }
 EARLY_STOPPING_ROUNDS = 50
@@ -229,10 +232,12 @@ def train_scorer(
     learning_rate: float = LIGHTGBM_PARAMS["learning_rate"],
     num_threads: int = 2,
     write_scores: bool = True,
+    positive_weight: float = 1.0,
     excluded_features: tuple[str, ...] = PROTECTED_FEATURES,
 ) -> dict:
     """Train, evaluate and save a scorer artifact in ``out_dir``; batch-score every client into the warehouse.
 
+    ``positive_weight`` multiplies the defaulters' weight in the LightGBM loss (1: none, see the module doc).
     Returns the metrics (also in ``out_dir/metrics.json``).
     """
     log = _Progress(progress)
@@ -251,7 +256,6 @@ def train_scorer(
     log(f"{n_train:,} training clients ({n_pos / n_train:.2%} defaults), {len(data.schema.names)} features"
         f" ({len(data.schema.categorical_indices)} categorical)")
 
-    positive_weight = cost_fn / cost_fp
     params = _lightgbm_params(seed, positive_weight, num_threads, learning_rate)
     folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(data.X, data.y))
     cv = cross_validate_lightgbm(data, folds, params, max_rounds, log)
