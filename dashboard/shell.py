@@ -80,8 +80,8 @@ class Dashboard(pn.viewable.Viewer):
         if key not in self.views:
             self.views[key] = VIEWS[key][1](self.session)
         view = self.views[key]
-        self.main.objects = [self.meta, self.card, view] if view.needs_client else [self.meta, view]
-        if view.needs_client:
+        self.main.objects = [self.meta, self.card, view] if view.with_decision_card else [self.meta, view]
+        if view.with_decision_card:
             self.card.activate()
         view.activate()
         self.session.view = key

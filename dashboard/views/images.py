@@ -45,6 +45,7 @@ class ImagesView(SessionView):
     """Pick a catalogue image or upload one, then show the reasoning sheet and its table."""
 
     needs_client = False
+    with_decision_card = False
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)

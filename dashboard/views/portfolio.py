@@ -95,6 +95,7 @@ class PortfolioView(SessionView):
     """Score distribution with the policy threshold, approval rate, model metrics, cost curve, fairness, card."""
 
     needs_client = False
+    with_decision_card = False
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
@@ -164,6 +165,7 @@ class ImportanceView(SessionView):
     """Global importance: how much each feature weighs on decisions in general (not for one client)."""
 
     needs_client = False
+    with_decision_card = False
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)

@@ -141,7 +141,12 @@ def contribution_changes(before: pl.DataFrame, after: pl.DataFrame, lang: str, l
 
 
 class WhatIfView(SessionView):
-    """Edit and rescore the client shown, or score a new client; the stored file is never changed."""
+    """Edit and rescore the client shown, or score a new client; the stored file is never changed.
+
+    The new-client form works without a client shown, so the view does not require one.
+    """
+
+    needs_client = False
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
@@ -161,13 +166,20 @@ class WhatIfView(SessionView):
         self._score_new.on_click(lambda _event: self.score_new_client())
         new_heading = html_pane(f"<h3>{escape(tr('whatif.new_heading', lang))}</h3>"
                                 f"<p>{escape(tr('whatif.new_intro', lang))}</p>")
-        self._content = pn.Column(self._heading, self._intro, self.form, pn.Row(self._rescore, self._reset),
-                                  self._result, new_heading, self.new_form, self._score_new, self._new_result,
-                                  sizing_mode="stretch_width")
+        self._client_part = pn.Column(self._intro, self.form, pn.FlexBox(self._rescore, self._reset), self._result,
+                                      sizing_mode="stretch_width")
+        self._content = pn.Column(self._heading, self._client_part, new_heading, self.new_form, self._score_new,
+                                  self._new_result, sizing_mode="stretch_width")
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
+        if snapshot is None:
+            self._heading.object = (f"<h2>{escape(tr('nav.whatif', self.lang))}</h2>"
+                                    f"<p>{escape(tr('status.pick_client', self.lang))}</p>")
+            self._client_part.visible = False
+            return
         self._heading.object = f"<h2>{escape(tr('whatif.heading', self.lang, id=snapshot.sk_id))}</h2>"
+        self._client_part.visible = True
         self.form.set_values(self.resources.scorer.field_values(snapshot.application))
         self._result.object = ""
 

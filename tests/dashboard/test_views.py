@@ -31,7 +31,7 @@ def test_every_view_opens_without_error_in_both_languages(resources, client_ids,
         view = dashboard.open_view(key)
         assert view._error.object == "", (key, view._error.object)
         assert dashboard.nav.current == dashboard.session.view == key
-        assert len(dashboard.main.objects) == (3 if view.needs_client else 2)  # meta, [card], view
+        assert len(dashboard.main.objects) == (3 if view.with_decision_card else 2)  # meta, [card], view
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("profile", "profile"), ("PROFILE", "profile"), (None, "decision"),
@@ -239,3 +239,10 @@ def _cohort(**fields):
     from warehouse import Cohort
 
     return Cohort(**fields)
+
+
+def test_new_client_form_works_without_a_client_shown(session):
+    view = WhatIfView(session)
+    view.activate()
+    assert view._client_part.visible is False and view._error.object == ""
+    assert view.score_new_client() is None  # empty form: inline errors, no crash
