@@ -77,6 +77,8 @@ class ImagesView(SessionView):
             messages.append(f"<p>{escape(tr('images.missing_images', lang, path=resources.paths.protovit_images))}</p>")
         self._status.object = "".join(messages)
         self._picker.options = dict(catalogue)
+        if catalogue and self._picker.value not in self._picker.options.values():
+            self._picker.value = catalogue[0][1]
         self._controls.visible = predictor is not None
 
     def explain_selected(self) -> dict[str, Any] | None:
