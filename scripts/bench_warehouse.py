@@ -10,6 +10,7 @@ that file are kept.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import resource
@@ -120,8 +121,9 @@ def _section(
         "|---|---|---|",
         *(f"| {name} | {median:.1f} | {p90:.1f} |" for name, (median, p90) in queries.items()),
         "",
-        "Target for the cohort histogram: median under 10 ms over all clients. The machine is shared, so repeat "
-        "runs vary by ±20 % or more.",
+        "Target for the cohort histogram: median under 10 ms over all clients. The machine is shared with other "
+        f"jobs (1-minute load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end of the run), "
+        "so repeat runs vary by ±20 % or more.",
         END,
     ]
     return "\n".join(lines)

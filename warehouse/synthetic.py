@@ -605,7 +605,6 @@ def _bureau(
     )
     signals["bureau_active"] = _per_client(owner, n, active.astype(float))
     signals["bureau_overdue"] = _per_client(owner, n, overdue_now.astype(float)) > 0
-    signals["bureau_count"] = counts.astype(float)
     yield "bureau", bureau
     del bureau
 
@@ -802,7 +801,6 @@ def _previous(
         },
     )
     signals["previous_refused"] = _per_client(owner, n, refused.astype(float))
-    signals["previous_count"] = counts.astype(float)
     yield "previous_application", previous
     del previous
 
