@@ -13,7 +13,7 @@ import panel as pn
 import param
 
 from dashboard.i18n import tr
-from dashboard.session import ClientSession, parse_client_id
+from dashboard.session import RECENT_LIMIT, ClientSession, parse_client_id
 from dashboard.views.base import html_pane
 
 SUGGESTION_LIMIT = 8
@@ -42,9 +42,15 @@ class ClientSearch(pn.viewable.Viewer):
         self._hint = html_pane(f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS])
         self._message = html_pane(stylesheets=[SEARCH_CSS])
         self._suggestion_heading = html_pane(stylesheets=[SEARCH_CSS])
-        self._suggestion_box = pn.FlexBox()
+        # Fixed pools of buttons, relabelled in place: switching client then sends a few property changes
+        # instead of creating and serialising new Bokeh models.
+        self._suggestion_buttons = [self._client_button() for _ in range(SUGGESTION_LIMIT)]
+        self._recent_buttons = [self._client_button() for _ in range(RECENT_LIMIT)]
+        self._suggestion_box = pn.FlexBox(*self._suggestion_buttons)
         self._recent_heading = html_pane(f"<h2>{escape(tr('search.recent', lang))}</h2>", stylesheets=[SEARCH_CSS])
-        self._recent_box = pn.FlexBox()
+        self._no_recent = html_pane(f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>',
+                                    stylesheets=[SEARCH_CSS])
+        self._recent_box = pn.FlexBox(self._no_recent, *self._recent_buttons)
         self._input.param.watch(self._typed, "value_input")
         self._input.param.watch(self._submitted, "enter_pressed")
         self._button.on_click(self._submitted)
@@ -72,15 +78,16 @@ class ClientSearch(pn.viewable.Viewer):
             self._suggestion_heading.object = f'<p class="hint">{escape(tr("search.no_match", lang, prefix=prefix))}</p>'
         else:
             self._suggestion_heading.object = ""
-        self._suggestion_box.objects = [self._client_button(sk_id) for sk_id in ids]
+        _label_buttons(self._suggestion_buttons, ids)
 
     def _submitted(self, _event: object = None) -> None:
         text = self._input.value_input or self._input.value
         self.session.show_text(text)
 
-    def _client_button(self, sk_id: int) -> pn.widgets.Button:
-        button = pn.widgets.Button(name=str(sk_id), width=100)
-        button.on_click(lambda _event, sk_id=sk_id: self.session.show(sk_id))
+    def _client_button(self) -> pn.widgets.Button:
+        """A button that shows the client whose id it is labelled with (hidden while unlabelled)."""
+        button = pn.widgets.Button(name="", width=100, visible=False)
+        button.on_click(lambda _event: self.session.show(int(button.name)))
         return button
 
     def _session_changed(self, *_events: param.parameterized.Event) -> None:
@@ -89,8 +96,14 @@ class ClientSearch(pn.viewable.Viewer):
         self._render_recent()
 
     def _render_recent(self) -> None:
-        if self.session.recent:
-            self._recent_box.objects = [self._client_button(sk_id) for sk_id in self.session.recent]
+        self._no_recent.visible = not self.session.recent
+        _label_buttons(self._recent_buttons, self.session.recent)
+
+
+def _label_buttons(buttons: list[pn.widgets.Button], ids: list[int]) -> None:
+    """Show one button per id, in order; hide the rest."""
+    for index, button in enumerate(buttons):
+        if index < len(ids):
+            button.param.update(name=str(ids[index]), visible=True)
         else:
-            self._recent_box.objects = [html_pane(f'<p class="hint">{escape(tr("search.none_recent", self.session.lang))}</p>',
-                                                  stylesheets=[SEARCH_CSS])]
+            button.visible = False
