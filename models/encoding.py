@@ -72,18 +72,19 @@ class FeatureSchema:
         return cls(tuple(data["names"]), tuple(data["kinds"]),
                    {name: tuple(values) for name, values in data["levels"].items()})
 
-    def problems_with(self, schema: Mapping[str, pl.DataType]) -> list[str]:
-        """Human-readable list of missing or mistyped features in a frame/table schema (empty when fine)."""
+    def problems_with(self, kinds: Mapping[str, str | None], where: str) -> list[str]:
+        """Human-readable list of missing or mistyped features, given the kind of each available column."""
         problems = []
         for name, kind in zip(self.names, self.kinds, strict=True):
-            if name not in schema:
+            if name not in kinds:
                 problems.append(f"missing feature {name!r}")
-            elif kind_of(schema[name]) != kind:
-                problems.append(f"feature {name!r} is {schema[name]}, the model expects a {kind} column")
+            elif kinds[name] != kind:
+                problems.append(f"feature {name!r} is {kinds[name] or 'of an unusable type'} {where},"
+                                f" the model expects {kind}")
         return problems
 
     def check(self, frame: pl.DataFrame) -> None:
-        problems = self.problems_with(frame.schema)
+        problems = self.problems_with({name: kind_of(dtype) for name, dtype in frame.schema.items()}, "here")
         if problems:
             raise ScorerError("features do not match the model: " + "; ".join(problems))
 

@@ -21,7 +21,7 @@ import polars as pl
 from models import vocabulary
 from models.artifact import Artifact, read_artifact
 from models.calibration import PlattCalibration
-from models.encoding import CATEGORICAL, FeatureSchema, ScorerError
+from models.encoding import CATEGORICAL, NUMERIC, FeatureSchema, ScorerError
 from models.evaluation import group_keys
 from models.groups import group_of
 from models.reasons import FeatureEffect, Reason, build_reasons, check_lang, summary_sentence
@@ -99,15 +99,9 @@ class Scorer:
 
     def check_against(self, warehouse: Warehouse) -> None:
         """ScorerError listing every model feature the warehouse lacks or types differently."""
-        catalog = warehouse.feature_catalog()
-        kinds = {row["name"]: (CATEGORICAL if row["is_categorical"] else "numeric")
-                 for row in catalog.iter_rows(named=True)}
-        problems = []
-        for name, kind in zip(self.schema.names, self.schema.kinds, strict=True):
-            if name not in kinds:
-                problems.append(f"missing feature {name!r}")
-            elif kinds[name] != kind:
-                problems.append(f"feature {name!r} is {kinds[name]} in the warehouse, the model expects {kind}")
+        kinds = {row["name"]: CATEGORICAL if row["is_categorical"] else NUMERIC
+                 for row in warehouse.feature_catalog().iter_rows(named=True)}
+        problems = self.schema.problems_with(kinds, "in the warehouse")
         if problems:
             raise ScorerError("the warehouse does not match the scorer (retrain it on this warehouse): "
                               + "; ".join(problems))
@@ -140,8 +134,8 @@ class Scorer:
                 ID: chunk.get_column(ID), "PROBABILITY": probability, "DECISION": self.decide(probability),
                 "TOP_CONTRIBUTIONS": self._top_contributions_json(contributions[:, :-1], top_k),
             }))
-        return pl.concat(parts) if parts else self.score_frame(frame).with_columns(
-            pl.lit(None, pl.String).alias("TOP_CONTRIBUTIONS"))
+        return pl.concat(parts) if parts else pl.DataFrame(schema={
+            ID: pl.Int64, "PROBABILITY": pl.Float64, "DECISION": pl.String, "TOP_CONTRIBUTIONS": pl.String})
 
     def _top_contributions_json(self, contributions: np.ndarray, top_k: int) -> list[str]:
         k = min(top_k, contributions.shape[1])

@@ -56,7 +56,9 @@ PROTECTED_FEATURES = ("CODE_GENDER",)
 LIGHTGBM_PARAMS = {
     "objective": "binary",
     "metric": "auc",
-    "learning_rate": 0.05,
+    # 0.1 rather than 0.05: about half the rounds, for the 5-minute training budget on 307,511 clients; early
+    # stopping still picks the number of rounds.
+    "learning_rate": 0.1,
     # Small, strongly regularised trees: better than 15 or 31 leaves on the synthetic data (CV AUC 0.822 vs 0.819
     # vs 0.818 on 20k applicants), and TreeSHAP, whose cost grows with leaves × depth², stays fast per client.
     "num_leaves": 7,
