@@ -151,6 +151,17 @@ def test_weights_file_really_loads(tmp_path):
     assert loaded.weights_source.kind == "file" and "sha256=" in loaded.weights_source.detail
 
 
+def test_weights_file_for_another_image_size_loads_with_resized_position_embeddings(tmp_path):
+    reference = create_backbone("deit_tiny_patch16_224", img_size=32, **MICRO_BACKBONE)
+    path = tmp_path / "backbone.safetensors"
+    from safetensors.torch import save_file
+
+    save_file(reference.state_dict(), path)
+    loaded = create_backbone("deit_tiny_patch16_224", weights=path, img_size=48, **MICRO_BACKBONE)
+    assert loaded.pos_embed.shape[1] == 1 + 36 and patch_grid(loaded) == (6, 6)
+    assert torch.equal(loaded.blocks[0].attn.qkv.weight, reference.blocks[0].attn.qkv.weight)
+
+
 def test_missing_or_wrong_weights_file_is_an_error_never_random_init(tmp_path):
     with pytest.raises(WeightsNotFoundError, match="not found"):
         create_backbone(
