@@ -139,6 +139,14 @@ def test_paper_backbones_build_and_give_a_token_grid(name):
     assert backbone.weights_source.kind == "random-init"
 
 
+@pytest.mark.parametrize("name", PAPER_BACKBONES)
+def test_protovit_runs_on_each_paper_backbone(name):
+    model = ProtoViT(micro_config(num_classes=3, backbone=name)).eval()
+    output = model(torch.randn(2, 3, 32, 32))
+    assert output.logits.shape == (2, 3) and output.token_indices.max() < 16
+    assert torch.allclose(model.contributions(output.scores).sum(-1), output.logits, atol=1e-5)
+
+
 def test_weights_file_really_loads(tmp_path):
     torch.manual_seed(1)
     reference = create_backbone("deit_tiny_patch16_224", img_size=32, **MICRO_BACKBONE)
