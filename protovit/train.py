@@ -117,6 +117,7 @@ class RunSetup:
     dist: DistributedContext
     logger: logging.Logger
     history: list[dict[str, Any]] = field(default_factory=list)
+    progress_bars: bool = True
 
     def dataset(self, samples: list[Sample], *, augment: bool) -> ImageFolderDataset:
         c = self.config
@@ -141,8 +142,6 @@ class RunSetup:
 
     def progress(self, iterable: Iterable, **kwargs: Any) -> Iterable:
         return tqdm(iterable, disable=not (self.progress_bars and self.dist.is_main), leave=False, **kwargs)
-
-    progress_bars: bool = True
 
 
 def _run_logger(out_dir: Path, is_main: bool) -> logging.Logger:
