@@ -122,7 +122,9 @@ class Warehouse:
             value = getattr(cohort, field)
             if value is not None:
                 levels = [value] if isinstance(value, str) else list(value)
-                conditions.append(f"{column} IN ({', '.join('?' * len(levels))})")  # a plain IN list is fastest
+                conditions.append(
+                    f"{column} IN ({', '.join('?' * len(levels))})"
+                )  # a plain IN list is fastest
                 params += levels
         if cohort.decision is not None and self.has_scores():
             if cohort.decision not in ("granted", "refused"):

@@ -111,6 +111,98 @@ class _Clients:
         self.age = 20.5 + 48.6 * rng.beta(1.35, 1.5, n)
 
 
+# Kaggle levels with their training counts (home_credit.md §5) or shares.
+_INCOME_TYPES = [
+    "Working",
+    "Commercial associate",
+    "Pensioner",
+    "State servant",
+    "Unemployed",
+    "Student",
+    "Businessman",
+    "Maternity leave",
+]
+_OCCUPATIONS = {
+    "Laborers": 55_186,
+    "Sales staff": 32_102,
+    "Core staff": 27_570,
+    "Managers": 21_371,
+    "Drivers": 18_603,
+    "High skill tech staff": 11_380,
+    "Accountants": 9_813,
+    "Medicine staff": 8_537,
+    "Security staff": 6_721,
+    "Cooking staff": 5_946,
+    "Cleaning staff": 4_653,
+    "Private service staff": 2_652,
+    "Low-skill Laborers": 2_093,
+    "Waiters/barmen staff": 1_348,
+    "Secretaries": 1_305,
+    "Realty agents": 751,
+    "HR staff": 563,
+    "IT staff": 526,
+}
+_ORGANIZATIONS = {
+    "Business Entity Type 3": 67_992,
+    "Self-employed": 38_412,
+    "Other": 16_683,
+    "Medicine": 11_193,
+    "Business Entity Type 2": 10_553,
+    "Government": 10_404,
+    "School": 8_893,
+    "Trade: type 7": 7_831,
+    "Kindergarten": 6_880,
+    "Construction": 6_721,
+    "Business Entity Type 1": 5_984,
+    "Transport: type 4": 5_398,
+    "Trade: type 3": 3_492,
+    "Industry: type 9": 3_368,
+    "Industry: type 3": 3_278,
+    "Security": 3_247,
+    "Housing": 2_958,
+    "Industry: type 11": 2_704,
+    "Military": 2_634,
+    "Bank": 2_507,
+    "Agriculture": 2_454,
+    "Police": 2_341,
+    "Transport: type 2": 2_204,
+    "Postal": 2_157,
+    "Security Ministries": 1_974,
+    "Trade: type 2": 1_900,
+    "Restaurant": 1_811,
+    "Services": 1_575,
+    "University": 1_327,
+    "Industry: type 7": 1_307,
+    "Transport: type 3": 1_187,
+    "Industry: type 1": 1_039,
+    "Hotel": 966,
+    "Electricity": 950,
+    "Industry: type 4": 877,
+    "Trade: type 6": 631,
+    "Industry: type 5": 599,
+    "Insurance": 597,
+    "Telecom": 577,
+    "Emergency": 560,
+    "Industry: type 2": 458,
+    "Advertising": 429,
+    "Realtor": 396,
+    "Culture": 379,
+    "Industry: type 12": 369,
+    "Trade: type 1": 348,
+    "Mobile": 317,
+    "Legal Services": 305,
+    "Cleaning": 260,
+    "Transport: type 1": 201,
+    "Industry: type 6": 112,
+    "Religion": 85,
+    "Industry: type 13": 67,
+    "Trade: type 4": 64,
+    "Trade: type 5": 49,
+    "Industry: type 10": 109,
+    "Industry: type 8": 24,
+}
+
+
 def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     """All 121 non-target application columns, plus the hidden terms TARGET needs (keys starting with '_')."""
     rng, n, age = draw.rng, clients.n, clients.age
@@ -129,17 +221,7 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     income_type = np.where(
         pensioner, 2, draw.codes([0.630, 0.284, 0, 0.086, 1.0e-4, 0.7e-4, 0.4e-4, 0.2e-4], n)
     )
-    income_types = [
-        "Working",
-        "Commercial associate",
-        "Pensioner",
-        "State servant",
-        "Unemployed",
-        "Student",
-        "Businessman",
-        "Maternity leave",
-    ]
-    col["NAME_INCOME_TYPE"] = draw.levels(income_types, income_type)
+    col["NAME_INCOME_TYPE"] = draw.levels(_INCOME_TYPES, income_type)
     anomaly = (income_type == 2) | (income_type == 4)
 
     education = draw.codes([0.710, 0.243, 0.0334, 0.0124, 0.00053], n)
@@ -257,28 +339,8 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
         col[name] = draw.flag(rate, n)
     col["FLAG_WORK_PHONE"] = np.where(anomaly, 0, col["FLAG_WORK_PHONE"])
 
-    occupations = {
-        "Laborers": 55_186,
-        "Sales staff": 32_102,
-        "Core staff": 27_570,
-        "Managers": 21_371,
-        "Drivers": 18_603,
-        "High skill tech staff": 11_380,
-        "Accountants": 9_813,
-        "Medicine staff": 8_537,
-        "Security staff": 6_721,
-        "Cooking staff": 5_946,
-        "Cleaning staff": 4_653,
-        "Private service staff": 2_652,
-        "Low-skill Laborers": 2_093,
-        "Waiters/barmen staff": 1_348,
-        "Secretaries": 1_305,
-        "Realty agents": 751,
-        "HR staff": 563,
-        "IT staff": 526,
-    }
-    occupation = draw.codes(list(occupations.values()), n)
-    col["OCCUPATION_TYPE"] = draw.levels(list(occupations), occupation, anomaly | (rng.random(n) < 0.165))
+    occupation = draw.codes(list(_OCCUPATIONS.values()), n)
+    col["OCCUPATION_TYPE"] = draw.levels(list(_OCCUPATIONS), occupation, anomaly | (rng.random(n) < 0.165))
 
     col["WEEKDAY_APPR_PROCESS_START"] = draw.pick(
         {
@@ -303,68 +365,9 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     }.items():
         col[name] = np.where(anomaly & name.endswith("WORK_REGION"), 0, draw.flag(rate, n))
 
-    organizations = {
-        "Business Entity Type 3": 67_992,
-        "Self-employed": 38_412,
-        "Other": 16_683,
-        "Medicine": 11_193,
-        "Business Entity Type 2": 10_553,
-        "Government": 10_404,
-        "School": 8_893,
-        "Trade: type 7": 7_831,
-        "Kindergarten": 6_880,
-        "Construction": 6_721,
-        "Business Entity Type 1": 5_984,
-        "Transport: type 4": 5_398,
-        "Trade: type 3": 3_492,
-        "Industry: type 9": 3_368,
-        "Industry: type 3": 3_278,
-        "Security": 3_247,
-        "Housing": 2_958,
-        "Industry: type 11": 2_704,
-        "Military": 2_634,
-        "Bank": 2_507,
-        "Agriculture": 2_454,
-        "Police": 2_341,
-        "Transport: type 2": 2_204,
-        "Postal": 2_157,
-        "Security Ministries": 1_974,
-        "Trade: type 2": 1_900,
-        "Restaurant": 1_811,
-        "Services": 1_575,
-        "University": 1_327,
-        "Industry: type 7": 1_307,
-        "Transport: type 3": 1_187,
-        "Industry: type 1": 1_039,
-        "Hotel": 966,
-        "Electricity": 950,
-        "Industry: type 4": 877,
-        "Trade: type 6": 631,
-        "Industry: type 5": 599,
-        "Insurance": 597,
-        "Telecom": 577,
-        "Emergency": 560,
-        "Industry: type 2": 458,
-        "Advertising": 429,
-        "Realtor": 396,
-        "Culture": 379,
-        "Industry: type 12": 369,
-        "Trade: type 1": 348,
-        "Mobile": 317,
-        "Legal Services": 305,
-        "Cleaning": 260,
-        "Transport: type 1": 201,
-        "Industry: type 6": 112,
-        "Religion": 85,
-        "Industry: type 13": 67,
-        "Trade: type 4": 64,
-        "Trade: type 5": 49,
-        "Industry: type 10": 109,
-        "Industry: type 8": 24,
-    }
-    organization = draw.codes(list(organizations.values()), n)
+    organization = draw.codes(list(_ORGANIZATIONS.values()), n)
     col["ORGANIZATION_TYPE"] = draw.levels(
-        [*organizations, "XNA"], np.where(anomaly, len(organizations), organization)
+        [*_ORGANIZATIONS, "XNA"], np.where(anomaly, len(_ORGANIZATIONS), organization)
     )
 
     # External scores: noisy views of the hidden risk; EXT_SOURCE_1 also rises with age (r ≈ -0.6 with DAYS_BIRTH).
