@@ -10,7 +10,7 @@ holds no UI code: ``Reasoning.render()`` draws a PIL reasoning sheet and ``to_di
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,9 @@ class Reasoning:
     image: Image.Image | None = field(default=None, repr=False)  # the model's input view of the image
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("image")
+        """Plain JSON-ready data; the image is left out (``asdict`` would deep-copy it first)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("image", "evidence")}
+        data["evidence"] = [asdict(item) for item in self.evidence]
         return data
 
     def to_json(self) -> str:

@@ -76,7 +76,8 @@ def training_step_seconds(
 
 
 def explain_seconds(predictor: Predictor, image: Image.Image, repeats: int) -> float:
-    return median_seconds(lambda: predictor.explain(image, top_k=3).render(), repeats)
+    """Median of explain + render; the first calls of a fresh process are several times slower, hence 5 warm-ups."""
+    return median_seconds(lambda: predictor.explain(image, top_k=3).render(), repeats, warmup=5)
 
 
 def write_section(path: Path, body: str) -> None:
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 Command: `python scripts/bench_protovit.py --run {args.run} --data {args.data} --train-steps {args.train_steps} --repeats {args.repeats}`
 on {platform.machine()} with {torch.get_num_threads()} torch threads, torch {torch.__version__}, CPU only; load average
 during the run {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (the 2 cores were shared with other jobs, so CPU figures are pessimistic).
-Medians of {args.train_steps} training steps and {args.repeats} explanations.
+Medians of {args.train_steps} training steps (after 1 warm-up step) and {args.repeats} explanations (after 5 warm-ups).
 
 | what | median |
 |---|---|
