@@ -16,7 +16,7 @@ import param
 from dashboard.i18n import tr
 from dashboard.resources import Resources
 from dashboard.session import ClientSession
-from dashboard.template import PageMeta, ViewNav, build_page
+from dashboard.template import LinkList, PageMeta, build_page
 from dashboard.views.base import SessionView, html_pane
 from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard
@@ -56,8 +56,8 @@ class Dashboard(pn.viewable.Viewer):
         super().__init__(**params)
         self.session = ClientSession(resources, lang=lang, view=parse_view(view))
         self.search = ClientSearch(self.session)
-        self.nav = ViewNav(items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
-                           current=self.session.view)
+        self.nav = LinkList(items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
+                            current=self.session.view, query_key="view")
         self.meta = PageMeta(title=self.session.page_title())
         self.card = DecisionCard(self.session)
         self.views: dict[str, SessionView] = {}

@@ -6,7 +6,7 @@ renders ``lang`` from the session language, one ``h1``, a skip link, ``banner``/
 ``contentinfo`` landmarks and a polite live region outside any shadow root.
 
 ``PageMeta`` keeps ``document.title`` in step with the client shown and writes score announcements into the
-live region; ``ViewNav`` renders the view menu as a real list of links with ``aria-current``.
+live region; ``LinkList`` renders the view menu (with ``aria-current``) and the client lists as real links.
 """
 
 from __future__ import annotations
@@ -62,45 +62,61 @@ export function render({ model }) {
 """
 
 
-class ViewNav(JSComponent):
-    """The view menu: a list of links (keyboard and screen-reader native) that switch views without reloading."""
+class LinkList(JSComponent):
+    """A list of links that act inside the page: the view menu, suggested and recent clients.
 
-    items = param.List(default=[], doc="(key, label) pairs in menu order.")
-    current = param.String(default="", doc="Key of the view shown; marked aria-current='page'.")
+    Links (not buttons) because each one names a place: the ``href`` is the current address with one query
+    parameter changed, so it can be opened in a new tab or bookmarked; a plain click updates ``current`` without
+    reloading and moves focus to the main area. One model for the whole list: relabelling it on every client
+    switch is one property change instead of new widgets.
+    """
+
+    items = param.List(default=[], doc="(key, label) pairs in display order.")
+    current = param.String(default="", doc="Key of the link last chosen (marked aria-current if mark_current).")
+    query_key = param.String(default="view", doc="URL query parameter each link sets to its key.")
+    mark_current = param.Boolean(default=True, doc="Mark the current link with aria-current='page'.")
+    list_label = param.String(default="", doc="Accessible name of the list (aria-label), if any.")
+    inline = param.Boolean(default=False, doc="Lay the links out in wrapping rows instead of a column.")
 
     _esm = """
 export function render({ model }) {
   const list = document.createElement("ul")
   const draw = () => {
     list.replaceChildren()
+    if (model.list_label) { list.setAttribute("aria-label", model.list_label) } else { list.removeAttribute("aria-label") }
+    list.hidden = model.items.length === 0
+    list.classList.toggle("inline", model.inline)
     for (const [key, label] of model.items) {
       const item = document.createElement("li")
       const link = document.createElement("a")
-      link.href = "?view=" + encodeURIComponent(key)
+      const url = new URL(window.location.href)
+      url.searchParams.set(model.query_key, key)
+      link.href = url.search
       link.textContent = label
-      link.dataset.view = key
-      if (key === model.current) { link.setAttribute("aria-current", "page") }
+      if (model.mark_current && key === model.current) { link.setAttribute("aria-current", "page") }
       link.addEventListener("click", (event) => {
         event.preventDefault()
         model.current = key
         const main = document.getElementById("main-content")
-        if (main) { main.focus({ preventScroll: false }) }
+        if (main) { main.focus() }
       })
       item.append(link)
       list.append(item)
     }
   }
   draw()
-  model.on(["items", "current"], draw)
+  model.on(["items", "current", "list_label", "mark_current", "inline"], draw)
   return list
 }
 """
 
     _stylesheets: ClassVar[list[str]] = [
         """
-ul { list-style: none; margin: 0.5rem 0; padding: 0; }
+ul { list-style: none; margin: 0.25rem 0; padding: 0; display: flex; flex-direction: column; }
+ul.inline { flex-direction: row; flex-wrap: wrap; gap: 0.25rem 0.5rem; }
 li { margin: 0; }
-a { display: block; padding: 0.55rem 0.75rem; color: #0b5d91; text-decoration: underline; border-left: 4px solid transparent; }
+a { display: block; padding: 0.45rem 0.75rem; min-height: 24px; color: #0b5d91; text-decoration: underline;
+    border-left: 4px solid transparent; }
 a[aria-current="page"] { color: #1a1a1a; font-weight: 700; text-decoration: none; border-left-color: #0072B2; background: #e8f1f8; }
 a[aria-current="page"]::before { content: "▸ "; }
 a:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }

@@ -13,7 +13,8 @@ import panel as pn
 import param
 
 from dashboard.i18n import tr
-from dashboard.session import RECENT_LIMIT, ClientSession, parse_client_id
+from dashboard.session import ClientSession, parse_client_id
+from dashboard.template import LinkList
 from dashboard.views.base import html_pane
 
 SUGGESTION_LIMIT = 8
@@ -42,15 +43,11 @@ class ClientSearch(pn.viewable.Viewer):
         self._hint = html_pane(f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS])
         self._message = html_pane(stylesheets=[SEARCH_CSS])
         self._suggestion_heading = html_pane(stylesheets=[SEARCH_CSS])
-        # Fixed pools of buttons, relabelled in place: switching client then sends a few property changes
-        # instead of creating and serialising new Bokeh models.
-        self._suggestion_buttons = [self._client_button() for _ in range(SUGGESTION_LIMIT)]
-        self._recent_buttons = [self._client_button() for _ in range(RECENT_LIMIT)]
-        self._suggestion_box = pn.FlexBox(*self._suggestion_buttons)
+        self._suggestion_links = self._client_links(tr("search.suggestions", lang))
         self._recent_heading = html_pane(f"<h2>{escape(tr('search.recent', lang))}</h2>", stylesheets=[SEARCH_CSS])
         self._no_recent = html_pane(f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>',
                                     stylesheets=[SEARCH_CSS])
-        self._recent_box = pn.FlexBox(self._no_recent, *self._recent_buttons)
+        self._recent_links = self._client_links(tr("search.recent", lang))
         self._input.param.watch(self._typed, "value_input")
         self._input.param.watch(self._submitted, "enter_pressed")
         self._button.on_click(self._submitted)
@@ -59,7 +56,8 @@ class ClientSearch(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.Column:
         return pn.Column(self._input, self._hint, self._button, self._message, self._suggestion_heading,
-                         self._suggestion_box, self._recent_heading, self._recent_box, sizing_mode="stretch_width")
+                         self._suggestion_links, self._recent_heading, self._no_recent, self._recent_links,
+                         sizing_mode="stretch_width")
 
     def _typed(self, event: param.parameterized.Event) -> None:
         self.update_suggestions(event.new or "")
@@ -78,17 +76,22 @@ class ClientSearch(pn.viewable.Viewer):
             self._suggestion_heading.object = f'<p class="hint">{escape(tr("search.no_match", lang, prefix=prefix))}</p>'
         else:
             self._suggestion_heading.object = ""
-        _label_buttons(self._suggestion_buttons, ids)
+        self._suggestion_links.items = _client_items(ids, lang)
 
     def _submitted(self, _event: object = None) -> None:
         text = self._input.value_input or self._input.value
         self.session.show_text(text)
 
-    def _client_button(self) -> pn.widgets.Button:
-        """A button that shows the client whose id it is labelled with (hidden while unlabelled)."""
-        button = pn.widgets.Button(name="", width=100, visible=False)
-        button.on_click(lambda _event: self.session.show(int(button.name)))
-        return button
+    def _client_links(self, label: str) -> LinkList:
+        """Links to clients (``?client=<id>``); choosing one shows that client."""
+        links = LinkList(query_key="client", mark_current=False, list_label=label, inline=True)
+        links.param.watch(self._link_chosen, "current")
+        return links
+
+    def _link_chosen(self, event: param.parameterized.Event) -> None:
+        if event.new:
+            self.session.show(int(event.new))
+            event.obj.current = ""  # so choosing the same client again is a change again
 
     def _session_changed(self, *_events: param.parameterized.Event) -> None:
         error = self.session.error
@@ -97,13 +100,9 @@ class ClientSearch(pn.viewable.Viewer):
 
     def _render_recent(self) -> None:
         self._no_recent.visible = not self.session.recent
-        _label_buttons(self._recent_buttons, self.session.recent)
+        self._recent_links.items = _client_items(self.session.recent, self.session.lang)
 
 
-def _label_buttons(buttons: list[pn.widgets.Button], ids: list[int]) -> None:
-    """Show one button per id, in order; hide the rest."""
-    for index, button in enumerate(buttons):
-        if index < len(ids):
-            button.param.update(name=str(ids[index]), visible=True)
-        else:
-            button.visible = False
+def _client_items(ids: list[int], lang: str) -> list[list[str]]:
+    """(key, label) pairs for client links: the id as key, "Afficher le client 100002" as the link text."""
+    return [[str(sk_id), tr("search.show", lang, id=sk_id)] for sk_id in ids]

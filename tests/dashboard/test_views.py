@@ -45,14 +45,14 @@ def test_search_suggests_ids_from_the_warehouse_and_nothing_for_garbage(shown, c
     prefix = str(client_ids[0])[:4]
     search.update_suggestions(prefix)
     assert search.suggestions and all(str(i).startswith(prefix) for i in search.suggestions)
-    shown_buttons = [button.name for button in search._suggestion_buttons if button.visible]
-    assert shown_buttons == [str(sk_id) for sk_id in search.suggestions]
-    search._suggestion_buttons[1].clicks += 1  # a click shows that client
+    assert [key for key, _ in search._suggestion_links.items] == [str(sk_id) for sk_id in search.suggestions]
+    search._suggestion_links.current = str(search.suggestions[1])  # a click on a link shows that client
     assert shown.client_id == search.suggestions[1] and shown.recent[0] == search.suggestions[1]
-    assert [b.name for b in search._recent_buttons if b.visible] == [str(i) for i in shown.recent]
+    assert search._suggestion_links.current == ""
+    assert [key for key, _ in search._recent_links.items] == [str(i) for i in shown.recent]
     for garbage in ("abc", "1", "'; --", ""):
         search.update_suggestions(garbage)
-        assert search.suggestions == []
+        assert search.suggestions == [] and search._suggestion_links.items == []
 
 
 def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
