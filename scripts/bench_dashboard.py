@@ -131,7 +131,9 @@ async def bench_browser(server: LocalServer, ids: list[int], chromium: str, sess
         # Concurrent sessions, each switching a bounded number of times within a time limit.
         contexts = [await browser.new_context() for _ in range(sessions)]
         pages = [await context.new_page() for context in contexts]
-        await asyncio.gather(*(_open(page, server.url) for page in pages))
+        for page in pages:  # sessions open one after another; the measured part is their concurrent switching
+            page.set_default_timeout(90_000)
+            await _open(page, server.url)
         server_process = psutil.Process(server.process.pid)
         results["rss_mb_sessions_open"] = server_process.memory_info().rss / 2**20
         errors: list[str] = []
@@ -194,7 +196,8 @@ def render_section(args, server_side: dict, browser: dict, rss_idle: float, comm
         f"{browser['rss_mb_after_switching']:.0f} MB after their switches | |",
         "",
         "The browser and the server share the same two cores, so the browser-side figures include Chromium's own "
-        "rendering work for every session.",
+        "rendering work for every session. Load average of the machine (other jobs included) while measuring: "
+        f"{args.load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
     ])
 
 
@@ -217,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--num-threads", type=int, default=4)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    args.load_before = os.getloadavg()[0]
 
     import psutil
 
