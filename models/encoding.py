@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import polars as pl
@@ -22,6 +23,7 @@ NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 
 
+@cache
 def kind_of(dtype: pl.DataType) -> str | None:
     """The model kind of a Polars dtype: numeric, categorical, or None when the model cannot use it."""
     if dtype.is_numeric() or dtype == pl.Boolean:
@@ -84,7 +86,8 @@ class FeatureSchema:
         return problems
 
     def check(self, frame: pl.DataFrame) -> None:
-        problems = self.problems_with({name: kind_of(dtype) for name, dtype in frame.schema.items()}, "here")
+        schema = frame.schema
+        problems = self.problems_with({name: kind_of(schema[name]) for name in self.names if name in schema}, "here")
         if problems:
             raise ScorerError("features do not match the model: " + "; ".join(problems))
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 LANGS = ("fr", "en")
 STRONG_EFFECT = 0.5
 MODERATE_EFFECT = 0.2
@@ -81,7 +79,7 @@ def build_reasons(
     for key, total in totals.items():
         if total == 0.0:
             continue
-        same_side = [e for e in members[key] if np.sign(e.contribution) == np.sign(total)]
+        same_side = [e for e in members[key] if (e.contribution > 0) == (total > 0) and e.contribution != 0]
         same_side.sort(key=lambda e: abs(e.contribution), reverse=True)
         reason = Reason(key, labels[key], total, "against" if total > 0 else "for", strength_word(total, lang),
                         tuple(same_side[:FEATURES_SHOWN_PER_REASON]))

@@ -33,6 +33,9 @@ GRANTED, REFUSED = "granted", "refused"
 TOP_CONTRIBUTIONS = 5
 BATCH_ROWS = 50_000
 NEW_CLIENT_ID = 0
+CONTRIBUTION_SCHEMA = {"feature": pl.String, "group": pl.String, "label": pl.String, "value": pl.String,
+                       "display_value": pl.String, "contribution": pl.Float64}
+GROUPED_SCHEMA = {"group": pl.String, "label": pl.String, "contribution": pl.Float64}
 
 
 @dataclass(frozen=True)
@@ -170,17 +173,18 @@ class Scorer:
         against, favour = build_reasons(self._groups, self._group_labels[lang], effects, lang)
         refused = probability >= self.threshold
         in_grey_zone = abs(probability - self.threshold) <= self.grey_zone
+        order = np.argsort(-np.abs(per_feature), kind="stable").tolist()
         table = pl.DataFrame({
-            "feature": list(names), "group": self._groups, "label": labels,
-            "value": [None if v is None else str(v) for v in raw_values], "display_value": displays,
-            "contribution": per_feature,
-        }, schema={"feature": pl.String, "group": pl.String, "label": pl.String, "value": pl.String,
-                   "display_value": pl.String, "contribution": pl.Float64})
-        order = np.argsort(-np.abs(per_feature), kind="stable")
-        grouped = pl.DataFrame(
-            [(r.group, r.label, r.contribution) for r in (*against, *favour)],
-            schema={"group": pl.String, "label": pl.String, "contribution": pl.Float64}, orient="row",
-        ).sort(pl.col("contribution").abs(), descending=True)
+            "feature": [names[i] for i in order],
+            "group": [self._groups[i] for i in order],
+            "label": [labels[i] for i in order],
+            "value": [None if raw_values[i] is None else str(raw_values[i]) for i in order],
+            "display_value": [displays[i] for i in order],
+            "contribution": per_feature[order],
+        }, schema=CONTRIBUTION_SCHEMA)
+        reasons = sorted((*against, *favour), key=lambda r: abs(r.contribution), reverse=True)
+        grouped = pl.DataFrame({"group": [r.group for r in reasons], "label": [r.label for r in reasons],
+                                "contribution": [r.contribution for r in reasons]}, schema=GROUPED_SCHEMA)
         sk_id = values.get(ID)
         return Explanation(
             sk_id=None if sk_id is None else int(sk_id),
@@ -191,7 +195,7 @@ class Scorer:
             in_grey_zone=bool(in_grey_zone),
             base_value=base_value,
             raw_score=raw_score,
-            contributions=table[order.tolist()],
+            contributions=table,
             grouped=grouped,
             reasons_against=against,
             reasons_for=favour,

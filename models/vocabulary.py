@@ -6,7 +6,7 @@ failing the explanation of a client.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from warehouse import dictionary
 
@@ -28,8 +28,9 @@ def _known(name: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=200_000)
 def display(name: str, value: object, lang: str) -> str:
-    """The value in human units ("43 ans", "202 500 €", "manquant")."""
+    """The value in human units ("43 ans", "202 500 €", "manquant"); cached, as many values repeat."""
     if _known(name):
         return dictionary.humanize(name, value, lang)
     if value is None:
