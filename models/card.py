@@ -45,8 +45,8 @@ Generated on {metadata['created_at']} by `models.train_scorer` (artifact format 
 ## Intended use
 Estimate the probability that a consumer-credit applicant defaults (Home Credit definition: late payment on one of
 the first instalments) and propose a decision, to **support** a relationship manager who explains it to the client.
-It is not meant to decide alone: clients in the grey zone (probability within ±{_pct(metadata['grey_zone'])} of the
-threshold) should be reviewed by a person, and every decision comes with its exact reasons.
+It is not meant to decide alone: clients in the grey zone (probability within ±{100 * metadata['grey_zone']:.1f} percentage points
+of the threshold) should be reviewed by a person, and every decision comes with its exact reasons.
 
 ## Data
 - Warehouse `features` table, train split: {metrics['n_train']:,} clients, {_pct(metrics['default_rate'])} defaults,
@@ -81,8 +81,8 @@ FNR: defaulters granted / defaulters. FPR: good payers refused / good payers.
 
 {_table(tables['fairness'], {'attribute': 'attribute', 'group': 'group', 'n': 'clients', 'default_rate': 'default rate', 'approval_rate': 'approval rate', 'default_rate_approved': 'default rate among approved', 'fnr': 'FNR', 'fpr': 'FPR'}, {'n': 'int', 'default_rate': 'pct', 'approval_rate': 'pct', 'default_rate_approved': 'pct', 'fnr': 'pct', 'fpr': 'pct'})}
 
-## What drives the score (mean |SHAP| over a sample, log-odds)
-{_table(groups, {'group': 'feature group', 'mean_abs_shap': 'mean |SHAP|'}, {'mean_abs_shap': 'f4'})}
+## What drives the score (mean absolute SHAP value over a sample of clients, log-odds)
+{_table(groups, {'group': 'feature group', 'mean_abs_shap': 'mean absolute SHAP'}, {'mean_abs_shap': 'f4'})}
 
 ## Limits
 - Trained on one population and period: scores drift when the applicant mix changes; retrain and compare the
