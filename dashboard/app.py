@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file a
 
 from dashboard.i18n import parse_language
 from dashboard.resources import get_resources
-from dashboard.shell import Dashboard, missing_data_page
+from dashboard.shell import Dashboard, missing_data_page, warm_up_once
 
 
 def _query_value(name: str) -> str | None:
@@ -31,6 +31,7 @@ def create_page() -> pn.Template:
     resources = get_resources()
     if not resources.ready:
         return missing_data_page(lang, resources)
+    warm_up_once(resources)
     dashboard = Dashboard(resources, lang, view=_query_value("view") or "", client_text=_query_value("client"))
     return dashboard.page()
 

@@ -235,6 +235,7 @@ TEXT: dict[str, dict[str, str]] = {
     "compare.filter.education": {"fr": "Niveau d'études", "en": "Education"},
     "compare.group.all": {"fr": "Tous les clients", "en": "All clients"},
     "compare.group.decision": {"fr": "Clients avec la même décision ({decision})", "en": "Clients with the same decision ({decision})"},
+    "compare.group.decision_short": {"fr": "Clients avec la même décision", "en": "Clients with the same decision"},
     "compare.group.similar": {"fr": "Clients similaires (critères)", "en": "Similar clients (criteria)"},
     "compare.group.nearest": {"fr": "{k} plus proches voisins", "en": "{k} nearest neighbours"},
     "compare.groups_heading": {"fr": "Groupes de comparaison", "en": "Comparison groups"},

@@ -6,6 +6,8 @@ reloads the page (the ``<html lang>`` and every label change); changing client o
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -14,14 +16,15 @@ import panel as pn
 import param
 
 from dashboard.i18n import tr
+from dashboard.neighbours import neighbour_index
 from dashboard.resources import Resources
 from dashboard.session import ClientSession
 from dashboard.template import LinkList, PageMeta, build_page
 from dashboard.views.base import SessionView, html_pane
-from dashboard.views.compare import CompareView
+from dashboard.views.compare import CompareView, knn_features
 from dashboard.views.decision import DecisionCard
 from dashboard.views.images import ImagesView
-from dashboard.views.portfolio import ImportanceView, PortfolioView
+from dashboard.views.portfolio import ImportanceView, PortfolioView, score_histogram
 from dashboard.views.profile import ProfileView
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView
@@ -40,6 +43,29 @@ VIEWS: dict[str, tuple[str, ViewFactory]] = {
     "images": ("nav.images", ImagesView),
 }
 DEFAULT_VIEW = "decision"
+log = logging.getLogger(__name__)
+
+
+_WARM_UP_LOCK = threading.Lock()
+_WARMED_UP: set[int] = set()
+
+
+def warm_up_once(resources: Resources) -> None:
+    """Build the process-wide caches the first comparison needs (feature ranking, neighbour index, score
+    distribution) in a background thread, once per process, so the first manager does not wait for them."""
+    with _WARM_UP_LOCK:
+        if id(resources) in _WARMED_UP:
+            return
+        _WARMED_UP.add(id(resources))
+
+    def build() -> None:
+        try:
+            neighbour_index(resources.warehouse, knn_features(resources.scorer, resources.warehouse))
+            score_histogram(resources.warehouse)
+        except Exception:  # a failed warm-up only means the first user builds the caches
+            log.exception("warm-up failed")
+
+    threading.Thread(target=build, name="dashboard-warm-up", daemon=True).start()
 
 
 def parse_view(raw: str | None) -> str:

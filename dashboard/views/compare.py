@@ -206,7 +206,7 @@ class CompareView(SessionView):
             name=tr("compare.filters", lang), options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
             value=list(self.criteria), inline=True, sizing_mode="stretch_width",
             stylesheets=[".bk-input-group.bk-inline { flex-wrap: wrap; gap: 0.25rem 1rem; }"])
-        group_labels = {tr("compare.group.decision", lang, decision="…").replace(" (…)", ""): "decision",
+        group_labels = {tr("compare.group.decision_short", lang): "decision",
                         tr("compare.group.similar", lang): "similar",
                         tr("compare.group.nearest", lang, k=NEAREST_K): "nearest"}
         self._group_select = pn.widgets.Select(name=tr("compare.histogram_group", lang), options=group_labels,

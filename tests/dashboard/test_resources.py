@@ -36,3 +36,16 @@ def test_resources_are_shared_by_every_session(monkeypatch, dashboard_paths):
 def test_missing_protovit_run_names_the_training_command(resources):
     assert resources.protovit() is None
     assert "train_protovit.py" in resources.protovit_problem.command
+
+
+def test_warm_up_builds_the_shared_caches_once(resources):
+    import threading
+
+    from dashboard.shell import warm_up_once
+
+    warm_up_once(resources)
+    warm_up_once(resources)  # second call: nothing started
+    warmers = [t for t in threading.enumerate() if t.name == "dashboard-warm-up"]
+    assert len(warmers) <= 1
+    for thread in warmers:
+        thread.join(timeout=60)
