@@ -64,7 +64,8 @@ def _section(figures: dict, warehouse: Path, command: str) -> str:
     return f"""{BEGIN}
 ## Scorer (`scripts/bench_scorer.py`)
 
-Measured {f['date']} on {f['machine']} (shared with other jobs while measured: treat as upper bounds), warehouse
+Measured {f['date']} on {f['machine']}; load average {f['load']} when the timings ended (the 2 cores were
+shared with other jobs: treat the times as upper bounds). Warehouse
 `{warehouse.name}` ({f['n_train']:,} training clients, {f['n_all']:,} in all, {f['n_features']} features),
 LightGBM {f['n_rounds']} rounds, {f['threads']} threads. Command: `{command}`.
 
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     baselines = metrics["baselines"]
     figures = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load": " / ".join(f"{value:.1f}" for value in os.getloadavg()),
         "machine": f"{os.cpu_count()} CPU cores, Python {platform.python_version()}",
         "n_train": train.height, "n_all": n_all, "n_features": metrics["n_features"],
         "n_rounds": metrics["n_rounds"], "threads": scorer.metadata["lightgbm_params"]["num_threads"],
