@@ -54,12 +54,11 @@ class ImagesView(SessionView):
         self._status = html_pane()
         self._picker = pn.widgets.Select(name=tr("images.pick", lang), options={}, sizing_mode="stretch_width")
         self._upload = pn.widgets.FileInput(name=tr("images.upload", lang), accept=".png,.jpg,.jpeg", multiple=False)
-        self._upload_label = html_pane(f"<p>{escape(tr('images.upload', lang))}</p>")
         self._explain = pn.widgets.Button(name=tr("images.explain", lang), button_type="primary", width=260)
         self._sheet = pn.pane.PNG(None, alt_text="", sizing_mode="scale_width", max_width=900, visible=False)
         self._table = html_pane()
         self._explain.on_click(lambda _event: self.explain_selected())
-        self._controls = pn.Column(self._picker, self._upload_label, self._upload, self._explain,
+        self._controls = pn.Column(self._picker, self._upload, self._explain,
                                    sizing_mode="stretch_width")
         self._content = pn.Column(self._heading, self._status, self._controls, self._sheet, self._table,
                                   sizing_mode="stretch_width")
