@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from PIL import Image
 
-from protovit import Predictor, ProtoViT, ProtoViTConfig, load_run, read_manifest, stage_loss
+from protovit import Predictor, ProtoViT, ProtoViTConfig, load_run, read_manifest, stage_loss, stratified_split
 from protovit.data import Augmentation, ImageFolderDataset, load_image
 from protovit.train import adamw, set_trainable, stage_parameter_groups
 
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
     run_summary = json.loads((args.run / "run.json").read_text()) if (args.run / "run.json").is_file() else {}
     default = ProtoViTConfig()
-    n_train = round(len(samples) * (1 - default.val_fraction))
+    n_train = len(stratified_split(samples, default.val_fraction, default.seed)[0])
     steps_per_epoch = -(-n_train // default.batch_size)
     step_224, encode_224 = step_times[224]
     encode_passes = 2 * len(samples) / args.batch_size * encode_224  # before warm-up and after joint
