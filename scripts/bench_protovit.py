@@ -27,7 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch
 from PIL import Image
 
-from protovit import Predictor, ProtoViT, ProtoViTConfig, load_run, read_manifest, stage_loss, stratified_split
+from protovit import (
+    Predictor,
+    ProtoViT,
+    ProtoViTConfig,
+    load_run,
+    read_manifest,
+    stage_loss,
+    stratified_split,
+)
 from protovit.data import Augmentation, ImageFolderDataset, load_image
 from protovit.train import adamw, set_trainable, stage_parameter_groups
 
