@@ -53,11 +53,16 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -> Iterator[LocalServer]:
-    """The dashboard on the small fixtures; no ProtoViT run, so the image tab shows its training command."""
+    """The dashboard on the small fixtures, with a micro ProtoViT run trained on generated product images."""
+    from protovit import train
+    from tests.protovit.conftest import micro_config, write_image_folder
+
     folder = tmp_path_factory.mktemp("ui_server")
+    images = write_image_folder(folder / "images")
+    train(micro_config(), images, folder / "protovit_run", progress=False)
     running = start_local_server({"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir),
-                            "PROTOVIT_RUN": str(folder / "no_run"), "PROTOVIT_IMAGES": str(folder / "no_images")},
-                           folder / "server.log")
+                                  "PROTOVIT_RUN": str(folder / "protovit_run"), "PROTOVIT_IMAGES": str(images)},
+                                 folder / "server.log")
     yield running
     running.stop()
 

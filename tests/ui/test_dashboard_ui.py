@@ -141,6 +141,14 @@ def test_contributions_export_is_a_csv_of_every_contribution(page, server, clien
     assert len(lines) > 10 and all(line.startswith(str(client_ids[0])) for line in lines[2:])
 
 
+def test_image_reasoning_is_shown_with_its_table_and_passes_axe(page, server):
+    open_app(page, f"{server.url}?lang=en&view=images")
+    page.get_by_role("button", name="Explain this image").click()
+    page.get_by_role("table", name="Prototypes explaining the prediction").wait_for()
+    assert page.get_by_role("img", name=re.compile("ProtoViT reasoning sheet")).count() == 1
+    assert axe_violations(page) == []
+
+
 def test_usable_at_200_percent_zoom_without_horizontal_scrolling(browser, server, client_ids):
     context = browser.new_context(viewport={"width": 640, "height": 900}, device_scale_factor=2)
     page = context.new_page()
