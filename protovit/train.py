@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -183,6 +184,8 @@ def prepare_run(
     out_dir.mkdir(parents=True, exist_ok=True)
     if resume:
         _check_resumable(out_dir, config)
+    elif context.is_main:
+        _clear_previous_run(out_dir)
     train_samples, val_samples = stratified_split(samples, config.val_fraction, config.seed)
     if context.is_main:
         config.save(out_dir / "config.json")
@@ -202,6 +205,15 @@ def prepare_run(
     return setup
 
 
+def _clear_previous_run(out_dir: Path) -> None:
+    """Starting over: remove the outputs a previous run left (only the names this module writes)."""
+    for folder in ("checkpoints", "prototypes"):
+        if (out_dir / folder).is_dir():
+            shutil.rmtree(out_dir / folder)
+    for name in (FINAL_CHECKPOINT, "history.json", "run.json", "prototypes.json"):
+        (out_dir / name).unlink(missing_ok=True)
+
+
 def _check_resumable(out_dir: Path, config: ProtoViTConfig) -> None:
     """Refuse to continue a run under another configuration (a folder without checkpoints may be reused)."""
     config_path = out_dir / "config.json"
@@ -213,7 +225,7 @@ def _check_resumable(out_dir: Path, config: ProtoViTConfig) -> None:
     if changed:
         raise ConfigError(
             f"{config_path.parent} holds a run with a different configuration ({', '.join(changed)}); "
-            "use a new run folder or the same configuration to resume"
+            "use a new run folder, the same configuration to resume, or --no-resume (resume=False) to start over"
         )
 
 

@@ -277,7 +277,10 @@ def test_report_is_generated_from_evaluation_files(tmp_path, trained_run, image_
 def test_background_patch_rate_counts_blank_white_patches():
     from protovit.metrics import background_patch_rate
 
-    white, product = np.full((8, 8, 3), 250, np.uint8), np.random.default_rng(0).integers(0, 255, (8, 8, 3), np.uint8)
+    white, product = (
+        np.full((8, 8, 3), 250, np.uint8),
+        np.random.default_rng(0).integers(0, 255, (8, 8, 3), np.uint8),
+    )
     assert background_patch_rate([white, white, product, product]) == 0.5
     assert background_patch_rate([]) == 0.0
 

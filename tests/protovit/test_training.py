@@ -163,13 +163,19 @@ def _some_images(image_folder: Path):
     return [Image.open(p) for p in sorted((image_folder / "images").iterdir())[:4]]
 
 
-def test_resuming_with_another_configuration_is_refused(tmp_path, image_folder, trained_run):
+def test_resuming_with_another_configuration_is_refused_and_no_resume_starts_over(
+    tmp_path, image_folder, trained_run
+):
     from protovit import ConfigError
 
     run_dir = tmp_path / "other"
     shutil.copytree(trained_run, run_dir)
     with pytest.raises(ConfigError, match="different configuration"):
         train(micro_config(radius=2), image_folder, run_dir, progress=False)
+    train(micro_config(radius=2, last_layer_epochs=1), image_folder, run_dir, resume=False, progress=False)
+    history = json.loads((run_dir / "history.json").read_text())
+    assert [e["epoch"] for e in history if e["stage"] == "last_layer" and "epoch" in e] == [1]
+    assert read_checkpoint(run_dir / "model.pt")["config"]["radius"] == 2
 
 
 @pytest.mark.slow
