@@ -48,7 +48,8 @@ class NeighbourIndex:
         row = self._row_of.get(int(sk_id))
         if row is None:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        distances = np.sqrt(((self.matrix - self.matrix[row]) ** 2).sum(axis=1))
+        difference = self.matrix - self.matrix[row]
+        distances = np.sqrt(np.einsum("ij,ij->i", difference, difference))
         distances[row] = np.inf
         k = min(k, len(self.ids) - 1)
         if k <= 0:
