@@ -1,10 +1,10 @@
 """Platt calibration of the raw LightGBM log-odds, and the numbers that show whether it helped.
 
 Why Platt (a logistic regression on the raw score) rather than isotonic: what needs fixing is a scale, not a
-shape (L2 shrinkage and early stopping leave the raw log-odds under-confident; reweighting, if used, shifts them),
-which an affine map in log-odds undoes. It is strictly monotone (the ranking, hence the AUC and the set of
-possible decisions, is unchanged), smooth (a what-if edit always moves the probability, no isotonic plateaus),
-two numbers in JSON, and it keeps the TreeSHAP contributions exact:
+shape (L2 shrinkage and early stopping can leave the raw log-odds slightly under-confident; reweighting, if
+used, shifts them), which an affine map in log-odds undoes. It is strictly monotone (the ranking, hence the AUC
+and the set of possible decisions, is unchanged), smooth (a what-if edit always moves the probability, no
+isotonic plateaus), two numbers in JSON, and it keeps the TreeSHAP contributions exact:
 calibrated logit = slope · (base value + Σ contributions) + intercept.
 """
 

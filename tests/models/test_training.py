@@ -31,11 +31,11 @@ def test_metrics_keys_present_and_sane(small_model_dir: Path) -> None:
     assert metrics["baselines"]["dummy"]["cv_auc"] == 0.5
 
 
-def test_calibration_keeps_brier_and_improves_ece(small_model_dir: Path, comparison_metrics: dict) -> None:
+def test_calibration_keeps_brier_and_is_well_calibrated(small_model_dir: Path, comparison_metrics: dict) -> None:
     calibration = comparison_metrics["calibration"]
     # Out-of-fold and cross-fitted: "keeps" allows 0.5 % of noise; a broken calibration is far worse than that.
     assert calibration["brier_after"] <= 1.005 * calibration["brier_before"]
-    assert calibration["ece_after"] < calibration["ece_before"]
+    assert calibration["ece_after"] < 0.01  # every decile's mean probability within a point of its default rate
     assert comparison_metrics["brier"] == calibration["brier_after"]
     small = json.loads((small_model_dir / "metrics.json").read_text())["calibration"]
     assert small["slope"] > 0 and len(small["reliability_after"]) == 10
