@@ -72,7 +72,10 @@ def prototype_purity(
     Returns the mean fraction of those images that belong to the prototype's class and the share of prototypes
     with at least half of them from their class.
     """
-    scores = torch.cat([model.forward_latents(chunk).scores for chunk in latents.split(64)])  # [n, m]
+    device = model.prototype_vectors.device
+    scores = torch.cat(
+        [model.forward_latents(chunk.to(device)).scores.cpu() for chunk in latents.split(64)]
+    )  # [n, m]
     k = min(k, len(latents))
     nearest = scores.topk(k, dim=0).indices  # highest similarity = smallest distance
     purity = (labels[nearest] == model.prototype_class.cpu()[None, :]).float().mean(dim=0)  # [m]
@@ -117,14 +120,15 @@ def matching_stability(
     noise = (torch.randn(images.shape, generator=generator) * noise_std).clamp(-clip, clip)
     clean, noisy = model(images), model(images + noise.to(images.device))
     active = (clean.slots > 0.5).cpu()
+    clean_tokens, noisy_tokens = clean.token_indices.cpu(), noisy.token_indices.cpu()
     ious = []
     for b in range(len(images)):
         for j in clean.scores[b].topk(min(top, model.num_prototypes)).indices.tolist():
-            before = set(clean.token_indices[b, j][active[j]].tolist())
-            after = set(noisy.token_indices[b, j][active[j]].tolist())
+            before = set(clean_tokens[b, j][active[j]].tolist())
+            after = set(noisy_tokens[b, j][active[j]].tolist())
             if before:
                 ious.append(len(before & after) / len(before | after))
-    same_prediction = float((clean.logits.argmax(1) == noisy.logits.argmax(1)).float().mean())
+    same_prediction = float((clean.logits.argmax(1) == noisy.logits.argmax(1)).float().mean().cpu())
     return {
         "mean_iou": float(np.mean(ious)) if ious else 0.0,
         "prediction_agreement": same_prediction,
