@@ -54,8 +54,9 @@ def interpretability_metrics(
     """Label-free interpretability figures of a ProtoViT on the evaluated images.
 
     Prototype purity@6 (share of each prototype's 6 most similar images that belong to its class), stability of
-    the matched cells under small Gaussian noise, the number of active sub-prototypes per prototype, and the
-    share of active sub-prototypes whose source patch is blank background.
+    the matched cells under small Gaussian noise, the number of active sub-prototypes per prototype, the share
+    of active sub-prototypes whose source patch is blank background, and how many prototypes were projected onto
+    a training image that another prototype also uses (near-duplicate prototypes).
     """
     model = predictor.model
     tensors = torch.stack(
@@ -70,6 +71,7 @@ def interpretability_metrics(
     stability = [matching_stability(model, chunk, seed=n) for n, chunk in enumerate(chunks)]
     sizes = [len(chunk) for chunk in chunks]
     active = (model.slots() > 0.5).sum(dim=1).tolist()
+    sources = [record["source_image"] for record in predictor.prototypes]
     source_patches = [
         np.asarray(Image.open(card.source_png).convert("RGB").crop(patch.box))
         for name in predictor.classes
@@ -91,6 +93,7 @@ def interpretability_metrics(
         "stability_noise_std": stability[0]["noise_std"],
         "active_sub_prototypes_histogram": {str(k): active.count(k) for k in sorted(set(active))},
         "prototype_background_patch_rate": background_patch_rate(source_patches),
+        "prototypes_sharing_a_source_image": sum(sources.count(source) > 1 for source in sources),
     }
 
 

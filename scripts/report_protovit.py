@@ -218,6 +218,8 @@ def build_report(args: argparse.Namespace) -> str:
             f"- {percent(interpretability['prototype_background_patch_rate'])} of the active sub-prototypes were projected "
             "onto blank white background (near-uniform patches of the source image): they match any image's margins "
             "and explain nothing about the product.",
+            f"- {interpretability['prototypes_sharing_a_source_image']} of the {config.num_prototypes} prototypes were projected onto a "
+            "training image that another prototype also uses (possible near-duplicates; the gallery below shows them).",
             "",
         ]
     lines += ["## Example reasoning sheets", ""]

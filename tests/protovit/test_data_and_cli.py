@@ -123,6 +123,7 @@ def test_evaluation_json_on_a_generated_folder(tmp_path, trained_run):
     assert 0.0 <= result["accuracy"] <= 1.0 and 0.0 <= result["macro_f1"] <= 1.0
     assert 0.0 <= result["interpretability"]["prototype_background_patch_rate"] <= 1.0
     assert 0.0 <= result["interpretability"]["mean_purity"] <= 1.0
+    assert 0 <= result["interpretability"]["prototypes_sharing_a_source_image"] <= 6
     mcnemar = result["compare"]["mcnemar"]
     assert mcnemar["only_first_correct"] == mcnemar["only_second_correct"] == 0 and mcnemar["p_value"] == 1.0
 

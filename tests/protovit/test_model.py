@@ -184,6 +184,8 @@ def test_missing_or_wrong_weights_file_is_an_error_never_random_init(tmp_path):
 def test_hub_weights_unavailable_offline_is_a_clear_error(monkeypatch):
     from huggingface_hub import constants
 
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # fail at once even if the hub was imported earlier
+    monkeypatch.setattr(
+        constants, "HF_HUB_OFFLINE", True
+    )  # fail at once even if the hub was imported earlier
     with pytest.raises(WeightsNotFoundError, match="--weights FILE"):
         create_backbone("deit_tiny_patch16_224", pretrained=True, img_size=32, **MICRO_BACKBONE)
