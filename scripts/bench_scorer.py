@@ -67,7 +67,8 @@ def _section(figures: dict, warehouse: Path, command: str) -> str:
 Measured {f['date']} on {f['machine']}; load average {f['load']} when the timings ended (the 2 cores were
 shared with other jobs: treat the times as upper bounds). Warehouse
 `{warehouse.name}` ({f['n_train']:,} training clients, {f['n_all']:,} in all, {f['n_features']} features),
-LightGBM {f['n_rounds']} rounds, {f['threads']} threads. Command: `{command}`.
+LightGBM {f['n_rounds']} rounds, {f['threads']} threads. Command: `{command}`; the model was trained by
+`{f['trained_by']}` (training time as recorded in its metrics.json).
 
 | figure | value | target | met |
 |---|---|---|---|
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     baselines = metrics["baselines"]
     figures = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "trained_by": f"python {scorer.metadata['command']}" if args.model is not None else "this benchmark",
         "load": " / ".join(f"{value:.1f}" for value in os.getloadavg()),
         "machine": f"{os.cpu_count()} CPU cores, Python {platform.python_version()}",
         "n_train": train.height, "n_all": n_all, "n_features": metrics["n_features"],
