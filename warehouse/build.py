@@ -12,7 +12,9 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -23,6 +25,7 @@ from warehouse.features import create_features
 
 # A build holds one table at a time in Python; DuckDB gets a bounded share of the machine next to it.
 BUILD_MEMORY_LIMIT = "2GB"
+T = TypeVar("T")
 SCORE_COLUMNS = {
     "SK_ID_CURR": pl.Int64,
     "PROBABILITY": pl.Float64,
@@ -112,12 +115,26 @@ def build_warehouse(
 
 
 def _load_synthetic(con: duckdb.DuckDBPyConnection, n_train: int, seed: int, say: _Progress) -> None:
-    for table, frame in synthetic.generate_tables(n_train, seed):
+    for table, frame in _one_ahead(synthetic.generate_tables(n_train, seed)):
         con.register("generated", frame)
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM generated')
         con.unregister("generated")
         say(f"{table}: {frame.height:,} rows")
         del frame
+
+
+def _one_ahead(items: Iterator[T]) -> Iterator[T]:
+    """Yield ``items`` while a worker thread already produces the next one.
+
+    Drawing a table is mostly single-threaded numpy and writing one is DuckDB's own threads (both release the
+    GIL), so overlapping them keeps both cores busy during the synthetic build; at most two tables are in memory.
+    On an error or an early stop the pending item is finished (one table) before the worker goes away.
+    """
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        pending = worker.submit(next, items, None)
+        while (item := pending.result()) is not None:
+            pending = worker.submit(next, items, None)
+            yield item
 
 
 def write_scores(path: Path, scores: pl.DataFrame) -> None:

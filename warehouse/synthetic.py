@@ -204,10 +204,25 @@ _ORGANIZATIONS = {
 
 
 def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
-    """All 121 non-target application columns, plus the hidden terms TARGET needs (keys starting with '_')."""
-    rng, n, age = draw.rng, clients.n, clients.age
-    col: dict[str, object] = {"SK_ID_CURR": clients.ids}
+    """All 121 non-target application columns, plus the hidden terms TARGET needs (keys starting with '_').
 
+    The steps run in a fixed order because they share one random stream: reordering them changes every value
+    drawn after the move for the same seed. Each step reads the hidden terms of earlier steps from ``col``.
+    """
+    col: dict[str, object] = {"SK_ID_CURR": clients.ids}
+    _household(draw, clients, col)
+    _amounts(draw, clients, col)
+    _region_and_dates(draw, clients, col)
+    _contacts_and_work(draw, clients, col)
+    _external_scores(draw, clients, col)
+    col.update(_building(draw, clients.n, col["_housing"]))
+    _circle_documents_and_enquiries(draw, clients, col)
+    return col
+
+
+def _household(draw: _Draw, clients: _Clients, col: dict[str, object]) -> None:
+    """Contract type, gender, income type (pensioners by age), education, family, children and housing."""
+    rng, n, age = draw.rng, clients.n, clients.age
     revolving = rng.random(n) < np.where(clients.is_test, 0.009, 0.095)
     col["NAME_CONTRACT_TYPE"] = draw.levels(["Cash loans", "Revolving loans"], revolving.astype(int))
     gender = draw.codes([0.658, 0.342], n)
@@ -262,7 +277,13 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
         ],
         housing,
     )
+    col.update(_revolving=revolving, _male=male, _anomaly=anomaly, _education=education, _housing=housing)
 
+
+def _amounts(draw: _Draw, clients: _Clients, col: dict[str, object]) -> None:
+    """Income (round numbers, one 117 M outlier), goods price, credit, annuity and who came along."""
+    rng, n = draw.rng, clients.n
+    revolving, male, anomaly, education = col["_revolving"], col["_male"], col["_anomaly"], col["_education"]
     # Income: lognormal, higher for graduates and men, lower for pensioners, clustered on round numbers.
     log_income = (
         np.log(147_150)
@@ -304,7 +325,12 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
         n,
         missing=0.0042,
     )
+    col["_payment_rate"] = payment_rate
 
+
+def _region_and_dates(draw: _Draw, clients: _Clients, col: dict[str, object]) -> None:
+    """Region density, population and ratings, then the DAYS_* offsets (employment capped by age)."""
+    rng, n, age, anomaly = draw.rng, clients.n, clients.age, col["_anomaly"]
     density = draw.codes(np.ones(3), n)  # 0 dense city, 1 town, 2 rural: drives rating and population
     population = np.where(density == 0, draw.lognormal(0.035, 0.3, n), draw.lognormal(0.016, 0.45, n))
     col["REGION_POPULATION_RELATIVE"] = np.round(np.clip(population, 0.00029, 0.072508), 6)
@@ -322,7 +348,12 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     col["DAYS_EMPLOYED"] = np.where(anomaly, schema.DAYS_ANOMALY, days_employed)
     col["DAYS_REGISTRATION"] = -np.round(np.minimum(rng.gamma(2.0, 2_500, n), -days_birth - 3000).clip(0))
     col["DAYS_ID_PUBLISH"] = -np.minimum(rng.gamma(3.7, 810, n), 7197).astype(np.int64)
+    col.update(_age=age, _years_employed=years_employed, _rating=city_rating)
 
+
+def _contacts_and_work(draw: _Draw, clients: _Clients, col: dict[str, object]) -> None:
+    """Car and realty, contact flags, occupation, application time, address mismatches and employer sector."""
+    rng, n, male, anomaly = draw.rng, clients.n, col["_male"], col["_anomaly"]
     own_car = (rng.random(n) < np.where(male, 0.55, 0.23)).astype(int)
     col["FLAG_OWN_CAR"] = draw.levels(["N", "Y"], own_car)
     col["OWN_CAR_AGE"] = draw.blank(np.minimum(np.round(draw.lognormal(9.0, 0.75, n)), 91), own_car == 0)
@@ -369,7 +400,15 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     col["ORGANIZATION_TYPE"] = draw.levels(
         [*_ORGANIZATIONS, "XNA"], np.where(anomaly, len(_ORGANIZATIONS), organization)
     )
+    col["_own_car"] = own_car
 
+
+def _external_scores(draw: _Draw, clients: _Clients, col: dict[str, object]) -> None:
+    """EXT_SOURCE_1..3 on their real beta-like shapes; their latent z-scores are hidden terms of TARGET.
+
+    The missing mask is drawn before the (slow) beta quantile, which then runs on the known values only.
+    """
+    rng, n, age = draw.rng, clients.n, clients.age
     # External scores: noisy views of the hidden risk; EXT_SOURCE_1 also rises with age (r ≈ -0.6 with DAYS_BIRTH).
     age_z = (age - 43.5) / 11.9
     risk = clients.risk
@@ -383,12 +422,16 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
     for k, z in latent.items():
         z = z / z.std()
         scale, a, b = shapes[k]
-        value = scale * stats.beta.ppf(special.ndtr(z), a, b)
-        col[f"EXT_SOURCE_{k}"] = draw.blank(np.clip(value, 1e-6, None), missing[k])
+        known = ~draw.mask(missing[k], n)
+        value = np.full(n, np.nan)
+        value[known] = np.clip(scale * stats.beta.ppf(special.ndtr(z[known]), a, b), 1e-6, None)
+        col[f"EXT_SOURCE_{k}"] = value
         col[f"_ext_z{k}"] = z
 
-    col.update(_building(draw, n, housing))
 
+def _circle_documents_and_enquiries(draw: _Draw, clients: _Clients, col: dict[str, object]) -> None:
+    """Social-circle defaults (driven by behaviour), last phone change, document flags, credit-bureau enquiries."""
+    rng, n = draw.rng, clients.n
     obs30 = rng.negative_binomial(0.55, 0.55 / (0.55 + 1.42), n).astype(float)
     social_missing = rng.random(n) < 0.0033
     def30 = rng.binomial(obs30.astype(int), np.clip(0.09 + 0.03 * clients.behaviour, 0.01, 0.5))
@@ -427,19 +470,6 @@ def _application(draw: _Draw, clients: _Clients) -> dict[str, object]:
         col[f"AMT_REQ_CREDIT_BUREAU_{period}"] = draw.blank(
             rng.poisson(mean, n).astype(float), request_missing
         )
-
-    col.update(
-        _male=male,
-        _age=age,
-        _anomaly=anomaly,
-        _years_employed=years_employed,
-        _payment_rate=payment_rate,
-        _education=education,
-        _rating=city_rating,
-        _own_car=own_car,
-        _revolving=revolving,
-    )
-    return col
 
 
 _BUILDING_MISSING = {
