@@ -45,6 +45,7 @@ def write_artifact(out_dir: Path, artifact: Artifact) -> Path:
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the served folder must be readable by the app's user
     try:
         (staging / MODEL_FILE).write_text(artifact.model_text, encoding="utf-8")
         metadata = {**artifact.metadata, "format_version": FORMAT_VERSION}

@@ -19,6 +19,7 @@ EXPECTED_FILES = {"model.txt", "metadata.json", "metrics.json", "fairness.csv", 
 
 def test_folder_holds_plain_files_only(small_model_dir: Path) -> None:
     assert {p.name for p in small_model_dir.iterdir()} == EXPECTED_FILES
+    assert small_model_dir.stat().st_mode & 0o005 == 0o005, "the app may run as another user: folder readable"
     metadata = json.loads((small_model_dir / "metadata.json").read_text())
     assert metadata["format_version"] == FORMAT_VERSION
     assert len(metadata["training_fingerprint"]) == 64
