@@ -19,6 +19,11 @@ import polars as pl
 _KEY_COLUMNS = ("SK_ID_CURR", "split", "TARGET")
 _EDGE_QUANTILES = (0.005, 0.995)  # histogram range: robust to the 117 M income and similar outliers
 _GROUP_BANDS = 5
+_FEATURES_ROW = "SELECT * FROM features WHERE SK_ID_CURR = ?"
+_APPLICATION_ROW = (
+    "SELECT * FROM application_train WHERE SK_ID_CURR = ? "
+    "UNION ALL BY NAME SELECT * FROM application_test WHERE SK_ID_CURR = ?"
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,14 @@ class Warehouse:
         )
         self._types = {name: dtype for name, dtype in columns if name not in _KEY_COLUMNS}
         self._catalog: pl.DataFrame | None = None
+        self._row_schemas: dict[str, pl.Schema] = {}
+        # The file is never written while open read-only (a rebuild replaces it), so the answer cannot change.
+        self._has_scores = bool(
+            self._rows(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'scores' "
+                "AND database_name = current_database()"
+            )[0][0]
+        )
 
     def close(self) -> None:
         self._con.close()
@@ -93,9 +106,6 @@ class Warehouse:
         finally:
             cursor.close()
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-
-    def _table_exists(self, name: str) -> bool:
-        return bool(self._rows("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name])[0][0])
 
     def _feature(self, name: str, *, numeric: bool = False) -> str:
         """Quoted column name, after checking it is a feature (and numeric if asked)."""
@@ -167,19 +177,28 @@ class Warehouse:
         return frame.row(0, named=True) if frame.height else None
 
     def client_features(self, sk_id: int) -> pl.DataFrame:
-        return self._typed(f"SELECT * FROM features WHERE SK_ID_CURR = {int(sk_id)}")
+        return self._row_frame(_FEATURES_ROW, [int(sk_id)])
 
     def application_row(self, sk_id: int) -> pl.DataFrame:
         """The raw application row (train or test; TARGET is NULL for test) for what-if editing."""
-        sk_id = int(sk_id)
-        return self._typed(
-            f"SELECT * FROM application_train WHERE SK_ID_CURR = {sk_id} "
-            f"UNION ALL BY NAME SELECT * FROM application_test WHERE SK_ID_CURR = {sk_id}"
-        )
+        return self._row_frame(_APPLICATION_ROW, [int(sk_id)] * 2)
+
+    def _row_frame(self, query: str, params: Sequence[object]) -> pl.DataFrame:
+        """A lookup of a row or two, typed like :meth:`_typed` but run with ``cursor.execute``.
+
+        A relation's ``.pl()`` binds the query and then runs it, which doubled the cost of fetching one
+        229-column ``features`` row; the Polars schema it gives is asked once per query (every ``?`` compared
+        to NULL, so no row) and the rows are fetched as Python values into it.
+        """
+        with self._lock:
+            if query not in self._row_schemas:
+                self._row_schemas[query] = self._typed(query.replace("?", "NULL")).schema
+            schema = self._row_schemas[query]
+        return pl.DataFrame(self._rows(query, params), schema=schema, orient="row")
 
     def _typed(self, query: str) -> pl.DataFrame:
         """Result with DuckDB's column types kept even when empty or all-NULL. Only for queries whose values
-        are interpolated from validated ints or checked names (relations take no parameters cheaply)."""
+        are interpolated from validated values or checked names (relations take no parameters cheaply)."""
         cursor = self._con.cursor()
         try:
             return cursor.sql(query).pl()
@@ -351,7 +370,7 @@ class Warehouse:
 
     # -- scores -----------------------------------------------------------------------------------------------
     def has_scores(self) -> bool:
-        return self._table_exists("scores")
+        return self._has_scores
 
     def score_histogram(self, bins: int = 50) -> pl.DataFrame:
         """Clients per probability bin on [0, 1], with the known defaults among them."""
