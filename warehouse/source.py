@@ -124,7 +124,7 @@ class Warehouse:
         if cohort.age_range is not None:
             low, high = cohort.age_range
             conditions.append("DAYS_BIRTH BETWEEN ? AND ?")
-            params += [-high * 365.25, -low * 365.25]
+            params += _integer_bounds(-high * 365.25, -low * 365.25)
         if cohort.income_range is not None:
             conditions.append("AMT_INCOME_TOTAL BETWEEN ? AND ?")
             params += list(cohort.income_range)
@@ -382,6 +382,13 @@ class Warehouse:
             [bins, bins - 1],
         )
         return _bin_frame(0.0, 1.0 / bins, bins, rows)
+
+
+def _integer_bounds(low: float, high: float) -> list[float]:
+    """``ceil(low), floor(high)``: the same integers pass ``BETWEEN`` as with ``low, high``, but an integer bound
+    lets DuckDB filter a BIGINT column in the scan instead of casting every value to DOUBLE (about 1.5 ms of a
+    cohort query over 356,255 rows). Infinite bounds stay as they are."""
+    return [math.ceil(low) if math.isfinite(low) else low, math.floor(high) if math.isfinite(high) else high]
 
 
 def _bin_frame(low: float, width: float, bins: int, rows: list[tuple]) -> pl.DataFrame:

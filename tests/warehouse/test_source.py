@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,14 @@ def test_cohort_stats_match_a_direct_count(warehouse: Warehouse, small_warehouse
     stats = warehouse.cohort_stats(COHORT)
     assert stats["n"] == n and 0 < n < warehouse.cohort_stats(None)["n"]
     assert stats["default_rate"] == pytest.approx(defaults / stats["n_labelled"])
+
+
+def test_age_bounds_match_fractional_days(warehouse: Warehouse, small_warehouse: Path) -> None:
+    """Age bounds become whole days (a faster scan): the same clients as comparing with 365.25-day years."""
+    for low, high in ((30.3, 41.7), (25, 25.002), (44, 44)):
+        n, _ = _count(small_warehouse, f"DAYS_BIRTH BETWEEN {-high * 365.25} AND {-low * 365.25}")
+        assert warehouse.cohort_stats(Cohort(age_range=(low, high)))["n"] == n
+    assert warehouse.cohort_stats(Cohort(age_range=(0, math.inf)))["n"] == warehouse.cohort_stats(None)["n"]
 
 
 def test_histogram_counts_sum_to_cohort_size(warehouse: Warehouse) -> None:
