@@ -17,14 +17,12 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import torch
+from benchmarks_doc import write_section
 from PIL import Image
 
 from protovit import (
@@ -38,8 +36,6 @@ from protovit import (
 )
 from protovit.data import Augmentation, ImageFolderDataset, load_image
 from protovit.train import adamw, set_trainable, stage_parameter_groups
-
-BEGIN, END = "<!-- protovit:begin -->", "<!-- protovit:end -->"
 
 
 def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
@@ -86,15 +82,6 @@ def training_step_seconds(
 def explain_seconds(predictor: Predictor, image: Image.Image, repeats: int) -> float:
     """Median of explain + render; the first calls of a fresh process are several times slower, hence 5 warm-ups."""
     return median_seconds(lambda: predictor.explain(image, top_k=3).render(), repeats, warmup=5)
-
-
-def write_section(path: Path, body: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.is_file() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    if BEGIN not in text or END not in text:
-        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
-    before, rest = text.split(BEGIN, 1)
-    after = rest.split(END, 1)[1]
-    path.write_text(f"{before}{BEGIN}\n{body.strip()}\n{END}{after}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +162,7 @@ Whole pipeline:
 - Prediction + reasoning sheet target: median under 300 ms.
 - GPU (deit_small): not measured, no GPU was available to this task.
 """
-    write_section(args.out, body)
+    write_section("protovit", body, args.out)
     print(body)
     return 0
 

@@ -285,15 +285,3 @@ def test_background_patch_rate_counts_blank_white_patches():
     assert background_patch_rate([white, white, product, product]) == 0.5
     assert background_patch_rate([]) == 0.0
 
-
-def test_benchmark_section_replaces_only_its_own_markers(tmp_path):
-    spec = importlib.util.spec_from_file_location("bench_protovit", ROOT / "scripts" / "bench_protovit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    path = tmp_path / "benchmarks.md"
-    path.write_text(
-        "# B\n\n<!-- other:begin -->\nkeep\n<!-- other:end -->\n\n<!-- protovit:begin -->\nold\n<!-- protovit:end -->\ntail\n"
-    )
-    module.write_section(path, "new figures")
-    text = path.read_text()
-    assert "keep" in text and "tail" in text and "new figures" in text and "old" not in text
