@@ -22,17 +22,21 @@ _BUILD_LOCK = threading.Lock()
 class NeighbourIndex:
     """Standardised feature matrix of every client, with their ids and known outcomes."""
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray, target: np.ndarray) -> None:
+    def __init__(self, ids: np.ndarray, matrix: np.ndarray, target: np.ndarray, *, features: tuple[str, ...] = (),
+                 missing: np.ndarray | None = None, moments: tuple[tuple[float, float], ...] = ()) -> None:
         self.ids = ids
         self.matrix = matrix
         self.target = target
+        self.features = features
+        self.missing = np.zeros(matrix.shape, dtype=bool) if missing is None else missing
+        self.moments = moments
         self._row_of = {int(sk_id): row for row, sk_id in enumerate(ids)}
 
     @classmethod
     def from_warehouse(cls, warehouse: Any, features: tuple[str, ...]) -> NeighbourIndex:
         """Read the features of every client (one query per process) and standardise them."""
         frame = warehouse.model_frame(split=None, columns=list(features))
-        columns = []
+        columns, missing, moments = [], [], []
         for feature in features:
             values = frame[feature].cast(float).to_numpy().astype(np.float64)
             known = values[~np.isnan(values)]
@@ -40,8 +44,11 @@ class NeighbourIndex:
             std = float(known.std()) if known.size else 0.0  # population std, as the warehouse's stddev_pop
             std = std or 1.0
             columns.append((np.where(np.isnan(values), mean, values) - mean) / std)
+            missing.append(np.isnan(values))
+            moments.append((mean, std))
         target = frame["TARGET"].cast(float).to_numpy().astype(np.float64)
-        return cls(frame["SK_ID_CURR"].to_numpy().astype(np.int64), np.column_stack(columns), target)
+        return cls(frame["SK_ID_CURR"].to_numpy().astype(np.int64), np.column_stack(columns), target,
+                   features=tuple(features), missing=np.column_stack(missing), moments=tuple(moments))
 
     def nearest(self, sk_id: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest clients' ids and distances, nearest first; empty if ``sk_id`` is unknown."""
@@ -59,6 +66,17 @@ class NeighbourIndex:
         order = np.lexsort((self.ids[candidates], distances[candidates]))[:k]
         chosen = candidates[order]
         return self.ids[chosen], distances[chosen]
+
+    def percentile_of(self, feature: str, value: float, ids: np.ndarray) -> float | None:
+        """Share of the non-missing values of ``ids`` strictly below ``value`` (the warehouse's definition);
+        None when ``feature`` is not in the index; NaN for a group without values."""
+        if feature not in self.features:
+            return None
+        column = self.features.index(feature)
+        mean, std = self.moments[column]
+        rows = [self._row_of[int(sk_id)] for sk_id in ids if int(sk_id) in self._row_of]
+        known = self.matrix[rows, column][~self.missing[rows, column]]
+        return float((known < (value - mean) / std).mean()) if known.size else float("nan")
 
     def outcome_stats(self, ids: np.ndarray) -> tuple[int, float | None]:
         """Group size and observed default rate (over clients with a known outcome) of ``ids``."""

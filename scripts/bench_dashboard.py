@@ -71,7 +71,7 @@ def show_client_work(resources, sk_id: int, lang: str = "fr") -> None:
     numeric = {name for name, is_categorical in ranked_features(resources.scorer, resources.warehouse)
                if not is_categorical}
     feature = next(name for name in snapshot.explanation.contributions["feature"] if name in numeric)
-    client_percentiles(resources.warehouse, feature, client_value(snapshot, feature), groups)
+    client_percentiles(resources, feature, client_value(snapshot, feature), groups)
 
 
 def bench_server_side(resources, ids: list[int]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+import numpy as np
 import panel as pn
 import param
 import polars as pl
@@ -145,11 +146,20 @@ def comparison_groups(resources: Any, snapshot: ClientSnapshot, criteria: tuple[
     return groups
 
 
-def client_percentiles(warehouse: Any, feature: str, value: Any, groups: list[Group]) -> list[float | None]:
-    """Share of each group below the client's value (queried concurrently); None where it does not apply."""
+def client_percentiles(resources: Any, feature: str, value: Any, groups: list[Group]) -> list[float | None]:
+    """Share of each group below the client's value; None where it does not apply.
+
+    The nearest-neighbour group is answered from the in-memory index when it holds the feature (it usually does:
+    the default feature is the most important one); the other groups are queried concurrently in DuckDB.
+    """
+    warehouse = resources.warehouse
+    index = neighbour_index(warehouse, knn_features(resources.scorer, warehouse))
+
     def share(group: Group) -> float | None:
         if value is None or not group.n:
             return None
+        if group.key == "nearest" and feature in index.features:
+            return index.percentile_of(feature, float(value), np.asarray(group.cohort.client_ids))
         return warehouse.percentile_of(feature, float(value), group.cohort)
 
     return in_parallel(*[functools.partial(share, group) for group in groups])
@@ -260,10 +270,10 @@ class CompareView(SessionView):
 
     def groups_html(self, snapshot: ClientSnapshot, groups: list[Group]) -> str:
         """The four groups: size, observed default rate and, for numeric features, the client's percentile."""
-        lang, feature, warehouse = self.lang, self.feature, self.resources.warehouse
+        lang, feature = self.lang, self.feature
         value = client_value(snapshot, feature)
         numeric = not self._is_categorical(feature)
-        percentiles = client_percentiles(warehouse, feature, value if numeric else None, groups)
+        percentiles = client_percentiles(self.resources, feature, value if numeric else None, groups)
         rows = [[group.label, format_number(group.n, lang), _rate(group.default_rate, lang),
                  "–" if share is None else format_percent(share, lang, 0)]
                 for group, share in zip(groups, percentiles, strict=True)]

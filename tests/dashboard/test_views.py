@@ -233,10 +233,16 @@ def test_neighbour_index_agrees_with_the_warehouse(resources, client_ids):
         expected = resources.warehouse.nearest_clients(sk_id, list(features), k=25)
         assert distances == pytest.approx(expected["distance"].to_numpy(), rel=1e-9, abs=1e-9)
         assert set(ids.tolist()) == set(expected["SK_ID_CURR"].to_list())
+        for feature in features[:3]:
+            value = float(resources.warehouse.quantiles(feature, None, qs=(0.5,))[0.5])
+            cohort = _cohort(client_ids=tuple(int(i) for i in ids))
+            expected_share = resources.warehouse.percentile_of(feature, value, cohort)
+            assert index.percentile_of(feature, value, ids) == pytest.approx(expected_share, nan_ok=True)
         size, rate = index.outcome_stats(ids)
         stats = resources.warehouse.cohort_stats(_cohort(client_ids=tuple(int(i) for i in ids)))
         assert size == stats["n"] and rate == pytest.approx(stats["default_rate"])
     assert index.nearest(1, 5)[0].size == 0
+    assert index.percentile_of("not_indexed", 0.0, ids) is None
 
 
 def _cohort(**fields):
