@@ -20,15 +20,16 @@ _BUILD_LOCK = threading.Lock()
 
 
 class NeighbourIndex:
-    """Standardised feature matrix of every client, with their ids and known outcomes."""
+    """Standardised features of every client, one contiguous row per feature (``columns[j, i]`` is client i's
+    z-score on feature j: a distance then reads each feature once, in order), with ids and known outcomes."""
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray, target: np.ndarray, *, features: tuple[str, ...] = (),
+    def __init__(self, ids: np.ndarray, columns: np.ndarray, target: np.ndarray, *, features: tuple[str, ...] = (),
                  missing: np.ndarray | None = None, moments: tuple[tuple[float, float], ...] = ()) -> None:
         self.ids = ids
-        self.matrix = matrix
+        self.columns = np.ascontiguousarray(columns)
         self.target = target
         self.features = features
-        self.missing = np.zeros(matrix.shape, dtype=bool) if missing is None else missing
+        self.missing = np.zeros(self.columns.shape, dtype=bool) if missing is None else missing
         self.moments = moments
         self._row_of = {int(sk_id): row for row, sk_id in enumerate(ids)}
 
@@ -47,16 +48,19 @@ class NeighbourIndex:
             missing.append(np.isnan(values))
             moments.append((mean, std))
         target = frame["TARGET"].cast(float).to_numpy().astype(np.float64)
-        return cls(frame["SK_ID_CURR"].to_numpy().astype(np.int64), np.column_stack(columns), target,
-                   features=tuple(features), missing=np.column_stack(missing), moments=tuple(moments))
+        return cls(frame["SK_ID_CURR"].to_numpy().astype(np.int64), np.vstack(columns), target,
+                   features=tuple(features), missing=np.vstack(missing), moments=tuple(moments))
 
     def nearest(self, sk_id: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest clients' ids and distances, nearest first; empty if ``sk_id`` is unknown."""
         row = self._row_of.get(int(sk_id))
         if row is None:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        difference = self.matrix - self.matrix[row]
-        distances = np.sqrt(np.einsum("ij,ij->i", difference, difference))
+        squared = np.zeros(len(self.ids))
+        for column in self.columns:  # feature by feature, summed in the same order as the warehouse's SQL
+            delta = column - column[row]
+            squared += delta * delta
+        distances = np.sqrt(squared)
         distances[row] = np.inf
         k = min(k, len(self.ids) - 1)
         if k <= 0:
@@ -75,7 +79,7 @@ class NeighbourIndex:
         column = self.features.index(feature)
         mean, std = self.moments[column]
         rows = [self._row_of[int(sk_id)] for sk_id in ids if int(sk_id) in self._row_of]
-        known = self.matrix[rows, column][~self.missing[rows, column]]
+        known = self.columns[column, rows][~self.missing[column, rows]]
         return float((known < (value - mean) / std).mean()) if known.size else float("nan")
 
     def outcome_stats(self, ids: np.ndarray) -> tuple[int, float | None]:
