@@ -186,7 +186,7 @@ def render_section(args, server_side: dict, browser: dict, rss_idle: float, comm
     return "\n".join([
         "## Dashboard",
         "",
-        f"Command: `{command}`. Data: `{args.warehouse}` and `{args.model_dir}`; server `panel serve` with "
+        f"Command: `{command}`. Data: `{_shown(args.warehouse)}` and `{_shown(args.model_dir)}`; server `panel serve` with "
         f"`--num-threads {args.num_threads}` on loopback; headless Chromium (Playwright) on the same 2 cores.",
         "",
         "| figure | measured | target |",
@@ -214,6 +214,14 @@ def render_section(args, server_side: dict, browser: dict, rss_idle: float, comm
         "rendering work for every session. Load average of the machine (other jobs included) while measuring: "
         f"{args.load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
     ])
+
+
+def _shown(path: Path) -> str:
+    """A path as the reader would type it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def write_section(section: str) -> None:
