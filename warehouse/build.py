@@ -19,7 +19,7 @@ from typing import TypeVar
 import duckdb
 import polars as pl
 
-from warehouse import analyst, ingest, synthetic
+from warehouse import analyst, ingest
 from warehouse.errors import WarehouseBusyError, WarehouseInputError
 from warehouse.features import create_features
 
@@ -115,7 +115,11 @@ def build_warehouse(
 
 
 def _load_synthetic(con: duckdb.DuckDBPyConnection, n_train: int, seed: int, say: _Progress) -> None:
-    for table, frame in _one_ahead(synthetic.generate_tables(n_train, seed)):
+    # Imported here: the generator needs scipy.stats, ≈ 1–2 s to import, which every ``import warehouse`` (the
+    # dashboard, the scorer) paid although only a synthetic build uses it.
+    from warehouse.synthetic import generate_tables
+
+    for table, frame in _one_ahead(generate_tables(n_train, seed)):
         con.register("generated", frame)
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM generated')
         con.unregister("generated")
