@@ -23,15 +23,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+from benchmarks_doc import BENCHMARKS, load_average, write_section
+
+from warehouse import Cohort, Warehouse
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-import duckdb  # noqa: E402
-
-from warehouse import Cohort, Warehouse  # noqa: E402
-
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- warehouse:begin -->", "<!-- warehouse:end -->"
 COHORT = Cohort(age_range=(30, 50), contract_type="Cash loans")
 KNN_FEATURES = ["EXT_SOURCES_MEAN", "DAYS_BIRTH", "AMT_CREDIT", "PAYMENT_RATE", "AMT_INCOME_TOTAL"]
 
@@ -76,10 +74,6 @@ def _median_ms(call: Callable[[], object], runs: int) -> tuple[float, float, flo
     return statistics.median(timings), timings[int(0.9 * (len(timings) - 1))], statistics.median(cpu)
 
 
-def _load() -> str:
-    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
 def _queries(path: Path, runs: int) -> dict[str, tuple[float, float, float]]:
     with Warehouse(path) as warehouse:
         ids = warehouse.model_frame(None, [])["SK_ID_CURR"].to_list()
@@ -114,7 +108,6 @@ def _section(
 ) -> str:
     walls = [w for w, _, _ in builds]
     lines = [
-        BEGIN,
         "## Warehouse (DuckDB)",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} ({platform.processor() or 'cpu'}), "
@@ -140,22 +133,11 @@ def _section(
         ),
         "",
         "Target for the cohort histogram: median under 10 ms over all clients. The machine is shared with other "
-        f"jobs: load average (1 / 5 / 15 min) {load_at_start} at the start of the run and {_load()} at the end, "
+        f"jobs: load average (1 / 5 / 15 min) {load_at_start} at the start of the run and {load_average()} at the end, "
         f"on {os.cpu_count()} cores. Wall times stretch with the load (repeat runs vary by ±20 % or more); CPU "
         "times are what the work itself costs (CPU ms above wall ms means DuckDB used both cores).",
-        END,
     ]
     return "\n".join(lines)
-
-
-def _write_section(section: str) -> None:
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
     command = "python scripts/bench_warehouse.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    load_at_start = _load()
+    load_at_start = load_average()
     with tempfile.TemporaryDirectory(dir=args.out.parent if args.out else None) as folder:
         out = args.out or Path(folder) / "bench.duckdb"
         builds = []
@@ -178,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             wall, cpu, peak = builds[-1]
             print(
                 f"build {run + 1}/{args.build_runs}: {wall:.1f} s, CPU {cpu:.1f} s, peak {peak:.2f} GB "
-                f"(load {_load()})",
+                f"(load {load_average()})",
                 flush=True,
             )
         with duckdb.connect(str(out), read_only=True) as con:
@@ -189,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(section)
     if not args.no_write:
-        _write_section(section)
+        write_section("warehouse", section)
         print(f"written to {BENCHMARKS.relative_to(ROOT)}")
     return 0
 
