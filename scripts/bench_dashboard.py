@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import shutil
 import statistics
 import sys
@@ -26,7 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the benchmark reuses the UI tests' browser harness
+
+from benchmarks_doc import write_section  # noqa: E402
 
 from dashboard.local_server import LocalServer, start_local_server  # noqa: E402
 from dashboard.resources import DataPaths, load_resources  # noqa: E402
@@ -40,8 +41,6 @@ from dashboard.views.compare import (  # noqa: E402
 )
 from tests.ui.harness import BOKEH_READY, CHROMIUM_FLAGS, PAGE_READY_SELECTOR  # noqa: E402
 
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- dashboard:begin -->", "<!-- dashboard:end -->"
 SEARCH_LABEL = "Identifiant client (SK_ID_CURR)"
 
 
@@ -224,14 +223,6 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def write_section(section: str) -> None:
-    text = BENCHMARKS.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    replacement = f"{BEGIN}\n{section}\n{END}"
-    text = pattern.sub(lambda _m: replacement, text) if pattern.search(text) else f"{text.rstrip()}\n\n{replacement}\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, default=ROOT / "data" / "warehouse.duckdb")
@@ -275,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     section = render_section(args, server_side, browser, rss_idle, command.strip())
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section("dashboard", section)
 
 
 if __name__ == "__main__":

@@ -210,20 +210,20 @@ class CompareView(SessionView):
         numeric_names = list(numeric.values())
         self.param.update(feature=self.feature or numeric_names[0], x_feature=self.x_feature or numeric_names[0],
                           y_feature=self.y_feature or numeric_names[min(1, len(numeric_names) - 1)])
-        self._feature_select = pn.widgets.Select(name=tr("compare.feature", lang), options=options,
+        self._feature_select = pn.widgets.Select(label=tr("compare.feature", lang), options=options,
                                                  value=self.feature, sizing_mode="stretch_width")
         self._criteria_box = pn.widgets.CheckBoxGroup(
-            name=tr("compare.filters", lang), options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
+            label=tr("compare.filters", lang), options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
             value=list(self.criteria), inline=True, sizing_mode="stretch_width",
             stylesheets=[".bk-input-group.bk-inline { flex-wrap: wrap; gap: 0.25rem 1rem; }"])
         group_labels = {tr("compare.group.decision_short", lang): "decision",
                         tr("compare.group.similar", lang): "similar",
                         tr("compare.group.nearest", lang, k=NEAREST_K): "nearest"}
-        self._group_select = pn.widgets.Select(name=tr("compare.histogram_group", lang), options=group_labels,
+        self._group_select = pn.widgets.Select(label=tr("compare.histogram_group", lang), options=group_labels,
                                                value=self.plotted_group, width=320)
-        self._x_select = pn.widgets.Select(name=tr("compare.x", lang), options=numeric, value=self.x_feature,
+        self._x_select = pn.widgets.Select(label=tr("compare.x", lang), options=numeric, value=self.x_feature,
                                            sizing_mode="stretch_width")
-        self._y_select = pn.widgets.Select(name=tr("compare.y", lang), options=numeric, value=self.y_feature,
+        self._y_select = pn.widgets.Select(label=tr("compare.y", lang), options=numeric, value=self.y_feature,
                                            sizing_mode="stretch_width")
         for widget, name in ((self._feature_select, "feature"), (self._criteria_box, "criteria"),
                              (self._group_select, "plotted_group"), (self._x_select, "x_feature"),

@@ -111,10 +111,10 @@ class DecisionCard(SessionView):
         params.setdefault("simulated_threshold_percent", round(session.resources.scorer.threshold * 100, 1))
         super().__init__(session, **params)
         self._card = html_pane(stylesheets=[charts.TABLE_CSS, CARD_CSS])
-        self._toggle = pn.widgets.Toggle.from_param(self.param.simulate, name=tr("decision.simulation", self.lang),
-                                                    button_type="default", width=260)
+        self._toggle = pn.widgets.Toggle.from_param(self.param.simulate, label=tr("decision.simulation", self.lang),
+                                                    color="default", width=260)
         self._threshold_input = pn.widgets.FloatInput.from_param(
-            self.param.simulated_threshold_percent, name=tr("decision.simulated_threshold", self.lang),
+            self.param.simulated_threshold_percent, label=tr("decision.simulated_threshold", self.lang),
             start=1.0, end=99.0, step=0.5, visible=False, width=220)
         self._content = pn.Column(self._card, pn.Row(self._toggle, self._threshold_input), sizing_mode="stretch_width")
 

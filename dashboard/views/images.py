@@ -52,9 +52,9 @@ class ImagesView(SessionView):
         lang = self.lang
         self._heading = html_pane(f"<h2>{escape(tr('images.heading', lang))}</h2><p>{escape(tr('images.intro', lang))}</p>")
         self._status = html_pane()
-        self._picker = pn.widgets.Select(name=tr("images.pick", lang), options={}, sizing_mode="stretch_width")
-        self._upload = pn.widgets.FileInput(name=tr("images.upload", lang), accept=".png,.jpg,.jpeg", multiple=False)
-        self._explain = pn.widgets.Button(name=tr("images.explain", lang), button_type="primary", width=260)
+        self._picker = pn.widgets.Select(label=tr("images.pick", lang), options={}, sizing_mode="stretch_width")
+        self._upload = pn.widgets.FileInput(label=tr("images.upload", lang), accept=".png,.jpg,.jpeg", multiple=False)
+        self._explain = pn.widgets.Button(label=tr("images.explain", lang), color="primary", width=260)
         self._sheet = pn.pane.PNG(None, alt_text="", sizing_mode="scale_width", max_width=900, visible=False)
         self._table = html_pane()
         self._explain.on_click(lambda _event: self.explain_selected())

@@ -36,9 +36,9 @@ class ClientSearch(pn.viewable.Viewer):
         super().__init__(**params)
         self.session = session
         lang = session.lang
-        self._input = pn.widgets.TextInput(name=tr("search.label", lang), placeholder=tr("search.placeholder", lang),
+        self._input = pn.widgets.TextInput(label=tr("search.label", lang), placeholder=tr("search.placeholder", lang),
                                            max_length=40, sizing_mode="stretch_width")
-        self._button = pn.widgets.Button(name=tr("search.button", lang), button_type="primary",
+        self._button = pn.widgets.Button(label=tr("search.button", lang), color="primary",
                                          sizing_mode="stretch_width")
         self._hint = html_pane(f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS])
         self._message = html_pane(stylesheets=[SEARCH_CSS])

@@ -61,12 +61,12 @@ class FieldForm(pn.viewable.Viewer):
         cells = []
         for spec in specs:
             if spec.kind == "choice":
-                widget = pn.widgets.Select(name=spec.label, options=dict(zip(spec.choice_labels, spec.choices, strict=True)),
+                widget = pn.widgets.Select(label=spec.label, options=dict(zip(spec.choice_labels, spec.choices, strict=True)),
                                            width=260)
                 hint = ""
             else:
                 unit = f" ({spec.unit})" if spec.unit and spec.unit not in spec.label else ""
-                widget = pn.widgets.TextInput(name=spec.label + unit, width=260, max_length=30)
+                widget = pn.widgets.TextInput(label=spec.label + unit, width=260, max_length=30)
                 hint = range_text(spec, lang)
             self.inputs[spec.name] = widget
             self.errors[spec.name] = html_pane(f'<p class="hint">{escape(hint)}</p>' if hint else "",
@@ -155,11 +155,11 @@ class WhatIfView(SessionView):
         self._heading = html_pane()
         self._intro = html_pane(f"<p>{escape(tr('whatif.intro', lang))}</p>")
         self.form = FieldForm(specs, lang)
-        self._rescore = pn.widgets.Button(name=tr("whatif.rescore", lang), button_type="primary", width=260)
-        self._reset = pn.widgets.Button(name=tr("whatif.reset", lang), width=260)
+        self._rescore = pn.widgets.Button(label=tr("whatif.rescore", lang), color="primary", width=260)
+        self._reset = pn.widgets.Button(label=tr("whatif.reset", lang), width=260)
         self._result = html_pane(stylesheets=[charts.TABLE_CSS, FORM_CSS])
         self.new_form = FieldForm(specs, lang)
-        self._score_new = pn.widgets.Button(name=tr("whatif.new_score", lang), button_type="primary", width=260)
+        self._score_new = pn.widgets.Button(label=tr("whatif.new_score", lang), color="primary", width=260)
         self._new_result = html_pane(stylesheets=[charts.TABLE_CSS, FORM_CSS])
         self._rescore.on_click(lambda _event: self.rescore())
         self._reset.on_click(lambda _event: self._update())

@@ -116,7 +116,7 @@ class WhyView(SessionView):
         super().__init__(session, **params)
         self._body = html_pane()
         self._csv = pn.widgets.FileDownload(callback=self._csv_file, filename="contributions.csv",
-                                            label=tr("export.csv", self.lang), button_type="primary", width=380)
+                                            label=tr("export.csv", self.lang), color="primary", width=380)
         self._print = pn.widgets.FileDownload(callback=self._print_file, filename="explication.html",
                                               label=tr("export.print", self.lang), width=380)
         self._export_heading = html_pane(f"<h3>{escape(tr('export.heading', self.lang))}</h3>")
