@@ -218,11 +218,12 @@ def line_chart(xs: Sequence[float], ys: Sequence[float], *, label: str, marker_x
 
 
 def heatmap(x_edges: Sequence[float], y_edges: Sequence[float], cells: Sequence[tuple[int, int, int]], *,
-            label: str, highlight: tuple[int, int] | None, x_title: str, y_title: str, x_format=str,
-            y_format=str) -> str:
+            label: str, highlight: tuple[int, int] | None, x_title: str, y_title: str, legend: tuple[str, str],
+            x_format=str, y_format=str) -> str:
     """Counts per (x bin, y bin) as a cividis heat map (darker = more clients), the client's cell framed twice
-    (black then white) so it stands out on any shade."""
-    width, height, left, right, top, bottom = 720, 420, 80, 700, 10, 360
+    (black then white) so it stands out on any shade; ``legend`` gives the texts at the light and dark ends of
+    the shade key drawn under the chart, since a shade means nothing without it."""
+    width, height, left, right, top, bottom = 720, 460, 80, 700, 10, 360
     nx, ny = max(len(x_edges) - 1, 1), max(len(y_edges) - 1, 1)
     cell_w, cell_h = (right - left) / nx, (bottom - top) / ny
     peak = max((count for _, _, count in cells), default=1) or 1
@@ -246,6 +247,13 @@ def heatmap(x_edges: Sequence[float], y_edges: Sequence[float], cells: Sequence[
     body.append(_text((left + right) / 2, bottom + 40, x_title, anchor="middle", weight="600"))
     body.append(f'<text x="16" y="{(top + bottom) / 2:.1f}" font-weight="600" fill="{INK}" text-anchor="middle" '
                 f'transform="rotate(-90 16 {(top + bottom) / 2:.1f})">{escape(_shorten(y_title, 40))}</text>')
+    key_left, key_top, swatch = left + 150, bottom + 62, 32
+    for step in range(10):
+        shade = Cividis256[255 - int(255 * math.sqrt(step / 9))]
+        body.append(f'<rect x="{key_left + step * swatch}" y="{key_top}" width="{swatch}" height="16" fill="{shade}" '
+                    f'stroke="{GRID}" stroke-width="0.5"/>')
+    body.append(_text(key_left - 8, key_top + 13, legend[0], anchor="end", size=12, fill=MUTED_INK))
+    body.append(_text(key_left + 10 * swatch + 8, key_top + 13, legend[1], size=12, fill=MUTED_INK))
     return _svg(width, height, label, "".join(body))
 
 

@@ -271,6 +271,8 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Une des deux valeurs du client est manquante ou hors des cases tracées.",
         "en": "One of the client's two values is missing or outside the plotted cells.",
     },
+    "compare.heatmap_legend_few": {"fr": "peu de clients", "en": "few clients"},
+    "compare.heatmap_legend_many": {"fr": "{count} clients par case", "en": "{count} clients per cell"},
     "compare.heatmap_caption": {"fr": "Cases non vides de la carte de densité", "en": "Non-empty cells of the density map"},
     "compare.numeric_only": {"fr": "Choisissez deux variables numériques.", "en": "Pick two numeric features."},
     "compare.empty_group": {"fr": "Aucun client ne correspond à ces critères.", "en": "No client matches these criteria."},

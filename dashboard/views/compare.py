@@ -340,9 +340,12 @@ class CompareView(SessionView):
         if x_value is not None and y_value is not None:
             highlight = (_index(float(x_value), x_edges), _index(float(y_value), y_edges))
         x_label, y_label = feature_label(x, lang), feature_label(y, lang)
+        densest = max((count for _, _, count, _ in indexed), default=0)
         chart = charts.heatmap(
             x_edges, y_edges, [(ix, iy, count) for ix, iy, count, _ in indexed], highlight=highlight,
             label=tr("compare.heatmap_label", lang, x=x_label, y=y_label), x_title=x_label, y_title=y_label,
+            legend=(tr("compare.heatmap_legend_few", lang),
+                    tr("compare.heatmap_legend_many", lang, count=format_number(densest, lang))),
             x_format=lambda v: humanize(x, v, lang), y_format=lambda v: humanize(y, v, lang))
 
         def cell_range(edges: list[float], index: int, feature: str) -> str:

@@ -17,7 +17,7 @@ def test_every_chart_is_a_labelled_image_and_escapes_data():
                          label=hostile),
         charts.line_chart([0, 0.5, 1], [3, 1, 2], marker_x=0.5, marker_text=hostile, label=hostile),
         charts.heatmap([0, 1, 2], [0, 1, 2], [(0, 0, 5), (1, 1, 2)], highlight=(1, 1), label=hostile,
-                       x_title=hostile, y_title=hostile),
+                       x_title=hostile, y_title=hostile, legend=(hostile, hostile)),
     ]
     for svg in pictures:
         assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-label="&lt;script&gt;' in svg
@@ -39,3 +39,12 @@ def test_table_has_caption_column_and_row_headers():
 def test_empty_inputs_draw_nothing():
     assert charts.histogram([], [], label="x") == ""
     assert charts.horizontal_bars([], label="x", value_format=str) == ""
+
+
+def test_heatmap_has_a_shade_key_from_light_to_dark():
+    svg = charts.heatmap([0, 1, 2], [0, 1, 2], [(0, 0, 5), (1, 1, 2)], highlight=None, label="density",
+                         x_title="x", y_title="y", legend=("few clients", "5 clients per cell"))
+    assert "few clients" in svg and "5 clients per cell" in svg
+    key = svg.split("few clients")[0]
+    assert key.count('height="16"') == 10  # ten swatches, lightest first
+    assert charts.Cividis256[255] in key and charts.Cividis256[0] in key
