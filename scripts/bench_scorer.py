@@ -67,8 +67,10 @@ def _section(figures: dict, warehouse: Path, command: str) -> str:
 Measured {f['date']} on {f['machine']}; load average {f['load']} when the timings ended (the 2 cores were
 shared with other jobs: treat the times as upper bounds). Warehouse
 `{warehouse.name}` ({f['n_train']:,} training clients, {f['n_all']:,} in all, {f['n_features']} features),
-LightGBM {f['n_rounds']} rounds, {f['threads']} threads. Command: `{command}`; the model was trained by
-`{f['trained_by']}` (training time as recorded in its metrics.json).
+LightGBM {f['n_rounds']} rounds; training on {f['threads']} cores (that many cross-validation folds side by side,
+one LightGBM thread each). Command: `{command}`; the model was trained by
+`{f['trained_by']}` (training time as recorded in its metrics.json; load average {f['training_load']} when it
+ended).
 
 | figure | value | target | met |
 |---|---|---|---|
@@ -142,10 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         "load": " / ".join(f"{value:.1f}" for value in os.getloadavg()),
         "machine": f"{os.cpu_count()} CPU cores, Python {platform.python_version()}",
         "n_train": train.height, "n_all": n_all, "n_features": metrics["n_features"],
-        "n_rounds": metrics["n_rounds"], "threads": scorer.metadata["lightgbm_params"]["num_threads"],
+        "n_rounds": metrics["n_rounds"], "threads": scorer.metadata["training_threads"],
         "n_clients": len(latencies), "explain_median": statistics.median(latencies),
         "explain_p95": float(np.percentile(latencies, 95)), "batch_s": batch_s, "batch_contrib_s": batch_contrib_s,
-        "training_s": training_s, "n_folds": scorer.metadata["n_folds"], "cv_auc": metrics["cv_auc"],
+        "training_s": training_s,
+        "training_load": " / ".join(f"{value:.1f}" for value in metrics["training_load_average"]),
+        "n_folds": scorer.metadata["n_folds"], "cv_auc": metrics["cv_auc"],
         "cv_auc_std": metrics["cv_auc_std"], "logistic_auc": baselines["logistic"]["cv_auc"],
         "dummy_auc": baselines["dummy"]["cv_auc"], "threshold": metrics["threshold"],
         "cost": metrics["business_cost"], "logistic_cost": baselines["logistic"]["business_cost"],

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from models import Scorer, train_scorer
+from tests.fixtures.models import SMALL_TRAINING
 from warehouse import build_warehouse
 
 REQUIRED_METRICS = ("cv_auc", "cv_auc_std", "oof_auc", "threshold", "business_cost", "recall_at_threshold",
@@ -74,3 +75,16 @@ def test_lightgbm_beats_both_baselines_on_synthetic_data(comparison_metrics: dic
     assert comparison_metrics["cv_auc"] > baselines["logistic"]["cv_auc"] > baselines["dummy"]["cv_auc"]
     assert comparison_metrics["oof_auc"] > baselines["logistic"]["oof_auc"]
     assert comparison_metrics["business_cost"] < baselines["dummy"]["business_cost"]
+
+
+def test_folds_side_by_side_give_the_same_model_as_one_at_a_time(
+    small_warehouse: Path, small_model_dir: Path, tmp_path: Path
+) -> None:
+    """Two cores train two single-threaded folds at once: fold results and the served model must not depend on it."""
+    one_at_a_time = json.loads((small_model_dir / "metrics.json").read_text())
+    side_by_side = train_scorer(small_warehouse, tmp_path / "model", seed=0,
+                                **{**SMALL_TRAINING, "num_threads": 2}, write_scores=False)
+    for key in ("fold_aucs", "fold_best_iterations", "n_rounds", "threshold", "business_cost"):
+        assert side_by_side[key] == one_at_a_time[key]
+    assert side_by_side["baselines"] == one_at_a_time["baselines"]
+    assert (tmp_path / "model" / "model.txt").read_text() == (small_model_dir / "model.txt").read_text()
