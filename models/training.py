@@ -71,6 +71,9 @@ LIGHTGBM_PARAMS = {
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "lambda_l2": 10.0,
+    # Column-wise histograms: with one thread per fold LightGBM's automatic choice took 41 ms a round against
+    # 23 ms forced (100,000 synthetic applicants, 225 features).
+    "force_col_wise": True,
     "verbosity": -1,
 }
 EARLY_STOPPING_ROUNDS = 50
