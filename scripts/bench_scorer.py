@@ -20,17 +20,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+from benchmarks_doc import BENCHMARKS, load_average, write_section
+
+from models import Scorer, train_scorer
+from warehouse import Warehouse, build_warehouse
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import numpy as np  # noqa: E402 (the repository root must be importable first)
-
-from models import Scorer, train_scorer  # noqa: E402
-from warehouse import Warehouse, build_warehouse  # noqa: E402
-
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- scorer:begin -->", "<!-- scorer:end -->"
 DEFAULT_APPLICANTS = 307_511
 TARGETS = {"explain_ms": 5.0, "batch_s": 60.0, "training_s": 300.0}
 
@@ -61,8 +57,7 @@ def _section(figures: dict, warehouse: Path, command: str) -> str:
         return "yes" if value < TARGETS[target_key] else "**no**"
 
     f = figures
-    return f"""{BEGIN}
-## Scorer (`scripts/bench_scorer.py`)
+    return f"""## Scorer (`scripts/bench_scorer.py`)
 
 Measured {f['date']} on {f['machine']}; load average {f['load']} when the timings ended (the 2 cores were
 shared with other jobs: treat the times as upper bounds). Warehouse
@@ -88,18 +83,7 @@ Real Home Credit data (Kaggle CSV files in `DIR`; the application table alone al
 python scripts/build_warehouse.py --out data/real.duckdb --source DIR
 python scripts/train_scorer.py --warehouse data/real.duckdb --out data/model-real   # prints cv_auc
 python scripts/bench_scorer.py --warehouse data/real.duckdb --model data/model-real
-```
-{END}"""
-
-
-def _write_section(section: str) -> None:
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
+```"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "trained_by": f"python {scorer.metadata['command']}" if args.model is not None else "this benchmark",
-        "load": " / ".join(f"{value:.1f}" for value in os.getloadavg()),
+        "load": load_average(),
         "machine": f"{os.cpu_count()} CPU cores, Python {platform.python_version()}",
         "n_train": train.height, "n_all": n_all, "n_features": metrics["n_features"],
         "n_rounds": metrics["n_rounds"], "threads": scorer.metadata["training_threads"],
@@ -159,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     section = _section(figures, args.warehouse, command)
     print(section)
     if not args.no_write:
-        _write_section(section)
+        write_section("scorer", section)
         print(f"==> written to {BENCHMARKS}")
     return 0
 

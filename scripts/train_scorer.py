@@ -12,12 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from models import ScorerError, train_scorer  # noqa: E402 (the repository root must be importable first)
-from warehouse import WarehouseInputError  # noqa: E402
+from models import ScorerError, train_scorer
+from warehouse import WarehouseInputError
 
 SUMMARY_KEYS = ("cv_auc", "cv_auc_std", "oof_auc", "threshold", "business_cost", "recall_at_threshold",
                 "precision_at_threshold", "approval_rate", "brier", "n_train", "n_features", "training_seconds")
