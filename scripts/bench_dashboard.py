@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             server.stop()
     print("browser", browser, flush=True)
-    command = "nice python scripts/bench_dashboard.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python scripts/bench_dashboard.py " + " ".join(argv if argv is not None else sys.argv[1:])
     section = render_section(args, server_side, browser, rss_idle, command.strip())
     print(section)
     if not args.no_write:
