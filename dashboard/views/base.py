@@ -94,3 +94,12 @@ class SessionView(pn.viewable.Viewer):
 
     def _update(self) -> None:
         raise NotImplementedError
+
+
+class HtmlSessionView(SessionView):
+    """A view whose whole content is one HTML pane (tables and SVG charts), refreshed in place by ``_update``."""
+
+    def __init__(self, session: ClientSession, **params: Any) -> None:
+        super().__init__(session, **params)
+        self._body = html_pane()
+        self._content = self._body

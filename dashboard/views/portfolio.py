@@ -14,8 +14,7 @@ from markdown_it import MarkdownIt
 
 from dashboard import charts
 from dashboard.i18n import TEXT, format_number, format_percent, tr
-from dashboard.session import ClientSession
-from dashboard.views.base import SessionView, html_pane
+from dashboard.views.base import HtmlSessionView
 
 IMPORTANCE_TOP = 20
 SCORE_BINS = 50
@@ -91,16 +90,11 @@ def model_card_html(markdown: str) -> str:
     return f'<div lang="en">{renderer.render(demote_headings(markdown))}</div>'
 
 
-class PortfolioView(SessionView):
+class PortfolioView(HtmlSessionView):
     """Score distribution with the policy threshold, approval rate, model metrics, cost curve, fairness, card."""
 
     needs_client = False
     with_decision_card = False
-
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
-        self._body = html_pane()
-        self._content = self._body
 
     def _update(self) -> None:
         self._body.object = self.body_html() + model_card_html(self.resources.scorer.model_card)
@@ -161,16 +155,11 @@ def importance_rows(importance: pl.DataFrame, lang: str, limit: int = IMPORTANCE
     return [(label(row["feature"], lang), float(row["mean_abs_shap"])) for row in top.iter_rows(named=True)]
 
 
-class ImportanceView(SessionView):
+class ImportanceView(HtmlSessionView):
     """Global importance: how much each feature weighs on decisions in general (not for one client)."""
 
     needs_client = False
     with_decision_card = False
-
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
-        self._body = html_pane()
-        self._content = self._body
 
     def _update(self) -> None:
         lang = self.lang

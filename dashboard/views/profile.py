@@ -11,8 +11,7 @@ from typing import Any
 
 from dashboard import charts
 from dashboard.i18n import format_money, format_number, format_percent, tr
-from dashboard.session import ClientSession
-from dashboard.views.base import SessionView, html_pane
+from dashboard.views.base import HtmlSessionView
 
 # (clients-view column, kind); kind says how to write the value. Categories have a French twin "<name>_fr".
 PROFILE_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -76,13 +75,8 @@ def profile_html(sk_id: int, profile: dict[str, Any], lang: str) -> str:
     return "".join(parts)
 
 
-class ProfileView(SessionView):
+class ProfileView(HtmlSessionView):
     """Identity, family, housing, employment, income, the loan asked for and the external scores."""
-
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
-        self._body = html_pane()
-        self._content = self._body
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
