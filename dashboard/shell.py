@@ -21,7 +21,7 @@ from dashboard.resources import Resources
 from dashboard.session import ClientSession
 from dashboard.template import LinkList, PageMeta, build_page
 from dashboard.views.base import SessionView, html_pane
-from dashboard.views.compare import CompareView, knn_features
+from dashboard.views.compare import CompareView, knn_features, warm_percentiles
 from dashboard.views.decision import DecisionCard
 from dashboard.views.images import ImagesView
 from dashboard.views.portfolio import ImportanceView, PortfolioView, score_histogram
@@ -52,7 +52,7 @@ _WARMED_UP: set[int] = set()
 
 def warm_up_once(resources: Resources) -> None:
     """Build the process-wide caches the first comparison needs (feature ranking, neighbour index, score
-    distribution) in a background thread, once per process, so the first manager does not wait for them."""
+    distribution, population percentiles of the main features) in a background thread, once per process, so the first manager does not wait for them."""
     with _WARM_UP_LOCK:
         if id(resources) in _WARMED_UP:
             return
@@ -62,6 +62,7 @@ def warm_up_once(resources: Resources) -> None:
         try:
             neighbour_index(resources.warehouse, knn_features(resources.scorer, resources.warehouse))
             score_histogram(resources.warehouse)
+            warm_percentiles(resources)
         except Exception:  # a failed warm-up only means the first user builds the caches
             log.exception("warm-up failed")
 

@@ -28,6 +28,7 @@ from dashboard.views.base import SessionView, html_pane
 
 NEAREST_K = 50
 NEAREST_FEATURES = 8
+WARM_PERCENTILE_FEATURES = 10  # x 3 population-wide groups: within the warehouse's cache of 32
 HISTOGRAM_BINS = 30
 HEATMAP_BINS = 20
 CACHE_SIZE = 2048
@@ -94,6 +95,16 @@ def knn_features(scorer: Any, warehouse: Any) -> tuple[str, ...]:
     """The standardised features of the nearest-neighbour group: the most important numeric ones."""
     return tuple(name for name, is_categorical in ranked_features(scorer, warehouse) if not is_categorical)[
         :NEAREST_FEATURES]
+
+
+def warm_percentiles(resources: Any, count: int = WARM_PERCENTILE_FEATURES) -> None:
+    """Fill the warehouse's percentile cache for the population-wide groups (all clients, each decision) on the
+    most important numeric features, so that a client's first comparison on them scans nothing."""
+    warehouse, cohort_type = resources.warehouse, cohort_class()
+    numeric = [name for name, is_categorical in ranked_features(resources.scorer, warehouse) if not is_categorical]
+    for feature in numeric[:count]:
+        for cohort in (None, cohort_type(decision="granted"), cohort_type(decision="refused")):
+            warehouse.percentile_of(feature, 0.0, cohort)
 
 
 def cohort_class() -> type:

@@ -256,3 +256,20 @@ def test_new_client_form_works_without_a_client_shown(session):
     view.activate()
     assert view._client_part.visible is False and view._error.object == ""
     assert view.score_new_client() is None  # empty form: inline errors, no crash
+
+
+def test_warm_percentiles_fills_the_population_cache_with_exact_answers(resources, scored_warehouse):
+    from types import SimpleNamespace
+
+    from dashboard.views.compare import ranked_features, warm_percentiles
+    from warehouse import Cohort, Warehouse
+
+    with Warehouse(scored_warehouse) as warehouse:
+        warm_percentiles(SimpleNamespace(warehouse=warehouse, scorer=resources.scorer), count=2)
+        assert len(warehouse._sorted) == 6  # 2 features x (all clients, granted, refused)
+        numeric = [name for name, categorical in ranked_features(resources.scorer, warehouse) if not categorical]
+        for feature in numeric[:2]:
+            value = float(warehouse.quantiles(feature, None, (0.5,))[0.5])
+            for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
+                assert warehouse.percentile_of(feature, value, cohort) == warehouse._percentile_of_sql(feature, value, cohort)
+        assert len(warehouse._sorted) == 6  # answered from the cache, nothing new fetched
