@@ -25,6 +25,9 @@ from dashboard.neighbours import neighbour_index
 from dashboard.resources import in_parallel
 from dashboard.session import ClientSession, ClientSnapshot
 from dashboard.views.base import SessionView, html_pane
+from warehouse import Cohort
+from warehouse.dictionary import humanize
+from warehouse.dictionary import label as feature_label
 
 NEAREST_K = 50
 NEAREST_FEATURES = 8
@@ -100,22 +103,15 @@ def knn_features(scorer: Any, warehouse: Any) -> tuple[str, ...]:
 def warm_percentiles(resources: Any, count: int = WARM_PERCENTILE_FEATURES) -> None:
     """Fill the warehouse's percentile cache for the population-wide groups (all clients, each decision) on the
     most important numeric features, so that a client's first comparison on them scans nothing."""
-    warehouse, cohort_type = resources.warehouse, cohort_class()
+    warehouse = resources.warehouse
     numeric = [name for name, is_categorical in ranked_features(resources.scorer, warehouse) if not is_categorical]
     for feature in numeric[:count]:
-        for cohort in (None, cohort_type(decision="granted"), cohort_type(decision="refused")):
+        for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
             warehouse.percentile_of(feature, 0.0, cohort)
 
 
-def cohort_class() -> type:
-    """The warehouse's Cohort class (imported lazily: views never import the warehouse at module import)."""
-    from warehouse import Cohort
-
-    return Cohort
-
-
 # ------------------------------------------------------------------------------------------------- pure logic
-def similar_cohort(cohort_type: type, profile: dict[str, Any], criteria: tuple[str, ...]) -> Any | None:
+def similar_cohort(profile: dict[str, Any], criteria: tuple[str, ...]) -> Cohort | None:
     """The explainable "similar clients" cohort: the ticked criteria, centred on the client's own values.
 
     Criteria whose client value is missing are skipped (a filter on "missing" would not be explainable).
@@ -131,29 +127,28 @@ def similar_cohort(cohort_type: type, profile: dict[str, Any], criteria: tuple[s
             fields[field] = (income * (1 - INCOME_BAND), income * (1 + INCOME_BAND))
         elif key not in ("age", "income") and profile.get(field) is not None:
             fields[field] = profile[field]
-    return cohort_type(**fields) if fields else None
+    return Cohort(**fields) if fields else None
 
 
 def comparison_groups(resources: Any, snapshot: ClientSnapshot, criteria: tuple[str, ...], lang: str,
                       k: int = NEAREST_K) -> list[Group]:
     """All clients, same decision, similar (criteria) and k nearest neighbours, each with size and default rate."""
     warehouse, scorer = resources.warehouse, resources.scorer
-    cohort_type = cohort_class()
     decision = snapshot.explanation.decision
     index = neighbour_index(warehouse, knn_features(scorer, warehouse))
     nearest_ids, _ = index.nearest(snapshot.sk_id, k)
     specs = [
         ("all", tr("compare.group.all", lang), None),
         ("decision", tr("compare.group.decision", lang, decision=tr(f"decision.{decision}", lang)),
-         cohort_type(decision=decision)),
-        ("similar", tr("compare.group.similar", lang), similar_cohort(cohort_type, snapshot.profile, criteria)),
+         Cohort(decision=decision)),
+        ("similar", tr("compare.group.similar", lang), similar_cohort(snapshot.profile, criteria)),
     ]
     all_stats = in_parallel(*[functools.partial(cohort_stats, warehouse, cohort) for _, _, cohort in specs])
     groups = [Group(key, label, cohort, int(stats["n"]), stats["default_rate"])
               for (key, label, cohort), stats in zip(specs, all_stats, strict=True)]
     size, default_rate = index.outcome_stats(nearest_ids)
     groups.append(Group("nearest", tr("compare.group.nearest", lang, k=size),
-                        cohort_type(client_ids=tuple(sorted(int(i) for i in nearest_ids))), size, default_rate))
+                        Cohort(client_ids=tuple(sorted(int(i) for i in nearest_ids))), size, default_rate))
     return groups
 
 
@@ -182,18 +177,6 @@ def client_value(snapshot: ClientSnapshot, feature: str) -> Any:
         return None
     value = snapshot.features[feature][0]
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
-def humanize(feature: str, value: Any, lang: str) -> str:
-    from warehouse.dictionary import humanize as warehouse_humanize
-
-    return warehouse_humanize(feature, value, lang)
-
-
-def feature_label(feature: str, lang: str) -> str:
-    from warehouse.dictionary import label
-
-    return label(feature, lang)
 
 
 def _rate(value: float | None, lang: str) -> str:

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from dashboard import charts
 from dashboard.i18n import TEXT, format_number, format_percent, tr
 from dashboard.views.base import HtmlSessionView
+from warehouse.dictionary import label
 
 IMPORTANCE_TOP = 20
 SCORE_BINS = 50
@@ -149,8 +150,6 @@ class PortfolioView(HtmlSessionView):
 
 def importance_rows(importance: pl.DataFrame, lang: str, limit: int = IMPORTANCE_TOP) -> list[tuple[str, float]]:
     """(human label, mean |SHAP|) of the most important features."""
-    from warehouse.dictionary import label
-
     top = importance.sort("mean_abs_shap", descending=True).head(limit)
     return [(label(row["feature"], lang), float(row["mean_abs_shap"])) for row in top.iter_rows(named=True)]
 

@@ -125,13 +125,12 @@ def test_comparison_groups_have_sizes_and_default_rates(shown, resources):
 
 
 def test_similar_cohort_is_centred_on_the_client(resources):
-    from warehouse import Cohort
 
     profile = {"age_years": 40.0, "annual_income": 100000.0, "contract_type": "Cash loans", "gender": None}
-    cohort = similar_cohort(Cohort, profile, ("age", "income", "contract", "gender"))
+    cohort = similar_cohort(profile, ("age", "income", "contract", "gender"))
     assert cohort.age_range == (35.0, 45.0) and cohort.income_range == (75000.0, 125000.0)
     assert cohort.contract_type == "Cash loans" and cohort.gender is None
-    assert similar_cohort(Cohort, {}, ("age",)) is None
+    assert similar_cohort({}, ("age",)) is None
 
 
 def test_compare_view_numeric_categorical_and_bivariate(shown):
