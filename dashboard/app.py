@@ -32,7 +32,9 @@ def create_page() -> pn.Template:
     if not resources.ready:
         return missing_data_page(lang, resources)
     warm_up_once(resources)
-    dashboard = Dashboard(resources, lang, view=_query_value("view") or "", client_text=_query_value("client"))
+    dashboard = Dashboard(
+        resources, lang, view=_query_value("view") or "", client_text=_query_value("client")
+    )
     return dashboard.page()
 
 

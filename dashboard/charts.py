@@ -38,16 +38,34 @@ def _svg(width: int, height: int, label: str, body: str) -> str:
     )
 
 
-def _text(x: float, y: float, content: str, *, anchor: str = "start", size: int = 13, weight: str = "normal",
-          fill: str = INK) -> str:
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    anchor: str = "start",
+    size: int = 13,
+    weight: str = "normal",
+    fill: str = INK,
+) -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" font-weight="{weight}" '
         f'fill="{fill}">{escape(content)}</text>'
     )
 
 
-def gauge(probability: float, threshold: float, grey_zone: float, *, label: str, scale_max: float,
-          granted_text: str, refused_text: str, threshold_text: str, client_text: str) -> str:
+def gauge(
+    probability: float,
+    threshold: float,
+    grey_zone: float,
+    *,
+    label: str,
+    scale_max: float,
+    granted_text: str,
+    refused_text: str,
+    threshold_text: str,
+    client_text: str,
+) -> str:
     """A horizontal bar from 0 to ``scale_max``: solid blue "granted" side, hatched vermillion "refused" side,
     a hatched grey band for the grey zone, a dashed threshold line and a black triangle for the client.
 
@@ -77,7 +95,9 @@ def gauge(probability: float, threshold: float, grey_zone: float, *, label: str,
     return _svg(width, 128, label, "".join(body))
 
 
-def horizontal_bars(rows: Sequence[tuple[str, float]], *, label: str, value_format, signed: bool = False) -> str:
+def horizontal_bars(
+    rows: Sequence[tuple[str, float]], *, label: str, value_format, signed: bool = False
+) -> str:
     """Horizontal bars, one per (label, value): used for global importance and contribution waterfalls.
 
     With ``signed``, positive bars are hatched vermillion and point right ("▲ increases the risk"), negative bars
@@ -98,16 +118,30 @@ def horizontal_bars(rows: Sequence[tuple[str, float]], *, label: str, value_form
         x = zero if value >= 0 else zero - length
         fill = ("url(#hatch)" if value > 0 else BLUE) if signed else BLUE
         body.append(_text(label_width, y + 17, _shorten(name, 36), anchor="end"))
-        body.append(f'<rect x="{x:.1f}" y="{y + 4}" width="{max(length, 1):.1f}" height="{row_height - 8}" fill="{fill}"/>')
+        body.append(
+            f'<rect x="{x:.1f}" y="{y + 4}" width="{max(length, 1):.1f}" height="{row_height - 8}" fill="{fill}"/>'
+        )
         text_x = x + length + 4 if value >= 0 else x - 4
-        body.append(_text(text_x, y + 17, value_format(value), anchor="start" if value >= 0 else "end", size=12))
+        body.append(
+            _text(text_x, y + 17, value_format(value), anchor="start" if value >= 0 else "end", size=12)
+        )
     height = top + len(rows) * row_height + 8
-    body.append(f'<line x1="{zero:.1f}" y1="{top}" x2="{zero:.1f}" y2="{height - 8}" stroke="{INK}" stroke-width="1.5"/>')
+    body.append(
+        f'<line x1="{zero:.1f}" y1="{top}" x2="{zero:.1f}" y2="{height - 8}" stroke="{INK}" stroke-width="1.5"/>'
+    )
     return _svg(width, height, label, "".join(body))
 
 
-def waterfall(base: float, steps: Sequence[tuple[str, float]], final: float, *, label: str, base_text: str,
-              final_text: str, value_format) -> str:
+def waterfall(
+    base: float,
+    steps: Sequence[tuple[str, float]],
+    final: float,
+    *,
+    label: str,
+    base_text: str,
+    final_text: str,
+    value_format,
+) -> str:
     """A waterfall from the base value through each contribution to the client's score (log-odds).
 
     Rising steps are hatched vermillion with a ▲, falling steps solid blue with a ▼, so the direction is read from
@@ -125,31 +159,50 @@ def waterfall(base: float, steps: Sequence[tuple[str, float]], final: float, *, 
         return plot_left + (value - low) * scale
 
     body = []
-    rows = [(base_text, None, base), *[(name, value, None) for name, value in steps], (final_text, None, final)]
+    rows = [
+        (base_text, None, base),
+        *[(name, value, None) for name, value in steps],
+        (final_text, None, final),
+    ]
     running = base
     for index, (name, delta, total) in enumerate(rows):
         y = 8 + index * row_height
         body.append(_text(label_width, y + 17, _shorten(name, 36), anchor="end"))
         if delta is None:
-            body.append(f'<rect x="{min(x_of(0), x_of(total)):.1f}" y="{y + 4}" width="{max(abs(x_of(total) - x_of(0)), 1):.1f}" '
-                        f'height="{row_height - 8}" fill="#595959"/>')
+            body.append(
+                f'<rect x="{min(x_of(0), x_of(total)):.1f}" y="{y + 4}" width="{max(abs(x_of(total) - x_of(0)), 1):.1f}" '
+                f'height="{row_height - 8}" fill="#595959"/>'
+            )
             body.append(_text(max(x_of(0), x_of(total)) + 4, y + 17, value_format(total), size=12))
             continue
         start, end = running, running + delta
         running = end
         fill, arrow = ("url(#hatch)", "▲ ") if delta > 0 else (BLUE, "▼ ")
         x0, x1 = sorted((x_of(start), x_of(end)))
-        body.append(f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" height="{row_height - 8}" fill="{fill}"/>')
+        body.append(
+            f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" height="{row_height - 8}" fill="{fill}"/>'
+        )
         body.append(_text(x1 + 4, y + 17, arrow + value_format(delta), size=12))
     height = 8 + len(rows) * row_height + 8
-    body.append(f'<line x1="{x_of(0):.1f}" y1="4" x2="{x_of(0):.1f}" y2="{height - 4}" stroke="{INK}" stroke-width="1" '
-                'stroke-dasharray="2 2"/>')
+    body.append(
+        f'<line x1="{x_of(0):.1f}" y1="4" x2="{x_of(0):.1f}" y2="{height - 4}" stroke="{INK}" stroke-width="1" '
+        'stroke-dasharray="2 2"/>'
+    )
     return _svg(width, height, label, "".join(body))
 
 
-def histogram(edges: Sequence[tuple[float, float]], shares: Sequence[float], *, label: str,
-              overlay: Sequence[float] | None = None, marker: float | None = None, marker_text: str = "",
-              axis_format=str, threshold: float | None = None, threshold_text: str = "") -> str:
+def histogram(
+    edges: Sequence[tuple[float, float]],
+    shares: Sequence[float],
+    *,
+    label: str,
+    overlay: Sequence[float] | None = None,
+    marker: float | None = None,
+    marker_text: str = "",
+    axis_format=str,
+    threshold: float | None = None,
+    threshold_text: str = "",
+) -> str:
     """Bars of ``shares`` over ``edges``; optional dashed vermillion outline ``overlay`` (a second group), a black
     client marker line with its label, or a dashed threshold line splitting solid and hatched bars."""
     if not edges:
@@ -167,27 +220,46 @@ def histogram(edges: Sequence[tuple[float, float]], shares: Sequence[float], *, 
     body = [f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{GRID}" stroke-width="1"/>']
     for (start, end), share in zip(edges, shares, strict=True):
         fill = "url(#hatch)" if threshold is not None and start >= threshold else BLUE
-        body.append(f'<rect x="{x_of(start) + 0.5:.1f}" y="{y_of(share):.1f}" width="{max(x_of(end) - x_of(start) - 1, 0.5):.1f}" '
-                    f'height="{bottom - y_of(share):.1f}" fill="{fill}"/>')
+        body.append(
+            f'<rect x="{x_of(start) + 0.5:.1f}" y="{y_of(share):.1f}" width="{max(x_of(end) - x_of(start) - 1, 0.5):.1f}" '
+            f'height="{bottom - y_of(share):.1f}" fill="{fill}"/>'
+        )
     if overlay is not None:
         points = []
         for (start, end), share in zip(edges, overlay, strict=True):
             points += [f"{x_of(start):.1f},{y_of(share):.1f}", f"{x_of(end):.1f},{y_of(share):.1f}"]
-        body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{VERMILLION}" stroke-width="3" '
-                    'stroke-dasharray="7 4"/>')
-    for value, text, dash in ((marker, marker_text, ""), (threshold, threshold_text, ' stroke-dasharray="5 3"')):
+        body.append(
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="{VERMILLION}" stroke-width="3" '
+            'stroke-dasharray="7 4"/>'
+        )
+    for value, text, dash in (
+        (marker, marker_text, ""),
+        (threshold, threshold_text, ' stroke-dasharray="5 3"'),
+    ):
         if value is None or not math.isfinite(value):
             continue
         x = x_of(min(max(value, x_min), x_max))
-        body.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" stroke="{INK}" stroke-width="3"{dash}/>')
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" stroke="{INK}" stroke-width="3"{dash}/>'
+        )
         body.append(_text(min(max(x, left + 70), right - 70), top - 10, text, anchor="middle", weight="700"))
     for tick in (x_min, (x_min + x_max) / 2, x_max):
-        body.append(_text(x_of(tick), bottom + 18, axis_format(tick), anchor="middle", size=12, fill=MUTED_INK))
+        body.append(
+            _text(x_of(tick), bottom + 18, axis_format(tick), anchor="middle", size=12, fill=MUTED_INK)
+        )
     return _svg(width, height, label, "".join(body))
 
 
-def line_chart(xs: Sequence[float], ys: Sequence[float], *, label: str, marker_x: float, marker_text: str,
-               x_format=str, y_format=str) -> str:
+def line_chart(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    *,
+    label: str,
+    marker_x: float,
+    marker_text: str,
+    x_format=str,
+    y_format=str,
+) -> str:
     """A blue line (e.g. cost over thresholds) with a dashed vertical marker and its label (e.g. the policy)."""
     if not xs:
         return ""
@@ -208,7 +280,9 @@ def line_chart(xs: Sequence[float], ys: Sequence[float], *, label: str, marker_x
         f'<polyline points="{points}" fill="none" stroke="{BLUE}" stroke-width="3"/>',
         f'<line x1="{x_marker:.1f}" y1="{top - 6}" x2="{x_marker:.1f}" y2="{bottom}" stroke="{INK}" stroke-width="2.5" '
         'stroke-dasharray="5 3"/>',
-        _text(min(max(x_marker, left + 80), right - 80), top - 10, marker_text, anchor="middle", weight="700"),
+        _text(
+            min(max(x_marker, left + 80), right - 80), top - 10, marker_text, anchor="middle", weight="700"
+        ),
         _text(left - 6, top + 4, y_format(y_max), anchor="end", size=12, fill=MUTED_INK),
         _text(left - 6, bottom, y_format(y_min), anchor="end", size=12, fill=MUTED_INK),
     ]
@@ -217,9 +291,19 @@ def line_chart(xs: Sequence[float], ys: Sequence[float], *, label: str, marker_x
     return _svg(width, height, label, "".join(body))
 
 
-def heatmap(x_edges: Sequence[float], y_edges: Sequence[float], cells: Sequence[tuple[int, int, int]], *,
-            label: str, highlight: tuple[int, int] | None, x_title: str, y_title: str, legend: tuple[str, str],
-            x_format=str, y_format=str) -> str:
+def heatmap(
+    x_edges: Sequence[float],
+    y_edges: Sequence[float],
+    cells: Sequence[tuple[int, int, int]],
+    *,
+    label: str,
+    highlight: tuple[int, int] | None,
+    x_title: str,
+    y_title: str,
+    legend: tuple[str, str],
+    x_format=str,
+    y_format=str,
+) -> str:
     """Counts per (x bin, y bin) as a cividis heat map (darker = more clients), the client's cell framed twice
     (black then white) so it stands out on any shade; ``legend`` gives the texts at the light and dark ends of
     the shade key drawn under the chart, since a shade means nothing without it."""
@@ -230,35 +314,52 @@ def heatmap(x_edges: Sequence[float], y_edges: Sequence[float], cells: Sequence[
     body = []
     for ix, iy, count in cells:
         shade = Cividis256[255 - int(255 * math.sqrt(count / peak))]
-        body.append(f'<rect x="{left + ix * cell_w:.1f}" y="{bottom - (iy + 1) * cell_h:.1f}" width="{cell_w:.1f}" '
-                    f'height="{cell_h:.1f}" fill="{shade}"/>')
+        body.append(
+            f'<rect x="{left + ix * cell_w:.1f}" y="{bottom - (iy + 1) * cell_h:.1f}" width="{cell_w:.1f}" '
+            f'height="{cell_h:.1f}" fill="{shade}"/>'
+        )
     if highlight is not None:
         ix, iy = highlight
         x, y = left + ix * cell_w, bottom - (iy + 1) * cell_h
-        body.append(f'<rect x="{x - 2:.1f}" y="{y - 2:.1f}" width="{cell_w + 4:.1f}" height="{cell_h + 4:.1f}" fill="none" '
-                    f'stroke="{INK}" stroke-width="4"/>')
-        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="none" stroke="#ffffff" '
-                    'stroke-width="1.5"/>')
-    body.append(f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="{GRID}"/>')
+        body.append(
+            f'<rect x="{x - 2:.1f}" y="{y - 2:.1f}" width="{cell_w + 4:.1f}" height="{cell_h + 4:.1f}" fill="none" '
+            f'stroke="{INK}" stroke-width="4"/>'
+        )
+        body.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="none" stroke="#ffffff" '
+            'stroke-width="1.5"/>'
+        )
+    body.append(
+        f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="{GRID}"/>'
+    )
     body.append(_text(left, bottom + 18, x_format(x_edges[0]), size=12, fill=MUTED_INK))
     body.append(_text(right, bottom + 18, x_format(x_edges[-1]), anchor="end", size=12, fill=MUTED_INK))
     body.append(_text(left - 6, bottom, y_format(y_edges[0]), anchor="end", size=12, fill=MUTED_INK))
     body.append(_text(left - 6, top + 12, y_format(y_edges[-1]), anchor="end", size=12, fill=MUTED_INK))
     body.append(_text((left + right) / 2, bottom + 40, x_title, anchor="middle", weight="600"))
-    body.append(f'<text x="16" y="{(top + bottom) / 2:.1f}" font-weight="600" fill="{INK}" text-anchor="middle" '
-                f'transform="rotate(-90 16 {(top + bottom) / 2:.1f})">{escape(_shorten(y_title, 40))}</text>')
+    body.append(
+        f'<text x="16" y="{(top + bottom) / 2:.1f}" font-weight="600" fill="{INK}" text-anchor="middle" '
+        f'transform="rotate(-90 16 {(top + bottom) / 2:.1f})">{escape(_shorten(y_title, 40))}</text>'
+    )
     key_left, key_top, swatch = left + 150, bottom + 62, 32
     for step in range(10):
         shade = Cividis256[255 - int(255 * math.sqrt(step / 9))]
-        body.append(f'<rect x="{key_left + step * swatch}" y="{key_top}" width="{swatch}" height="16" fill="{shade}" '
-                    f'stroke="{GRID}" stroke-width="0.5"/>')
+        body.append(
+            f'<rect x="{key_left + step * swatch}" y="{key_top}" width="{swatch}" height="16" fill="{shade}" '
+            f'stroke="{GRID}" stroke-width="0.5"/>'
+        )
     body.append(_text(key_left - 8, key_top + 13, legend[0], anchor="end", size=12, fill=MUTED_INK))
     body.append(_text(key_left + 10 * swatch + 8, key_top + 13, legend[1], size=12, fill=MUTED_INK))
     return _svg(width, height, label, "".join(body))
 
 
-def table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[object]], *,
-          numeric_columns: Sequence[int] = ()) -> str:
+def table(
+    caption: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    numeric_columns: Sequence[int] = (),
+) -> str:
     """A plain HTML table with a caption and column headers (``th scope="col"``); the first cell of each row is a
     row header. Values are escaped; numeric columns are right-aligned."""
     head = "".join(f'<th scope="col">{escape(str(h))}</th>' for h in headers)
@@ -267,11 +368,13 @@ def table(caption: str, headers: Sequence[str], rows: Sequence[Sequence[object]]
         cells = []
         for index, value in enumerate(row):
             style = ' class="num"' if index in numeric_columns else ""
-            tag = "th scope=\"row\"" if index == 0 else "td"
+            tag = 'th scope="row"' if index == 0 else "td"
             cells.append(f"<{tag}{style}>{escape(str(value))}</{tag.split()[0]}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="table-wrap"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>')
+    return (
+        f'<div class="table-wrap"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def details(summary: str, content: str) -> str:

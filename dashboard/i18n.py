@@ -21,7 +21,10 @@ TEXT: dict[str, dict[str, str]] = {
     # Page shell
     "app.name": {"fr": "Prêt à dépenser", "en": "Prêt à dépenser"},
     "app.heading": {"fr": "Scoring crédit", "en": "Credit scoring"},
-    "app.title": {"fr": "Scoring crédit – {client} – Prêt à dépenser", "en": "Credit scoring – {client} – Prêt à dépenser"},
+    "app.title": {
+        "fr": "Scoring crédit – {client} – Prêt à dépenser",
+        "en": "Credit scoring – {client} – Prêt à dépenser",
+    },
     "app.no_client": {"fr": "aucun client", "en": "no client"},
     "app.client": {"fr": "client {id}", "en": "client {id}"},
     "app.skip": {"fr": "Aller au contenu principal", "en": "Skip to main content"},
@@ -38,9 +41,18 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Le tableau de bord ne peut pas démarrer : il manque les éléments suivants.",
         "en": "The dashboard cannot start: the following items are missing.",
     },
-    "app.missing_warehouse": {"fr": "Entrepôt de données introuvable : {path}", "en": "Data warehouse not found: {path}"},
-    "app.missing_model": {"fr": "Modèle de scoring introuvable : {path}", "en": "Scoring model not found: {path}"},
-    "app.broken_resource": {"fr": "Impossible de charger {what} ({path}) : {error}", "en": "Could not load {what} ({path}): {error}"},
+    "app.missing_warehouse": {
+        "fr": "Entrepôt de données introuvable : {path}",
+        "en": "Data warehouse not found: {path}",
+    },
+    "app.missing_model": {
+        "fr": "Modèle de scoring introuvable : {path}",
+        "en": "Scoring model not found: {path}",
+    },
+    "app.broken_resource": {
+        "fr": "Impossible de charger {what} ({path}) : {error}",
+        "en": "Could not load {what} ({path}): {error}",
+    },
     "app.build_with": {"fr": "Commande pour le construire :", "en": "Command that builds it:"},
     # Navigation
     "nav.decision": {"fr": "Décision et raisons", "en": "Decision and reasons"},
@@ -57,7 +69,10 @@ TEXT: dict[str, dict[str, str]] = {
     "search.suggestions": {"fr": "Suggestions", "en": "Suggestions"},
     "search.recent": {"fr": "Clients consultés récemment", "en": "Recently viewed clients"},
     "search.none_recent": {"fr": "Aucun client consulté pour l'instant.", "en": "No client viewed yet."},
-    "search.no_match": {"fr": "Aucun identifiant ne commence par « {prefix} ».", "en": "No client id starts with “{prefix}”."},
+    "search.no_match": {
+        "fr": "Aucun identifiant ne commence par « {prefix} ».",
+        "en": "No client id starts with “{prefix}”.",
+    },
     "search.show": {"fr": "Afficher le client {id}", "en": "Show client {id}"},
     "search.hint": {
         "fr": "Tapez les premiers chiffres de l'identifiant puis choisissez une suggestion ou appuyez sur Entrée.",
@@ -147,7 +162,10 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Graphique en cascade des {n} principales contributions, de la valeur de base {base} au score {score} (log-odds). Le détail figure dans le tableau qui suit.",
         "en": "Waterfall chart of the {n} main contributions, from the base value {base} to the score {score} (log-odds). The table below gives the details.",
     },
-    "why.table_caption": {"fr": "Contributions des variables au score (log-odds)", "en": "Feature contributions to the score (log-odds)"},
+    "why.table_caption": {
+        "fr": "Contributions des variables au score (log-odds)",
+        "en": "Feature contributions to the score (log-odds)",
+    },
     "why.show_table": {"fr": "Afficher le tableau des contributions", "en": "Show the contributions table"},
     "col.feature": {"fr": "Variable", "en": "Feature"},
     "col.value": {"fr": "Valeur du client", "en": "Client value"},
@@ -161,7 +179,10 @@ TEXT: dict[str, dict[str, str]] = {
     "col.before": {"fr": "Avant", "en": "Before"},
     "col.after": {"fr": "Après", "en": "After"},
     "col.change": {"fr": "Variation", "en": "Change"},
-    "col.importance": {"fr": "Importance moyenne |SHAP| (log-odds)", "en": "Mean |SHAP| importance (log-odds)"},
+    "col.importance": {
+        "fr": "Importance moyenne |SHAP| (log-odds)",
+        "en": "Mean |SHAP| importance (log-odds)",
+    },
     "col.threshold": {"fr": "Seuil", "en": "Threshold"},
     "col.cost": {"fr": "Coût", "en": "Cost"},
     "col.metric": {"fr": "Indicateur", "en": "Metric"},
@@ -209,9 +230,15 @@ TEXT: dict[str, dict[str, str]] = {
     "field.annuity": {"fr": "Annuité", "en": "Annuity"},
     "field.goods_price": {"fr": "Prix du bien financé", "en": "Price of the goods"},
     "field.payment_rate_pct": {"fr": "Taux de remboursement annuel", "en": "Yearly repayment rate"},
-    "field.annuity_income_pct": {"fr": "Part du revenu consacrée au crédit", "en": "Share of income spent on the loan"},
+    "field.annuity_income_pct": {
+        "fr": "Part du revenu consacrée au crédit",
+        "en": "Share of income spent on the loan",
+    },
     "field.credit_income_ratio": {"fr": "Crédit / revenu annuel", "en": "Credit to annual income"},
-    "field.duration_years": {"fr": "Durée estimée (crédit / annuité)", "en": "Estimated duration (credit / annuity)"},
+    "field.duration_years": {
+        "fr": "Durée estimée (crédit / annuité)",
+        "en": "Estimated duration (credit / annuity)",
+    },
     "field.ext_source_1": {"fr": "Score externe 1", "en": "External score 1"},
     "field.ext_source_2": {"fr": "Score externe 2", "en": "External score 2"},
     "field.ext_source_3": {"fr": "Score externe 3", "en": "External score 3"},
@@ -234,8 +261,14 @@ TEXT: dict[str, dict[str, str]] = {
     "compare.filter.family": {"fr": "Situation familiale", "en": "Family status"},
     "compare.filter.education": {"fr": "Niveau d'études", "en": "Education"},
     "compare.group.all": {"fr": "Tous les clients", "en": "All clients"},
-    "compare.group.decision": {"fr": "Clients avec la même décision ({decision})", "en": "Clients with the same decision ({decision})"},
-    "compare.group.decision_short": {"fr": "Clients avec la même décision", "en": "Clients with the same decision"},
+    "compare.group.decision": {
+        "fr": "Clients avec la même décision ({decision})",
+        "en": "Clients with the same decision ({decision})",
+    },
+    "compare.group.decision_short": {
+        "fr": "Clients avec la même décision",
+        "en": "Clients with the same decision",
+    },
     "compare.group.similar": {"fr": "Clients similaires (critères)", "en": "Similar clients (criteria)"},
     "compare.group.nearest": {"fr": "{k} plus proches voisins", "en": "{k} nearest neighbours"},
     "compare.groups_heading": {"fr": "Groupes de comparaison", "en": "Comparison groups"},
@@ -252,9 +285,18 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Valeur du client : {value}. Taux de défaut par modalité dans le tableau.",
         "en": "Client value: {value}. Default rate per level in the table.",
     },
-    "compare.histogram_group": {"fr": "Groupe tracé avec tous les clients", "en": "Group plotted against all clients"},
-    "compare.bins_caption": {"fr": "Histogramme de {feature} (part des clients par intervalle)", "en": "Histogram of {feature} (share of clients per range)"},
-    "compare.levels_caption": {"fr": "Taux de défaut par modalité de {feature}", "en": "Default rate per level of {feature}"},
+    "compare.histogram_group": {
+        "fr": "Groupe tracé avec tous les clients",
+        "en": "Group plotted against all clients",
+    },
+    "compare.bins_caption": {
+        "fr": "Histogramme de {feature} (part des clients par intervalle)",
+        "en": "Histogram of {feature} (share of clients per range)",
+    },
+    "compare.levels_caption": {
+        "fr": "Taux de défaut par modalité de {feature}",
+        "en": "Default rate per level of {feature}",
+    },
     "compare.show_data": {"fr": "Afficher les données du graphique", "en": "Show the chart data"},
     "compare.bivariate_heading": {"fr": "Vue croisée de deux variables", "en": "Two features together"},
     "compare.x": {"fr": "Variable en abscisse", "en": "Horizontal feature"},
@@ -273,9 +315,18 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "compare.heatmap_legend_few": {"fr": "peu de clients", "en": "few clients"},
     "compare.heatmap_legend_many": {"fr": "{count} clients par case", "en": "{count} clients per cell"},
-    "compare.heatmap_caption": {"fr": "Cases non vides de la carte de densité", "en": "Non-empty cells of the density map"},
-    "compare.numeric_only": {"fr": "Choisissez deux variables numériques.", "en": "Pick two numeric features."},
-    "compare.empty_group": {"fr": "Aucun client ne correspond à ces critères.", "en": "No client matches these criteria."},
+    "compare.heatmap_caption": {
+        "fr": "Cases non vides de la carte de densité",
+        "en": "Non-empty cells of the density map",
+    },
+    "compare.numeric_only": {
+        "fr": "Choisissez deux variables numériques.",
+        "en": "Pick two numeric features.",
+    },
+    "compare.empty_group": {
+        "fr": "Aucun client ne correspond à ces critères.",
+        "en": "No client matches these criteria.",
+    },
     # What if
     "whatif.heading": {"fr": "Simulation pour le client {id}", "en": "What if for client {id}"},
     "whatif.intro": {
@@ -288,7 +339,10 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Probabilité de défaut : {before} → {after} ({delta}) ; décision : {decision}.",
         "en": "Probability of default: {before} → {after} ({delta}); decision: {decision}.",
     },
-    "whatif.diff_caption": {"fr": "Variation des contributions (log-odds)", "en": "Change in contributions (log-odds)"},
+    "whatif.diff_caption": {
+        "fr": "Variation des contributions (log-odds)",
+        "en": "Change in contributions (log-odds)",
+    },
     "whatif.fix_errors": {"fr": "Corrigez les champs signalés.", "en": "Fix the flagged fields."},
     "whatif.range": {"fr": "Valeurs autorisées : {low} à {high}", "en": "Allowed values: {low} to {high}"},
     "whatif.not_number": {"fr": "{field} : saisissez un nombre.", "en": "{field}: enter a number."},
@@ -332,7 +386,10 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Histogramme des probabilités de défaut du portefeuille ; le trait pointillé marque le seuil {threshold} ; barres pleines bleues à gauche (accord), barres hachurées orange à droite (refus).",
         "en": "Histogram of the portfolio's probabilities of default; the dashed line marks the threshold {threshold}; solid blue bars on the left (granted), hatched orange bars on the right (refused).",
     },
-    "portfolio.distribution_caption": {"fr": "Nombre de clients par intervalle de probabilité", "en": "Number of clients per probability range"},
+    "portfolio.distribution_caption": {
+        "fr": "Nombre de clients par intervalle de probabilité",
+        "en": "Number of clients per probability range",
+    },
     "portfolio.metrics_heading": {"fr": "Performance du modèle", "en": "Model performance"},
     "portfolio.cost_heading": {"fr": "Coût métier selon le seuil", "en": "Business cost by threshold"},
     "portfolio.cost_label": {
@@ -343,14 +400,32 @@ TEXT: dict[str, dict[str, str]] = {
     "portfolio.fairness_heading": {"fr": "Équité entre groupes", "en": "Fairness across groups"},
     "portfolio.fairness_caption": {"fr": "Indicateurs par groupe", "en": "Metrics per group"},
     "metric.cv_auc": {"fr": "AUC ROC (validation croisée)", "en": "ROC AUC (cross-validation)"},
-    "metric.oof_auc": {"fr": "AUC ROC (prédictions hors échantillon)", "en": "ROC AUC (out-of-fold predictions)"},
-    "metric.threshold": {"fr": "Seuil de la politique (coût minimal)", "en": "Policy threshold (lowest cost)"},
-    "metric.business_cost": {"fr": "Coût métier par client au seuil", "en": "Business cost per client at the threshold"},
-    "metric.recall_at_threshold": {"fr": "Défauts détectés au seuil (rappel)", "en": "Defaults caught at the threshold (recall)"},
-    "metric.precision_at_threshold": {"fr": "Défauts parmi les refus (précision)", "en": "Defaults among refusals (precision)"},
+    "metric.oof_auc": {
+        "fr": "AUC ROC (prédictions hors échantillon)",
+        "en": "ROC AUC (out-of-fold predictions)",
+    },
+    "metric.threshold": {
+        "fr": "Seuil de la politique (coût minimal)",
+        "en": "Policy threshold (lowest cost)",
+    },
+    "metric.business_cost": {
+        "fr": "Coût métier par client au seuil",
+        "en": "Business cost per client at the threshold",
+    },
+    "metric.recall_at_threshold": {
+        "fr": "Défauts détectés au seuil (rappel)",
+        "en": "Defaults caught at the threshold (recall)",
+    },
+    "metric.precision_at_threshold": {
+        "fr": "Défauts parmi les refus (précision)",
+        "en": "Defaults among refusals (precision)",
+    },
     "metric.approval_rate": {"fr": "Taux d'accord (entraînement)", "en": "Approval rate (training)"},
     "metric.brier": {"fr": "Score de Brier (calibration)", "en": "Brier score (calibration)"},
-    "metric.default_rate": {"fr": "Taux de défaut observé (entraînement)", "en": "Observed default rate (training)"},
+    "metric.default_rate": {
+        "fr": "Taux de défaut observé (entraînement)",
+        "en": "Observed default rate (training)",
+    },
     "metric.n_train": {"fr": "Clients d'entraînement", "en": "Training clients"},
     "metric.n_features": {"fr": "Variables du modèle", "en": "Model features"},
     "metric.grey_zone": {"fr": "Demi-largeur de la zone grise", "en": "Grey zone half-width"},
@@ -370,30 +445,57 @@ TEXT: dict[str, dict[str, str]] = {
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},
     "export.csv": {"fr": "Télécharger les contributions (CSV)", "en": "Download the contributions (CSV)"},
-    "export.print": {"fr": "Télécharger la fiche explicative imprimable (HTML)", "en": "Download the printable explanation (HTML)"},
-    "export.print_title": {"fr": "Explication de la décision de crédit – client {id}", "en": "Credit decision explanation – client {id}"},
-    "export.generated": {"fr": "Document généré le {date} par Prêt à dépenser.", "en": "Document generated on {date} by Prêt à dépenser."},
+    "export.print": {
+        "fr": "Télécharger la fiche explicative imprimable (HTML)",
+        "en": "Download the printable explanation (HTML)",
+    },
+    "export.print_title": {
+        "fr": "Explication de la décision de crédit – client {id}",
+        "en": "Credit decision explanation – client {id}",
+    },
+    "export.generated": {
+        "fr": "Document généré le {date} par Prêt à dépenser.",
+        "en": "Document generated on {date} by Prêt à dépenser.",
+    },
     # Images
-    "images.heading": {"fr": "Classement d'images produits expliqué (ProtoViT)", "en": "Explained product-image classification (ProtoViT)"},
+    "images.heading": {
+        "fr": "Classement d'images produits expliqué (ProtoViT)",
+        "en": "Explained product-image classification (ProtoViT)",
+    },
     "images.intro": {
         "fr": "Le modèle compare des parties de l'image à des prototypes appris : « cette partie ressemble à ce prototype de la classe … ».",
         "en": "The model compares parts of the image with learnt prototypes: “this part looks like that prototype of class …”.",
     },
     "images.pick": {"fr": "Image du catalogue", "en": "Catalogue image"},
-    "images.upload": {"fr": "Ou téléverser une image (PNG ou JPEG)", "en": "Or upload an image (PNG or JPEG)"},
+    "images.upload": {
+        "fr": "Ou téléverser une image (PNG ou JPEG)",
+        "en": "Or upload an image (PNG or JPEG)",
+    },
     "images.explain": {"fr": "Expliquer cette image", "en": "Explain this image"},
     "images.missing_run": {
         "fr": "Aucun modèle ProtoViT entraîné dans {path}.",
         "en": "No trained ProtoViT model in {path}.",
     },
-    "images.missing_images": {"fr": "Aucune image produit dans {path}.", "en": "No product images in {path}."},
-    "images.prediction": {"fr": "Classe prédite : {label} (confiance {confidence}).", "en": "Predicted class: {label} (confidence {confidence})."},
+    "images.missing_images": {
+        "fr": "Aucune image produit dans {path}.",
+        "en": "No product images in {path}.",
+    },
+    "images.prediction": {
+        "fr": "Classe prédite : {label} (confiance {confidence}).",
+        "en": "Predicted class: {label} (confidence {confidence}).",
+    },
     "images.alt": {
         "fr": "Fiche de raisonnement ProtoViT : image analysée, parties retenues et prototypes les plus proches. {summary}",
         "en": "ProtoViT reasoning sheet: analysed image, selected parts and closest prototypes. {summary}",
     },
-    "images.table_caption": {"fr": "Prototypes qui expliquent la prédiction", "en": "Prototypes explaining the prediction"},
-    "images.bad_image": {"fr": "Ce fichier n'est pas une image lisible.", "en": "This file is not a readable image."},
+    "images.table_caption": {
+        "fr": "Prototypes qui expliquent la prédiction",
+        "en": "Prototypes explaining the prediction",
+    },
+    "images.bad_image": {
+        "fr": "Ce fichier n'est pas une image lisible.",
+        "en": "This file is not a readable image.",
+    },
 }
 
 

@@ -44,17 +44,32 @@ class LocalServer:
             self.process.wait()
 
 
-def start_local_server(env_overrides: dict[str, str], log: Path, *, num_threads: int = 2,
-                       prefix: tuple[str, ...] = ()) -> LocalServer:
+def start_local_server(
+    env_overrides: dict[str, str], log: Path, *, num_threads: int = 2, prefix: tuple[str, ...] = ()
+) -> LocalServer:
     """Serve the dashboard on 127.0.0.1 with ``--liveness``; return once ``/liveness`` answers.
 
     ``prefix`` runs the server under another command (e.g. ``("nice", "-n", "10")``).
     """
     port = free_port()
     env = {**os.environ, **env_overrides, "PYTHONUNBUFFERED": "1"}
-    command = [*prefix, sys.executable, "-m", "panel", "serve", str(APP), "--port", str(port), "--address",
-               "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}", "--liveness",
-               "--num-threads", str(num_threads)]
+    command = [
+        *prefix,
+        sys.executable,
+        "-m",
+        "panel",
+        "serve",
+        str(APP),
+        "--port",
+        str(port),
+        "--address",
+        "127.0.0.1",
+        "--allow-websocket-origin",
+        f"127.0.0.1:{port}",
+        "--liveness",
+        "--num-threads",
+        str(num_threads),
+    ]
     with log.open("w") as handle:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     server = LocalServer(f"http://127.0.0.1:{port}/app", process, log)
@@ -68,4 +83,6 @@ def start_local_server(env_overrides: dict[str, str], log: Path, *, num_threads:
         except OSError:
             time.sleep(0.2)
     server.stop()
-    raise RuntimeError(f"panel serve did not answer /liveness in {START_TIMEOUT_SECONDS} s:\n{log.read_text()}")
+    raise RuntimeError(
+        f"panel serve did not answer /liveness in {START_TIMEOUT_SECONDS} s:\n{log.read_text()}"
+    )

@@ -23,8 +23,16 @@ class NeighbourIndex:
     """Standardised features of every client, one contiguous row per feature (``columns[j, i]`` is client i's
     z-score on feature j: a distance then reads each feature once, in order), with ids and known outcomes."""
 
-    def __init__(self, ids: np.ndarray, columns: np.ndarray, target: np.ndarray, *, features: tuple[str, ...] = (),
-                 missing: np.ndarray | None = None, moments: tuple[tuple[float, float], ...] = ()) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        columns: np.ndarray,
+        target: np.ndarray,
+        *,
+        features: tuple[str, ...] = (),
+        missing: np.ndarray | None = None,
+        moments: tuple[tuple[float, float], ...] = (),
+    ) -> None:
         self.ids = ids
         self.columns = np.ascontiguousarray(columns)
         self.target = target
@@ -48,8 +56,14 @@ class NeighbourIndex:
             missing.append(np.isnan(values))
             moments.append((mean, std))
         target = frame["TARGET"].cast(float).to_numpy().astype(np.float64)
-        return cls(frame["SK_ID_CURR"].to_numpy().astype(np.int64), np.vstack(columns), target,
-                   features=tuple(features), missing=np.vstack(missing), moments=tuple(moments))
+        return cls(
+            frame["SK_ID_CURR"].to_numpy().astype(np.int64),
+            np.vstack(columns),
+            target,
+            features=tuple(features),
+            missing=np.vstack(missing),
+            moments=tuple(moments),
+        )
 
     def nearest(self, sk_id: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest clients' ids and distances, nearest first; empty if ``sk_id`` is unknown."""

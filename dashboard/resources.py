@@ -119,7 +119,9 @@ def _read_catalogue(folder: Path, limit: int) -> list[tuple[str, str]]:
     with manifest.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if (folder / "images" / row["image"]).exists():
-                per_category.setdefault(row["category"], []).append((f"{row['category']} – {row['product_name']}", row["image"]))
+                per_category.setdefault(row["category"], []).append(
+                    (f"{row['category']} – {row['product_name']}", row["image"])
+                )
     per_class = max(1, limit // max(len(per_category), 1))
     return sorted(item for items in per_category.values() for item in items[:per_class])
 
@@ -133,7 +135,9 @@ def _load_protovit(paths: DataPaths) -> tuple[Any, Problem | None]:
 
         return load_run(paths.protovit_run), None
     except Exception as error:  # a broken run must not take the dashboard down
-        return None, Problem("images.missing_run", paths.protovit_run, command, f"{type(error).__name__}: {error}")
+        return None, Problem(
+            "images.missing_run", paths.protovit_run, command, f"{type(error).__name__}: {error}"
+        )
 
 
 def _display(path: Path) -> str:
@@ -160,7 +164,9 @@ def load_resources(paths: DataPaths) -> Resources:
 
         resources.warehouse = Warehouse(paths.warehouse)
     except Exception as error:
-        resources.problems.append(Problem("app.broken_resource", paths.warehouse, build_warehouse, _describe(error)))
+        resources.problems.append(
+            Problem("app.broken_resource", paths.warehouse, build_warehouse, _describe(error))
+        )
         return resources
     try:
         from models import Scorer
@@ -168,7 +174,9 @@ def load_resources(paths: DataPaths) -> Resources:
         resources.scorer = Scorer.load(paths.model_dir)
         resources.scorer.check_against(resources.warehouse)
     except Exception as error:
-        resources.problems.append(Problem("app.broken_resource", paths.model_dir, train_scorer, _describe(error)))
+        resources.problems.append(
+            Problem("app.broken_resource", paths.model_dir, train_scorer, _describe(error))
+        )
     return resources
 
 

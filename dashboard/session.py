@@ -63,26 +63,43 @@ def load_snapshot(resources: Resources, sk_id: int, lang: str) -> ClientSnapshot
     warehouse gives each call its own cursor).
     """
     warehouse, scorer = resources.warehouse, resources.scorer
-    features, profile = in_parallel(lambda: warehouse.client_features(sk_id), lambda: warehouse.client_profile(sk_id))
+    features, profile = in_parallel(
+        lambda: warehouse.client_features(sk_id), lambda: warehouse.client_profile(sk_id)
+    )
     if features.height == 0:
         return None
-    return ClientSnapshot(sk_id=sk_id, profile=profile or {}, features=features,
-                          explanation=scorer.explain(features, lang=lang), warehouse=warehouse)
+    return ClientSnapshot(
+        sk_id=sk_id,
+        profile=profile or {},
+        features=features,
+        explanation=scorer.explain(features, lang=lang),
+        warehouse=warehouse,
+    )
 
 
 def decision_text(decision: str, lang: str) -> str:
-    """"crédit accordé" / "credit refused" for a scorer decision ('granted' | 'refused')."""
+    """ "crédit accordé" / "credit refused" for a scorer decision ('granted' | 'refused')."""
     return tr("decision.granted_long" if decision == "granted" else "decision.refused_long", lang)
 
 
 class ClientSession(param.Parameterized):
     """The state of one browser session; views read it and call :meth:`show` / :meth:`show_text`."""
 
-    lang = param.Selector(default=DEFAULT_LANGUAGE, objects=list(LANGUAGES), constant=True,
-                          doc="Language of the whole session (changing it reloads the page).")
-    client_id = param.Integer(default=None, allow_None=True, doc="Client shown; written to ?client= in the URL.")
-    snapshot = param.ClassSelector(class_=ClientSnapshot, default=None, allow_None=True,
-                                   doc="What the server computed for the client shown.")
+    lang = param.Selector(
+        default=DEFAULT_LANGUAGE,
+        objects=list(LANGUAGES),
+        constant=True,
+        doc="Language of the whole session (changing it reloads the page).",
+    )
+    client_id = param.Integer(
+        default=None, allow_None=True, doc="Client shown; written to ?client= in the URL."
+    )
+    snapshot = param.ClassSelector(
+        class_=ClientSnapshot,
+        default=None,
+        allow_None=True,
+        doc="What the server computed for the client shown.",
+    )
     error = param.String(default="", doc="Message for the last refused input; empty when the input was fine.")
     recent = param.List(default=[], item_type=int, doc="Recently viewed client ids, most recent first.")
     announcement = param.String(default="", doc="Text for the aria-live region (score updates).")
@@ -115,13 +132,21 @@ class ClientSession(param.Parameterized):
             snapshot=snapshot,
             client_id=sk_id,
             recent=[sk_id, *[r for r in self.recent if r != sk_id]][:RECENT_LIMIT],
-            announcement=tr("status.loaded", self.lang, id=sk_id,
-                            probability=format_percent(explanation.probability, self.lang),
-                            decision=decision_text(explanation.decision, self.lang)),
+            announcement=tr(
+                "status.loaded",
+                self.lang,
+                id=sk_id,
+                probability=format_percent(explanation.probability, self.lang),
+                decision=decision_text(explanation.decision, self.lang),
+            ),
         )
         return True
 
     def page_title(self) -> str:
-        """"Scoring crédit – client 100002 – Prêt à dépenser" (WCAG 2.4.2)."""
-        client = tr("app.client", self.lang, id=self.client_id) if self.client_id else tr("app.no_client", self.lang)
+        """ "Scoring crédit – client 100002 – Prêt à dépenser" (WCAG 2.4.2)."""
+        client = (
+            tr("app.client", self.lang, id=self.client_id)
+            if self.client_id
+            else tr("app.no_client", self.lang)
+        )
         return tr("app.title", self.lang, client=client)

@@ -78,13 +78,23 @@ def parse_view(raw: str | None) -> str:
 class Dashboard(pn.viewable.Viewer):
     """The page of one session. Views are built the first time they are opened."""
 
-    def __init__(self, resources: Resources, lang: str, *, view: str = DEFAULT_VIEW, client_text: str | None = None,
-                 **params: Any) -> None:
+    def __init__(
+        self,
+        resources: Resources,
+        lang: str,
+        *,
+        view: str = DEFAULT_VIEW,
+        client_text: str | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(**params)
         self.session = ClientSession(resources, lang=lang, view=parse_view(view))
         self.search = ClientSearch(self.session)
-        self.nav = LinkList(items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
-                            current=self.session.view, query_key="view")
+        self.nav = LinkList(
+            items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
+            current=self.session.view,
+            query_key="view",
+        )
         self.meta = PageMeta(title=self.session.page_title())
         self.card = DecisionCard(self.session)
         self.views: dict[str, SessionView] = {}
@@ -118,8 +128,9 @@ class Dashboard(pn.viewable.Viewer):
 
     def page(self) -> pn.Template:
         """The accessible template holding this session's search, menu and main area."""
-        return build_page(self.session.lang, self.session.page_title(), search=self.search, nav=self.nav,
-                          main=self.main)
+        return build_page(
+            self.session.lang, self.session.page_title(), search=self.search, nav=self.nav, main=self.main
+        )
 
     def _navigated(self, event: param.parameterized.Event) -> None:
         if event.new != self.session.view:
@@ -148,13 +159,23 @@ def missing_data_page(lang: str, resources: Resources) -> pn.Template:
     """The page shown when the warehouse or the model is missing: what is missing and which command builds it."""
     items = []
     for problem in resources.problems:
-        what = tr("app.missing_warehouse" if problem.path == resources.paths.warehouse else "app.missing_model",
-                  lang, path=problem.path)
-        message = (tr(problem.message_key, lang, path=problem.path) if problem.message_key != "app.broken_resource"
-                   else tr("app.broken_resource", lang, what=what, path=problem.path, error=problem.error))
-        items.append(f"<li><p>{escape(message)}</p><p>{escape(tr('app.build_with', lang))}</p>"
-                     f"<pre><code>{escape(problem.command)}</code></pre></li>")
-    body = (f"<h2>{escape(tr('app.missing_title', lang))}</h2><p>{escape(tr('app.missing_intro', lang))}</p>"
-            f"<ul>{''.join(items)}</ul>")
+        what = tr(
+            "app.missing_warehouse" if problem.path == resources.paths.warehouse else "app.missing_model",
+            lang,
+            path=problem.path,
+        )
+        message = (
+            tr(problem.message_key, lang, path=problem.path)
+            if problem.message_key != "app.broken_resource"
+            else tr("app.broken_resource", lang, what=what, path=problem.path, error=problem.error)
+        )
+        items.append(
+            f"<li><p>{escape(message)}</p><p>{escape(tr('app.build_with', lang))}</p>"
+            f"<pre><code>{escape(problem.command)}</code></pre></li>"
+        )
+    body = (
+        f"<h2>{escape(tr('app.missing_title', lang))}</h2><p>{escape(tr('app.missing_intro', lang))}</p>"
+        f"<ul>{''.join(items)}</ul>"
+    )
     title = tr("app.title", lang, client=tr("app.missing_title", lang))
     return build_page(lang, title, main=html_pane(body))

@@ -33,7 +33,9 @@ WIDGET_CSS = (ASSETS / "widgets.css").read_text(encoding="utf-8")
 class AccessibleDesign(Native):
     """Panel's native design plus a visible focus ring and readable placeholders inside every shadow root."""
 
-    modifiers: ClassVar[dict] = {Viewable: {"stylesheets": [Inherit, f"{CDN_DIST}bundled/theme/native.css", WIDGET_CSS]}}
+    modifiers: ClassVar[dict] = {
+        Viewable: {"stylesheets": [Inherit, f"{CDN_DIST}bundled/theme/native.css", WIDGET_CSS]}
+    }
 
 
 class PageMeta(JSComponent):
@@ -72,7 +74,9 @@ class LinkList(JSComponent):
     """
 
     items = param.List(default=[], doc="(key, label) pairs in display order.")
-    current = param.String(default="", doc="Key of the link last chosen (marked aria-current if mark_current).")
+    current = param.String(
+        default="", doc="Key of the link last chosen (marked aria-current if mark_current)."
+    )
     query_key = param.String(default="view", doc="URL query parameter each link sets to its key.")
     mark_current = param.Boolean(default=True, doc="Mark the current link with aria-current='page'.")
     list_label = param.String(default="", doc="Accessible name of the list (aria-label), if any.")

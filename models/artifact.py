@@ -27,8 +27,12 @@ IMPORTANCE_FILE = "importance.csv"
 GROUP_IMPORTANCE_FILE = "group_importance.csv"
 COST_CURVE_FILE = "cost_curve.csv"
 MODEL_CARD_FILE = "model_card.md"
-TABLE_FILES = {"fairness": FAIRNESS_FILE, "importance": IMPORTANCE_FILE,
-               "group_importance": GROUP_IMPORTANCE_FILE, "cost_curve": COST_CURVE_FILE}
+TABLE_FILES = {
+    "fairness": FAIRNESS_FILE,
+    "importance": IMPORTANCE_FILE,
+    "group_importance": GROUP_IMPORTANCE_FILE,
+    "cost_curve": COST_CURVE_FILE,
+}
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,12 @@ def write_artifact(out_dir: Path, artifact: Artifact) -> Path:
     try:
         (staging / MODEL_FILE).write_text(artifact.model_text, encoding="utf-8")
         metadata = {**artifact.metadata, "format_version": FORMAT_VERSION}
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, allow_nan=False), encoding="utf-8")
-        (staging / METRICS_FILE).write_text(json.dumps(artifact.metrics, indent=2, allow_nan=False),
-                                            encoding="utf-8")
+        (staging / METADATA_FILE).write_text(
+            json.dumps(metadata, indent=2, allow_nan=False), encoding="utf-8"
+        )
+        (staging / METRICS_FILE).write_text(
+            json.dumps(artifact.metrics, indent=2, allow_nan=False), encoding="utf-8"
+        )
         for key, name in TABLE_FILES.items():
             artifact.tables[key].write_csv(staging / name)
         (staging / MODEL_CARD_FILE).write_text(artifact.model_card, encoding="utf-8")
@@ -79,12 +86,16 @@ def read_artifact(model_dir: Path) -> Artifact:
     names = [MODEL_FILE, METADATA_FILE, METRICS_FILE, MODEL_CARD_FILE, *TABLE_FILES.values()]
     missing = [name for name in names if not (model_dir / name).is_file()]
     if missing:
-        raise ScorerError(f"{model_dir} is not a scorer artifact: missing {', '.join(missing)}"
-                          " (train one with scripts/train_scorer.py)")
+        raise ScorerError(
+            f"{model_dir} is not a scorer artifact: missing {', '.join(missing)}"
+            " (train one with scripts/train_scorer.py)"
+        )
     metadata = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
     if metadata.get("format_version") != FORMAT_VERSION:
-        raise ScorerError(f"{model_dir} has artifact format {metadata.get('format_version')!r}; this code reads"
-                          f" format {FORMAT_VERSION}: retrain with scripts/train_scorer.py")
+        raise ScorerError(
+            f"{model_dir} has artifact format {metadata.get('format_version')!r}; this code reads"
+            f" format {FORMAT_VERSION}: retrain with scripts/train_scorer.py"
+        )
     return Artifact(
         model_text=(model_dir / MODEL_FILE).read_text(encoding="utf-8"),
         metadata=metadata,

@@ -40,7 +40,9 @@ class PlattCalibration:
         result = minimize(negative_log_likelihood, x0=np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
         slope, intercept = (float(v) for v in result.x)
         if not slope > 0:
-            raise ValueError(f"calibration slope {slope:.4g} is not positive: the model ranks clients backwards")
+            raise ValueError(
+                f"calibration slope {slope:.4g} is not positive: the model ranks clients backwards"
+            )
         return cls(slope, intercept)
 
     def probability(self, raw_scores: np.ndarray | float) -> np.ndarray:
@@ -67,8 +69,13 @@ def reliability_table(y_true: np.ndarray, probabilities: np.ndarray, n_bins: int
     for chunk in np.array_split(order, n_bins):
         if len(chunk) == 0:
             continue
-        rows.append({"n": len(chunk), "mean_predicted": float(probabilities[chunk].mean()),
-                     "observed_rate": float(y_true[chunk].mean())})
+        rows.append(
+            {
+                "n": len(chunk),
+                "mean_predicted": float(probabilities[chunk].mean()),
+                "observed_rate": float(y_true[chunk].mean()),
+            }
+        )
     return rows
 
 

@@ -43,8 +43,11 @@ class FeatureSchema:
     codes: Mapping[str, dict[str, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        lookup = {name: {level: float(i) for i, level in enumerate(self.levels.get(name, ()))}
-                  for name, kind in zip(self.names, self.kinds, strict=True) if kind == CATEGORICAL}
+        lookup = {
+            name: {level: float(i) for i, level in enumerate(self.levels.get(name, ()))}
+            for name, kind in zip(self.names, self.kinds, strict=True)
+            if kind == CATEGORICAL
+        }
         object.__setattr__(self, "codes", lookup)  # derived once; the dataclass stays frozen
 
     @property
@@ -58,7 +61,9 @@ class FeatureSchema:
         for name in names:
             kind = kind_of(frame.schema[name])
             if kind is None:
-                raise ScorerError(f"feature {name!r} has dtype {frame.schema[name]} which the model cannot use")
+                raise ScorerError(
+                    f"feature {name!r} has dtype {frame.schema[name]} which the model cannot use"
+                )
             kinds.append(kind)
             if kind == CATEGORICAL:
                 values = frame.get_column(name).cast(pl.String).drop_nulls().unique().sort()
@@ -66,13 +71,19 @@ class FeatureSchema:
         return cls(tuple(names), tuple(kinds), levels)
 
     def to_json(self) -> dict:
-        return {"names": list(self.names), "kinds": list(self.kinds),
-                "levels": {name: list(values) for name, values in self.levels.items()}}
+        return {
+            "names": list(self.names),
+            "kinds": list(self.kinds),
+            "levels": {name: list(values) for name, values in self.levels.items()},
+        }
 
     @classmethod
     def from_json(cls, data: Mapping) -> FeatureSchema:
-        return cls(tuple(data["names"]), tuple(data["kinds"]),
-                   {name: tuple(values) for name, values in data["levels"].items()})
+        return cls(
+            tuple(data["names"]),
+            tuple(data["kinds"]),
+            {name: tuple(values) for name, values in data["levels"].items()},
+        )
 
     def problems_with(self, kinds: Mapping[str, str | None], where: str) -> list[str]:
         """Human-readable list of missing or mistyped features, given the kind of each available column."""
@@ -81,13 +92,17 @@ class FeatureSchema:
             if name not in kinds:
                 problems.append(f"missing feature {name!r}")
             elif kinds[name] != kind:
-                problems.append(f"feature {name!r} is {kinds[name] or 'of an unusable type'} {where},"
-                                f" the model expects {kind}")
+                problems.append(
+                    f"feature {name!r} is {kinds[name] or 'of an unusable type'} {where},"
+                    f" the model expects {kind}"
+                )
         return problems
 
     def check(self, frame: pl.DataFrame) -> None:
         schema = frame.schema
-        problems = self.problems_with({name: kind_of(schema[name]) for name in self.names if name in schema}, "here")
+        problems = self.problems_with(
+            {name: kind_of(schema[name]) for name in self.names if name in schema}, "here"
+        )
         if problems:
             raise ScorerError("features do not match the model: " + "; ".join(problems))
 
@@ -100,7 +115,8 @@ class FeatureSchema:
             if kind == CATEGORICAL:
                 codes = self.codes[name]
                 column = column.cast(pl.String).replace_strict(
-                    list(codes), list(codes.values()), default=None, return_dtype=pl.Float64)
+                    list(codes), list(codes.values()), default=None, return_dtype=pl.Float64
+                )
             columns.append(column.cast(pl.Float64).alias(name))
         matrix = frame.select(columns).to_numpy(order="c")
         return np.asarray(matrix, dtype=np.float64)

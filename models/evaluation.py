@@ -34,19 +34,31 @@ def fairness_table(groups: dict[str, np.ndarray], y_true: np.ndarray, refused: n
             member = values == group
             y_g, refused_g = y[member], refused[member]
             approved = ~refused_g
-            rows.append({
-                "attribute": attribute,
-                "group": str(group),
-                "n": int(member.sum()),
-                "default_rate": _rate(y_g, np.ones_like(y_g)),
-                "approval_rate": _rate(approved, np.ones_like(y_g)),
-                "default_rate_approved": _rate(y_g, approved),
-                "fnr": _rate(approved, y_g),
-                "fpr": _rate(refused_g, ~y_g),
-            })
-    return pl.DataFrame(rows, schema={"attribute": pl.String, "group": pl.String, "n": pl.Int64,
-                                      "default_rate": pl.Float64, "approval_rate": pl.Float64,
-                                      "default_rate_approved": pl.Float64, "fnr": pl.Float64, "fpr": pl.Float64})
+            rows.append(
+                {
+                    "attribute": attribute,
+                    "group": str(group),
+                    "n": int(member.sum()),
+                    "default_rate": _rate(y_g, np.ones_like(y_g)),
+                    "approval_rate": _rate(approved, np.ones_like(y_g)),
+                    "default_rate_approved": _rate(y_g, approved),
+                    "fnr": _rate(approved, y_g),
+                    "fpr": _rate(refused_g, ~y_g),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "attribute": pl.String,
+            "group": pl.String,
+            "n": pl.Int64,
+            "default_rate": pl.Float64,
+            "approval_rate": pl.Float64,
+            "default_rate_approved": pl.Float64,
+            "fnr": pl.Float64,
+            "fpr": pl.Float64,
+        },
+    )
 
 
 def _rate(event: np.ndarray, among: np.ndarray) -> float | None:
@@ -66,14 +78,21 @@ def importance_tables(features: list[str], contributions: np.ndarray) -> tuple[p
     ``contributions`` is LightGBM's pred_contrib output without the bias column.
     """
     keys = group_keys(features)
-    per_feature = pl.DataFrame({
-        "feature": features, "group": keys, "mean_abs_shap": np.abs(contributions).mean(axis=0),
-    }).sort("mean_abs_shap", descending=True)
+    per_feature = pl.DataFrame(
+        {
+            "feature": features,
+            "group": keys,
+            "mean_abs_shap": np.abs(contributions).mean(axis=0),
+        }
+    ).sort("mean_abs_shap", descending=True)
     unique_keys = list(dict.fromkeys(keys))
     membership = np.zeros((len(features), len(unique_keys)))
     membership[np.arange(len(features)), [unique_keys.index(k) for k in keys]] = 1.0
     grouped = contributions @ membership
-    per_group = pl.DataFrame({
-        "group": unique_keys, "mean_abs_shap": np.abs(grouped).mean(axis=0),
-    }).sort("mean_abs_shap", descending=True)
+    per_group = pl.DataFrame(
+        {
+            "group": unique_keys,
+            "mean_abs_shap": np.abs(grouped).mean(axis=0),
+        }
+    ).sort("mean_abs_shap", descending=True)
     return per_feature, per_group

@@ -43,7 +43,7 @@ class Reason:
     features: tuple[FeatureEffect, ...]
 
     def text(self, lang: str) -> str:
-        """"the external scores (External score 3: 0.21; External score 2: 0.35)"."""
+        """ "the external scores (External score 3: 0.21; External score 2: 0.35)"."""
         separator, colon = (" ; ", " :") if lang == "fr" else ("; ", ":")
         shown = separator.join(f"{effect.label}{colon} {effect.display_value}" for effect in self.features)
         return f"{self.label} ({shown})" if shown else self.label
@@ -81,8 +81,14 @@ def build_reasons(
             continue
         same_side = [e for e in members[key] if (e.contribution > 0) == (total > 0) and e.contribution != 0]
         same_side.sort(key=lambda e: abs(e.contribution), reverse=True)
-        reason = Reason(key, labels[key], total, "against" if total > 0 else "for", strength_word(total, lang),
-                        tuple(same_side[:FEATURES_SHOWN_PER_REASON]))
+        reason = Reason(
+            key,
+            labels[key],
+            total,
+            "against" if total > 0 else "for",
+            strength_word(total, lang),
+            tuple(same_side[:FEATURES_SHOWN_PER_REASON]),
+        )
         (against if total > 0 else favour).append(reason)
     against.sort(key=lambda r: r.contribution, reverse=True)
     favour.sort(key=lambda r: r.contribution)
@@ -102,11 +108,13 @@ def _with_preposition(text: str, table: tuple[tuple[str, str], ...], default: st
     """French contraction: "de" + "les scores" → "des scores", "à" + "le montant" → "au montant"."""
     for article, contracted in table:
         if text.startswith(article):
-            return contracted + text[len(article):]
+            return contracted + text[len(article) :]
     return f"{default} {text}"
 
 
-def _join(items: list[str], lang: str, table: tuple[tuple[str, str], ...] | None = None, default: str = "") -> str:
+def _join(
+    items: list[str], lang: str, table: tuple[tuple[str, str], ...] | None = None, default: str = ""
+) -> str:
     if lang == "fr" and table is not None:
         items = [_with_preposition(item, table, default) for item in items]
     conjunction = " et " if lang == "fr" else " and "

@@ -33,8 +33,14 @@ GRANTED, REFUSED = "granted", "refused"
 TOP_CONTRIBUTIONS = 5
 BATCH_ROWS = 50_000
 NEW_CLIENT_ID = 0
-CONTRIBUTION_SCHEMA = {"feature": pl.String, "group": pl.String, "label": pl.String, "value": pl.String,
-                       "display_value": pl.String, "contribution": pl.Float64}
+CONTRIBUTION_SCHEMA = {
+    "feature": pl.String,
+    "group": pl.String,
+    "label": pl.String,
+    "value": pl.String,
+    "display_value": pl.String,
+    "contribution": pl.Float64,
+}
 GROUPED_SCHEMA = {"group": pl.String, "label": pl.String, "contribution": pl.Float64}
 
 
@@ -85,10 +91,14 @@ class Scorer:
             raise ScorerError("model.txt and metadata.json list different features: the artifact is corrupt")
         self._ranges = {f["name"]: FieldRange.from_json(f) for f in metadata["what_if_fields"]}
         self._groups = group_keys(list(self.schema.names))
-        self._labels = {lang: [vocabulary.label(name, lang) for name in self.schema.names] for lang in ("fr", "en")}
+        self._labels = {
+            lang: [vocabulary.label(name, lang) for name in self.schema.names] for lang in ("fr", "en")
+        }
         self._group_labels = {
-            lang: [group.label(lang) if (group := group_of(name)) else label
-                   for name, label in zip(self.schema.names, labels, strict=True)]
+            lang: [
+                group.label(lang) if (group := group_of(name)) else label
+                for name, label in zip(self.schema.names, labels, strict=True)
+            ]
             for lang, labels in self._labels.items()
         }
 
@@ -102,12 +112,16 @@ class Scorer:
 
     def check_against(self, warehouse: Warehouse) -> None:
         """ScorerError listing every model feature the warehouse lacks or types differently."""
-        kinds = {row["name"]: CATEGORICAL if row["is_categorical"] else NUMERIC
-                 for row in warehouse.feature_catalog().iter_rows(named=True)}
+        kinds = {
+            row["name"]: CATEGORICAL if row["is_categorical"] else NUMERIC
+            for row in warehouse.feature_catalog().iter_rows(named=True)
+        }
         problems = self.schema.problems_with(kinds, "in the warehouse")
         if problems:
-            raise ScorerError("the warehouse does not match the scorer (retrain it on this warehouse): "
-                              + "; ".join(problems))
+            raise ScorerError(
+                "the warehouse does not match the scorer (retrain it on this warehouse): "
+                + "; ".join(problems)
+            )
 
     # ------------------------------------------------------------------ scoring
     def raw_scores(self, frame: pl.DataFrame) -> np.ndarray:
@@ -123,8 +137,9 @@ class Scorer:
     def score_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``SK_ID_CURR, PROBABILITY, DECISION`` for every row of a features frame."""
         probability = self.probabilities(frame)
-        return pl.DataFrame({ID: frame.get_column(ID), "PROBABILITY": probability,
-                             "DECISION": self.decide(probability)})
+        return pl.DataFrame(
+            {ID: frame.get_column(ID), "PROBABILITY": probability, "DECISION": self.decide(probability)}
+        )
 
     def population_scores(self, frame: pl.DataFrame, top_k: int = TOP_CONTRIBUTIONS) -> pl.DataFrame:
         """The warehouse ``scores`` table: score_frame plus the top-k contributions as JSON text, by chunks."""
@@ -133,12 +148,28 @@ class Scorer:
             chunk = frame.slice(start, BATCH_ROWS)
             contributions = self.booster.predict(self.schema.encode(chunk), pred_contrib=True)
             probability = self.calibration.probability(contributions.sum(axis=1))
-            parts.append(pl.DataFrame({
-                ID: chunk.get_column(ID), "PROBABILITY": probability, "DECISION": self.decide(probability),
-                "TOP_CONTRIBUTIONS": self._top_contributions_json(contributions[:, :-1], top_k),
-            }))
-        return pl.concat(parts) if parts else pl.DataFrame(schema={
-            ID: pl.Int64, "PROBABILITY": pl.Float64, "DECISION": pl.String, "TOP_CONTRIBUTIONS": pl.String})
+            parts.append(
+                pl.DataFrame(
+                    {
+                        ID: chunk.get_column(ID),
+                        "PROBABILITY": probability,
+                        "DECISION": self.decide(probability),
+                        "TOP_CONTRIBUTIONS": self._top_contributions_json(contributions[:, :-1], top_k),
+                    }
+                )
+            )
+        return (
+            pl.concat(parts)
+            if parts
+            else pl.DataFrame(
+                schema={
+                    ID: pl.Int64,
+                    "PROBABILITY": pl.Float64,
+                    "DECISION": pl.String,
+                    "TOP_CONTRIBUTIONS": pl.String,
+                }
+            )
+        )
 
     def _top_contributions_json(self, contributions: np.ndarray, top_k: int) -> list[str]:
         k = min(top_k, contributions.shape[1])
@@ -147,8 +178,9 @@ class Scorer:
         texts = []
         for row, indices in zip(contributions, top, strict=True):
             ordered = sorted(indices, key=lambda i: -abs(row[i]))
-            texts.append(json.dumps([{"feature": names[i], "contribution": round(float(row[i]), 5)}
-                                     for i in ordered]))
+            texts.append(
+                json.dumps([{"feature": names[i], "contribution": round(float(row[i]), 5)} for i in ordered])
+            )
         return texts
 
     # ------------------------------------------------------------------ explaining
@@ -160,31 +192,45 @@ class Scorer:
         return self._explain_values(features.row(0, named=True), check_lang(lang))
 
     def _explain_values(self, values: Mapping[str, object], lang: str) -> Explanation:
-        contributions = self.booster.predict(self.schema.encode_values(values), pred_contrib=True,
-                                             num_threads=1)[0]
+        contributions = self.booster.predict(
+            self.schema.encode_values(values), pred_contrib=True, num_threads=1
+        )[0]
         base_value, per_feature = float(contributions[-1]), contributions[:-1]
         raw_score = float(contributions.sum())
         probability = float(self.calibration.probability(raw_score))
         names, labels = self.schema.names, self._labels[lang]
         raw_values = [values[name] for name in names]
-        displays = [vocabulary.display(name, value, lang) for name, value in zip(names, raw_values, strict=True)]
-        effects = [FeatureEffect(name, label, display, float(c))
-                   for name, label, display, c in zip(names, labels, displays, per_feature, strict=True)]
+        displays = [
+            vocabulary.display(name, value, lang) for name, value in zip(names, raw_values, strict=True)
+        ]
+        effects = [
+            FeatureEffect(name, label, display, float(c))
+            for name, label, display, c in zip(names, labels, displays, per_feature, strict=True)
+        ]
         against, favour = build_reasons(self._groups, self._group_labels[lang], effects, lang)
         refused = probability >= self.threshold
         in_grey_zone = abs(probability - self.threshold) <= self.grey_zone
         order = np.argsort(-np.abs(per_feature), kind="stable").tolist()
-        table = pl.DataFrame({
-            "feature": [names[i] for i in order],
-            "group": [self._groups[i] for i in order],
-            "label": [labels[i] for i in order],
-            "value": [None if raw_values[i] is None else str(raw_values[i]) for i in order],
-            "display_value": [displays[i] for i in order],
-            "contribution": per_feature[order],
-        }, schema=CONTRIBUTION_SCHEMA)
+        table = pl.DataFrame(
+            {
+                "feature": [names[i] for i in order],
+                "group": [self._groups[i] for i in order],
+                "label": [labels[i] for i in order],
+                "value": [None if raw_values[i] is None else str(raw_values[i]) for i in order],
+                "display_value": [displays[i] for i in order],
+                "contribution": per_feature[order],
+            },
+            schema=CONTRIBUTION_SCHEMA,
+        )
         reasons = sorted((*against, *favour), key=lambda r: abs(r.contribution), reverse=True)
-        grouped = pl.DataFrame({"group": [r.group for r in reasons], "label": [r.label for r in reasons],
-                                "contribution": [r.contribution for r in reasons]}, schema=GROUPED_SCHEMA)
+        grouped = pl.DataFrame(
+            {
+                "group": [r.group for r in reasons],
+                "label": [r.label for r in reasons],
+                "contribution": [r.contribution for r in reasons],
+            },
+            schema=GROUPED_SCHEMA,
+        )
         sk_id = values.get(ID)
         return Explanation(
             sk_id=None if sk_id is None else int(sk_id),
@@ -199,7 +245,9 @@ class Scorer:
             grouped=grouped,
             reasons_against=against,
             reasons_for=favour,
-            sentence=summary_sentence(probability, self.threshold, refused, in_grey_zone, against, favour, lang),
+            sentence=summary_sentence(
+                probability, self.threshold, refused, in_grey_zone, against, favour, lang
+            ),
             lang=lang,
         )
 
@@ -213,15 +261,29 @@ class Scorer:
             if allowed is None:
                 continue
             label = (definition.label_fr if lang == "fr" else definition.label_en) or vocabulary.label(
-                definition.column, lang)
-            unit = ("ans" if lang == "fr" else "years") if definition.days_in_years else (
-                "€" if definition.column.startswith("AMT_") else "")
-            specs.append(FieldSpec(
-                name=definition.name, column=definition.column, label=label, kind=definition.kind, unit=unit,
-                minimum=allowed.minimum, maximum=allowed.maximum, choices=allowed.choices,
-                choice_labels=tuple(vocabulary.level_label(definition.column, c, lang) for c in allowed.choices),
-                allow_missing=definition.allow_missing,
-            ))
+                definition.column, lang
+            )
+            unit = (
+                ("ans" if lang == "fr" else "years")
+                if definition.days_in_years
+                else ("€" if definition.column.startswith("AMT_") else "")
+            )
+            specs.append(
+                FieldSpec(
+                    name=definition.name,
+                    column=definition.column,
+                    label=label,
+                    kind=definition.kind,
+                    unit=unit,
+                    minimum=allowed.minimum,
+                    maximum=allowed.maximum,
+                    choices=allowed.choices,
+                    choice_labels=tuple(
+                        vocabulary.level_label(definition.column, c, lang) for c in allowed.choices
+                    ),
+                    allow_missing=definition.allow_missing,
+                )
+            )
         return specs
 
     def field_values(self, application: pl.DataFrame) -> dict[str, object]:
@@ -230,8 +292,10 @@ class Scorer:
             raise WhatIfError("application", f"expected one application row, got {application.height}")
         row = application.row(0, named=True)
         definitions = {d.name: d for d in FIELD_DEFINITIONS}
-        return {spec.name: to_human(definitions[spec.name], row.get(spec.column))
-                for spec in self.editable_fields()}
+        return {
+            spec.name: to_human(definitions[spec.name], row.get(spec.column))
+            for spec in self.editable_fields()
+        }
 
     def _raw_changes(self, changes: Mapping[str, object], lang: str) -> dict[str, object]:
         """Validated changes keyed by raw application column, in raw units."""
@@ -244,8 +308,13 @@ class Scorer:
             raw[specs[name].column] = to_raw(definitions[name], validate(specs[name], value))
         return raw
 
-    def what_if(self, application: pl.DataFrame, features: pl.DataFrame, changes: Mapping[str, object],
-                lang: str = "fr") -> Explanation:
+    def what_if(
+        self,
+        application: pl.DataFrame,
+        features: pl.DataFrame,
+        changes: Mapping[str, object],
+        lang: str = "fr",
+    ) -> Explanation:
         """Rescore a client after editing raw application values (human units, validated).
 
         Derived application features are recomputed by the warehouse's own SQL; side-table features are kept.
@@ -254,33 +323,45 @@ class Scorer:
             raise WhatIfError("client", "what_if needs the client's one application row and one features row")
         edited = _with_values(application, self._raw_changes(changes, lang))
         recomputed = recompute_application_features(edited)
-        updates = [recomputed.get_column(c).cast(features.schema[c])
-                   for c in recomputed.columns if c in features.columns and c != ID]
+        updates = [
+            recomputed.get_column(c).cast(features.schema[c])
+            for c in recomputed.columns
+            if c in features.columns and c != ID
+        ]
         return self.explain(features.with_columns(updates), lang)
 
     def new_client(self, values: Mapping[str, object], lang: str = "fr") -> Explanation:
         """Score a client entered through the editable fields; side-table features (history) are missing."""
-        required = [s.name for s in self.editable_fields(lang) if not s.allow_missing and s.name not in values]
+        required = [
+            s.name for s in self.editable_fields(lang) if not s.allow_missing and s.name not in values
+        ]
         if required:
             raise WhatIfError(required[0], f"a new client needs a value for {', '.join(required)}")
-        template = pl.DataFrame({name: [None] for name in self.metadata["application_schema"]},
-                                schema={name: _dtype(text)
-                                        for name, text in self.metadata["application_schema"].items()})
+        template = pl.DataFrame(
+            {name: [None] for name in self.metadata["application_schema"]},
+            schema={name: _dtype(text) for name, text in self.metadata["application_schema"].items()},
+        )
         application = _with_values(template, {ID: NEW_CLIENT_ID, **self._raw_changes(values, lang)})
         recomputed = recompute_application_features(application)
-        side_tables = [pl.lit(None, dtype).alias(name) for name, dtype in self._feature_polars_schema().items()
-                       if name not in recomputed.columns]
+        side_tables = [
+            pl.lit(None, dtype).alias(name)
+            for name, dtype in self._feature_polars_schema().items()
+            if name not in recomputed.columns
+        ]
         return self.explain(recomputed.with_columns(side_tables), lang)
 
     def _feature_polars_schema(self) -> dict[str, pl.DataType]:
-        return {name: pl.String if kind == CATEGORICAL else pl.Float64
-                for name, kind in zip(self.schema.names, self.schema.kinds, strict=True)}
+        return {
+            name: pl.String if kind == CATEGORICAL else pl.Float64
+            for name, kind in zip(self.schema.names, self.schema.kinds, strict=True)
+        }
 
 
 def _with_values(frame: pl.DataFrame, values: Mapping[str, object]) -> pl.DataFrame:
     """``frame`` with some columns set to constants, each cast to the column's own dtype."""
-    return frame.with_columns([pl.lit(value).cast(frame.schema[column]).alias(column)
-                               for column, value in values.items()])
+    return frame.with_columns(
+        [pl.lit(value).cast(frame.schema[column]).alias(column) for column, value in values.items()]
+    )
 
 
 def _dtype(text: str) -> pl.DataType:

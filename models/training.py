@@ -145,8 +145,13 @@ def fingerprint(data: TrainingData) -> str:
 
 
 def _lightgbm_params(seed: int, positive_weight: float, num_threads: int, learning_rate: float) -> dict:
-    return {**LIGHTGBM_PARAMS, "seed": seed, "num_threads": num_threads, "scale_pos_weight": positive_weight,
-            "learning_rate": learning_rate}
+    return {
+        **LIGHTGBM_PARAMS,
+        "seed": seed,
+        "num_threads": num_threads,
+        "scale_pos_weight": positive_weight,
+        "learning_rate": learning_rate,
+    }
 
 
 @dataclass(frozen=True)
@@ -158,9 +163,14 @@ class CrossValidation:
 
 def binned_dataset(data: TrainingData, params: dict) -> lgb.Dataset:
     """All training rows binned once: the folds are subsets of it and the refit trains on it directly."""
-    return lgb.Dataset(data.X, data.y, feature_name=list(data.schema.names),
-                       categorical_feature=data.schema.categorical_indices, free_raw_data=False,
-                       params=params).construct()
+    return lgb.Dataset(
+        data.X,
+        data.y,
+        feature_name=list(data.schema.names),
+        categorical_feature=data.schema.categorical_indices,
+        free_raw_data=False,
+        params=params,
+    ).construct()
 
 
 def _fit_fold(
@@ -168,16 +178,25 @@ def _fit_fold(
 ) -> tuple[np.ndarray, int]:
     """One fold's held-out raw scores and best round count (early stopping on that held-out fold)."""
     train_idx, valid_idx = fold
-    booster = lgb.train(params, full.subset(train_idx), num_boost_round=max_rounds,
-                        valid_sets=[full.subset(valid_idx)],
-                        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)])
+    booster = lgb.train(
+        params,
+        full.subset(train_idx),
+        num_boost_round=max_rounds,
+        valid_sets=[full.subset(valid_idx)],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
     rounds = booster.best_iteration or max_rounds
     return booster.predict(data.X[valid_idx], raw_score=True, num_iteration=rounds), rounds
 
 
 def cross_validate_lightgbm(
-    data: TrainingData, full: lgb.Dataset, folds: list[tuple[np.ndarray, np.ndarray]], params: dict,
-    max_rounds: int, pool: ThreadPoolExecutor, progress: _Progress,
+    data: TrainingData,
+    full: lgb.Dataset,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    params: dict,
+    max_rounds: int,
+    pool: ThreadPoolExecutor,
+    progress: _Progress,
 ) -> CrossValidation:
     """Out-of-fold raw scores, the folds trained side by side in ``pool``, one LightGBM thread each.
 
@@ -199,13 +218,24 @@ def cross_validate_lightgbm(
 
 def _logistic_model(schema: FeatureSchema, seed: int):
     numeric = [i for i, kind in enumerate(schema.kinds) if kind == NUMERIC]
-    transformers = [("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                              StandardScaler()), numeric)]
+    transformers = [
+        (
+            "numeric",
+            make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
+            numeric,
+        )
+    ]
     if schema.categorical_indices:
-        transformers.append(("categorical", OneHotEncoder(handle_unknown="ignore", min_frequency=20),
-                             schema.categorical_indices))
-    return make_pipeline(ColumnTransformer(transformers),
-                         LogisticRegression(C=0.1, tol=1e-3, max_iter=200, random_state=seed))
+        transformers.append(
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", min_frequency=20),
+                schema.categorical_indices,
+            )
+        )
+    return make_pipeline(
+        ColumnTransformer(transformers), LogisticRegression(C=0.1, tol=1e-3, max_iter=200, random_state=seed)
+    )
 
 
 def baseline_oof(
@@ -238,15 +268,20 @@ def cross_fitted_calibration(oof_raw: np.ndarray, y: np.ndarray, folds) -> np.nd
     calibrated = np.zeros(len(y))
     for train_idx, valid_idx in folds:
         calibrated[valid_idx] = PlattCalibration.fit(oof_raw[train_idx], y[train_idx]).probability(
-            oof_raw[valid_idx])
+            oof_raw[valid_idx]
+        )
     return calibrated
 
 
 def _summary(y: np.ndarray, predictions: np.ndarray, fold_aucs: list[float], cost_fn: float, cost_fp: float):
     choice = best_threshold(y, predictions, cost_fn, cost_fp)
-    return {"cv_auc": float(np.mean(fold_aucs)), "cv_auc_std": float(np.std(fold_aucs)),
-            "oof_auc": float(roc_auc_score(y, predictions)), "threshold": choice.threshold,
-            "business_cost": choice.cost}
+    return {
+        "cv_auc": float(np.mean(fold_aucs)),
+        "cv_auc_std": float(np.std(fold_aucs)),
+        "oof_auc": float(roc_auc_score(y, predictions)),
+        "threshold": choice.threshold,
+        "business_cost": choice.cost,
+    }
 
 
 def train_scorer(
@@ -278,13 +313,17 @@ def train_scorer(
         catalog = store.feature_catalog()
         frame = store.model_frame(split=None)
         first_id = int(frame.get_column(ID)[0])
-        application_schema = {name: str(dtype) for name, dtype in store.application_row(first_id).schema.items()}
+        application_schema = {
+            name: str(dtype) for name, dtype in store.application_row(first_id).schema.items()
+        }
     finally:
         store.close()
     data = load_training_data(frame, catalog, excluded_features)
     n_train, n_pos = len(data.y), int(data.y.sum())
-    log(f"{n_train:,} training clients ({n_pos / n_train:.2%} defaults), {len(data.schema.names)} features"
-        f" ({len(data.schema.categorical_indices)} categorical)")
+    log(
+        f"{n_train:,} training clients ({n_pos / n_train:.2%} defaults), {len(data.schema.names)} features"
+        f" ({len(data.schema.categorical_indices)} categorical)"
+    )
 
     # num_threads is the core budget: that many single-threaded folds at a time (see cross_validate_lightgbm).
     params = _lightgbm_params(seed, positive_weight, 1, learning_rate)
@@ -297,8 +336,10 @@ def train_scorer(
         n_rounds = max(1, round(float(np.mean(cv.best_iterations))))
         log(f"refitting on all {n_train:,} clients with {n_rounds} rounds (baselines alongside)")
         booster = lgb.train(params, full, num_boost_round=n_rounds)
-        baselines = {name: _summary(data.y, predictions, aucs, cost_fn, cost_fp)
-                     for name, (predictions, aucs) in logistic_run.result().items()}
+        baselines = {
+            name: _summary(data.y, predictions, aucs, cost_fn, cost_fp)
+            for name, (predictions, aucs) in logistic_run.result().items()
+        }
 
     calibration = PlattCalibration.fit(cv.oof_raw, data.y)
     served_oof = calibration.probability(cv.oof_raw)
@@ -370,9 +411,14 @@ def train_scorer(
         "n_folds": n_folds,
         "training_threads": num_threads,
         "metrics": {k: v for k, v in metrics.items() if not isinstance(v, dict | list)},
-        "library_versions": {"python": platform.python_version(), "lightgbm": lgb.__version__,
-                             "numpy": np.__version__, "polars": pl.__version__, "scikit-learn": sklearn.__version__,
-                             "scipy": scipy.__version__},
+        "library_versions": {
+            "python": platform.python_version(),
+            "lightgbm": lgb.__version__,
+            "numpy": np.__version__,
+            "polars": pl.__version__,
+            "scikit-learn": sklearn.__version__,
+            "scipy": scipy.__version__,
+        },
         "command": " ".join(sys.argv),
     }
     tables = {
@@ -383,8 +429,10 @@ def train_scorer(
     }
     card = render_model_card(metadata, metrics, tables)
     write_artifact(out_dir, Artifact(booster.model_to_string(), metadata, metrics, tables, card))
-    log(f"artifact written to {out_dir}: CV AUC {metrics['cv_auc']:.4f} ± {metrics['cv_auc_std']:.4f}"
-        f" (logistic {baselines['logistic']['cv_auc']:.4f}, prior {baselines['dummy']['cv_auc']:.4f})")
+    log(
+        f"artifact written to {out_dir}: CV AUC {metrics['cv_auc']:.4f} ± {metrics['cv_auc_std']:.4f}"
+        f" (logistic {baselines['logistic']['cv_auc']:.4f}, prior {baselines['dummy']['cv_auc']:.4f})"
+    )
     if write_scores:
         write_population_scores(out_dir, warehouse_path, frame, log)
     return metrics

@@ -47,11 +47,23 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
     FieldDefinition("AMT_CREDIT", "AMT_CREDIT", "float"),
     FieldDefinition("AMT_ANNUITY", "AMT_ANNUITY", "float"),
     FieldDefinition("AMT_GOODS_PRICE", "AMT_GOODS_PRICE", "float"),
-    FieldDefinition("AGE_YEARS", "DAYS_BIRTH", "float", days_in_years=True,
-                    label_fr="Âge (années)", label_en="Age (years)"),
-    FieldDefinition("YEARS_EMPLOYED", "DAYS_EMPLOYED", "float", days_in_years=True, allow_missing=True,
-                    label_fr="Ancienneté dans l'emploi (années ; vide : sans emploi ou retraité)",
-                    label_en="Years in current job (empty: not employed or retired)"),
+    FieldDefinition(
+        "AGE_YEARS",
+        "DAYS_BIRTH",
+        "float",
+        days_in_years=True,
+        label_fr="Âge (années)",
+        label_en="Age (years)",
+    ),
+    FieldDefinition(
+        "YEARS_EMPLOYED",
+        "DAYS_EMPLOYED",
+        "float",
+        days_in_years=True,
+        allow_missing=True,
+        label_fr="Ancienneté dans l'emploi (années ; vide : sans emploi ou retraité)",
+        label_en="Years in current job (empty: not employed or retired)",
+    ),
     FieldDefinition("CNT_CHILDREN", "CNT_CHILDREN", "int"),
     FieldDefinition("CNT_FAM_MEMBERS", "CNT_FAM_MEMBERS", "int"),
     FieldDefinition("EXT_SOURCE_1", "EXT_SOURCE_1", "float", allow_missing=True),
@@ -167,14 +179,22 @@ def validate(spec: FieldSpec, value: object) -> object:
         raise WhatIfError(spec.name, f"{where} cannot be empty; allowed: {spec.describe_range()}")
     if spec.kind == "choice":
         if str(value) not in spec.choices:
-            raise WhatIfError(spec.name, f"{where} = {value!r} is not allowed; allowed: {spec.describe_range()}")
+            raise WhatIfError(
+                spec.name, f"{where} = {value!r} is not allowed; allowed: {spec.describe_range()}"
+            )
         return str(value)
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise WhatIfError(spec.name, f"{where} must be a number, got {value!r}; allowed: {spec.describe_range()}")
+        raise WhatIfError(
+            spec.name, f"{where} must be a number, got {value!r}; allowed: {spec.describe_range()}"
+        )
     if not math.isfinite(float(value)):
-        raise WhatIfError(spec.name, f"{where} must be finite, got {value!r}; allowed: {spec.describe_range()}")
+        raise WhatIfError(
+            spec.name, f"{where} must be finite, got {value!r}; allowed: {spec.describe_range()}"
+        )
     if spec.kind == "int" and float(value) != int(value):
         raise WhatIfError(spec.name, f"{where} must be a whole number, got {value!r}")
     if not spec.minimum <= float(value) <= spec.maximum:
-        raise WhatIfError(spec.name, f"{where} = {value!r} is outside the allowed range {spec.describe_range()}")
+        raise WhatIfError(
+            spec.name, f"{where} = {value!r} is outside the allowed range {spec.describe_range()}"
+        )
     return int(value) if spec.kind == "int" else float(value)

@@ -18,7 +18,10 @@ def main(argv: list[str]) -> int:
     chosen = argv or list(BENCHMARKS)
     unknown = sorted(set(chosen) - set(BENCHMARKS))
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose among {', '.join(BENCHMARKS)}", file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; choose among {', '.join(BENCHMARKS)}",
+            file=sys.stderr,
+        )
         return 2
     failed = []
     for name in chosen:

@@ -73,8 +73,11 @@ def show_client_work(resources, sk_id: int, lang: str = "fr") -> tuple[float, fl
     snapshot = load_snapshot(resources, sk_id, lang)
     middle = time.perf_counter()
     groups = comparison_groups(resources, snapshot, DEFAULT_CRITERIA, lang)
-    numeric = {name for name, is_categorical in ranked_features(resources.scorer, resources.warehouse)
-               if not is_categorical}
+    numeric = {
+        name
+        for name, is_categorical in ranked_features(resources.scorer, resources.warehouse)
+        if not is_categorical
+    }
     feature = next(name for name in snapshot.explanation.contributions["feature"] if name in numeric)
     client_percentiles(resources, feature, client_value(snapshot, feature), groups)
     end = time.perf_counter()
@@ -82,7 +85,9 @@ def show_client_work(resources, sk_id: int, lang: str = "fr") -> tuple[float, fl
 
 
 def bench_server_side(resources, ids: list[int]) -> dict[str, float]:
-    warm_percentiles(resources)  # what the served app's start-up warm-up does before the first manager arrives
+    warm_percentiles(
+        resources
+    )  # what the served app's start-up warm-up does before the first manager arrives
     show_client_work(resources, ids[0])  # first call pays one-off caches (catalogue, population edges, index)
     phases = [show_client_work(resources, sk_id) for sk_id in ids[1:]]
     totals = [snapshot + comparisons for snapshot, comparisons in phases]
@@ -92,10 +97,14 @@ def bench_server_side(resources, ids: list[int]) -> dict[str, float]:
         resources.warehouse.client_features(sk_id)
         resources.warehouse.client_profile(sk_id)
         reads.append((time.perf_counter() - start) * 1000)
-    return {"n": len(totals), "median": statistics.median(totals), "p95": percentile(totals, 0.95),
-            "snapshot_median": statistics.median(p[0] for p in phases),
-            "comparisons_median": statistics.median(p[1] for p in phases),
-            "point_reads_median": statistics.median(reads)}
+    return {
+        "n": len(totals),
+        "median": statistics.median(totals),
+        "p95": percentile(totals, 0.95),
+        "snapshot_median": statistics.median(p[0] for p in phases),
+        "comparisons_median": statistics.median(p[1] for p in phases),
+        "point_reads_median": statistics.median(reads),
+    }
 
 
 async def _switch(page, sk_id: int) -> float:
@@ -114,8 +123,14 @@ async def _open(page, url: str) -> None:
     await page.wait_for_selector(PAGE_READY_SELECTOR)
 
 
-async def bench_browser(server: LocalServer, ids: list[int], chromium: str, sessions: int,
-                        switches_per_session: int, time_limit: float) -> dict[str, object]:
+async def bench_browser(
+    server: LocalServer,
+    ids: list[int],
+    chromium: str,
+    sessions: int,
+    switches_per_session: int,
+    time_limit: float,
+) -> dict[str, object]:
     import psutil
     from playwright.async_api import async_playwright
 
@@ -139,7 +154,11 @@ async def bench_browser(server: LocalServer, ids: list[int], chromium: str, sess
         page = await context.new_page()
         await _open(page, f"{server.url}?client={ids[0]}")
         switch = [await _switch(page, sk_id) for sk_id in ids[1:21]]
-        results["switch"] = {"median": statistics.median(switch), "p95": percentile(switch, 0.95), "n": len(switch)}
+        results["switch"] = {
+            "median": statistics.median(switch),
+            "p95": percentile(switch, 0.95),
+            "n": len(switch),
+        }
         await context.close()
 
         # Concurrent sessions, each switching a bounded number of times within a time limit.
@@ -163,12 +182,18 @@ async def bench_browser(server: LocalServer, ids: list[int], chromium: str, sess
             return timings
 
         start = time.perf_counter()
-        per_user = await asyncio.wait_for(asyncio.gather(*(user(i, p) for i, p in enumerate(pages))), time_limit)
+        per_user = await asyncio.wait_for(
+            asyncio.gather(*(user(i, p) for i, p in enumerate(pages))), time_limit
+        )
         elapsed = time.perf_counter() - start
         concurrent = [t for timings in per_user for t in timings]
         results["concurrent"] = {
-            "sessions": sessions, "switches": len(concurrent), "errors": errors, "seconds": elapsed,
-            "median": statistics.median(concurrent), "p95": percentile(concurrent, 0.95),
+            "sessions": sessions,
+            "switches": len(concurrent),
+            "errors": errors,
+            "seconds": elapsed,
+            "median": statistics.median(concurrent),
+            "p95": percentile(concurrent, 0.95),
         }
         results["rss_mb_after_switching"] = server_process.memory_info().rss / 2**20
         for context in contexts:
@@ -184,37 +209,39 @@ def render_section(args, server_side: dict, browser: dict, rss_idle: float, comm
         return "met" if value < target else "**not met**"
 
     errors = concurrent["errors"]
-    return "\n".join([
-        "## Dashboard",
-        "",
-        f"Command: `{command}`. Data: `{_shown(args.warehouse)}` and `{_shown(args.model_dir)}`; server `panel serve` with "
-        f"`--num-threads {args.num_threads}` on loopback; headless Chromium (Playwright) on the same 2 cores.",
-        "",
-        "| figure | measured | target |",
-        "|---|---|---|",
-        f"| server-side work to show a client (row, score, contributions, reasons, 4 comparison groups, "
-        f"percentiles), {server_side['n']} random clients | median {server_side['median']:.1f} ms, "
-        f"p95 {server_side['p95']:.1f} ms (snapshot median {server_side['snapshot_median']:.1f} ms, of which the "
-        f"warehouse's features + profile point reads {server_side['point_reads_median']:.1f} ms; comparisons median "
-        f"{server_side['comparisons_median']:.1f} ms) | p95 < 50 ms: {verdict(server_side['p95'], 50)} |",
-        f"| Chromium: switch client until the decision card shows it, {switch['n']} switches | "
-        f"median {switch['median']:.0f} ms, p95 {switch['p95']:.0f} ms | median < 300 ms: "
-        f"{verdict(switch['median'], 300)} |",
-        f"| cold page load (fresh context) until the search box is usable, {cold['n']} loads | "
-        f"median {cold['median'] / 1000:.2f} s, max {cold['max'] / 1000:.2f} s | < 2.5 s: "
-        f"{verdict(cold['median'], 2500)} |",
-        f"| {concurrent['sessions']} concurrent sessions switching clients ({concurrent['switches']} switches "
-        f"in {concurrent['seconds']:.1f} s) | median {concurrent['median']:.0f} ms, p95 {concurrent['p95']:.0f} ms, "
-        f"{len(errors)} errors | p95 < 500 ms, no error: "
-        f"{verdict(concurrent['p95'], 500) if not errors else '**not met** (errors)'} |",
-        f"| server memory (RSS) | {rss_idle:.0f} MB after start and one session; "
-        f"{browser['rss_mb_sessions_open']:.0f} MB with {concurrent['sessions']} sessions open; "
-        f"{browser['rss_mb_after_switching']:.0f} MB after their switches | |",
-        "",
-        "The browser and the server share the same two cores, so the browser-side figures include Chromium's own "
-        "rendering work for every session. Load average of the machine (other jobs included) while measuring: "
-        f"{args.load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
-    ])
+    return "\n".join(
+        [
+            "## Dashboard",
+            "",
+            f"Command: `{command}`. Data: `{_shown(args.warehouse)}` and `{_shown(args.model_dir)}`; server `panel serve` with "
+            f"`--num-threads {args.num_threads}` on loopback; headless Chromium (Playwright) on the same 2 cores.",
+            "",
+            "| figure | measured | target |",
+            "|---|---|---|",
+            f"| server-side work to show a client (row, score, contributions, reasons, 4 comparison groups, "
+            f"percentiles), {server_side['n']} random clients | median {server_side['median']:.1f} ms, "
+            f"p95 {server_side['p95']:.1f} ms (snapshot median {server_side['snapshot_median']:.1f} ms, of which the "
+            f"warehouse's features + profile point reads {server_side['point_reads_median']:.1f} ms; comparisons median "
+            f"{server_side['comparisons_median']:.1f} ms) | p95 < 50 ms: {verdict(server_side['p95'], 50)} |",
+            f"| Chromium: switch client until the decision card shows it, {switch['n']} switches | "
+            f"median {switch['median']:.0f} ms, p95 {switch['p95']:.0f} ms | median < 300 ms: "
+            f"{verdict(switch['median'], 300)} |",
+            f"| cold page load (fresh context) until the search box is usable, {cold['n']} loads | "
+            f"median {cold['median'] / 1000:.2f} s, max {cold['max'] / 1000:.2f} s | < 2.5 s: "
+            f"{verdict(cold['median'], 2500)} |",
+            f"| {concurrent['sessions']} concurrent sessions switching clients ({concurrent['switches']} switches "
+            f"in {concurrent['seconds']:.1f} s) | median {concurrent['median']:.0f} ms, p95 {concurrent['p95']:.0f} ms, "
+            f"{len(errors)} errors | p95 < 500 ms, no error: "
+            f"{verdict(concurrent['p95'], 500) if not errors else '**not met** (errors)'} |",
+            f"| server memory (RSS) | {rss_idle:.0f} MB after start and one session; "
+            f"{browser['rss_mb_sessions_open']:.0f} MB with {concurrent['sessions']} sessions open; "
+            f"{browser['rss_mb_after_switching']:.0f} MB after their switches | |",
+            "",
+            "The browser and the server share the same two cores, so the browser-side figures include Chromium's own "
+            "rendering work for every session. Load average of the machine (other jobs included) while measuring: "
+            f"{args.load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
+        ]
+    )
 
 
 def _shown(path: Path) -> str:
@@ -232,7 +259,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--switches", type=int, default=5, help="client switches per concurrent session")
-    parser.add_argument("--time-limit", type=float, default=240.0, help="seconds allowed for the concurrent run")
+    parser.add_argument(
+        "--time-limit", type=float, default=240.0, help="seconds allowed for the concurrent run"
+    )
     parser.add_argument("--num-threads", type=int, default=4)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
@@ -240,7 +269,9 @@ def main(argv: list[str] | None = None) -> None:
 
     import psutil
 
-    paths = DataPaths(args.warehouse, args.model_dir, ROOT / "runs" / "protovit", ROOT / "../shared/data/flipkart")
+    paths = DataPaths(
+        args.warehouse, args.model_dir, ROOT / "runs" / "protovit", ROOT / "../shared/data/flipkart"
+    )
     resources = load_resources(paths)
     if not resources.ready:
         raise SystemExit(f"not ready: {resources.problems}")
@@ -250,17 +281,23 @@ def main(argv: list[str] | None = None) -> None:
 
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
     with tempfile.TemporaryDirectory() as folder:
-        server = start_local_server({"CREDIT_WAREHOUSE": str(args.warehouse.resolve()),
-                                     "CREDIT_MODEL_DIR": str(args.model_dir.resolve())},
-                                    Path(folder) / "server.log", num_threads=args.num_threads)
+        server = start_local_server(
+            {
+                "CREDIT_WAREHOUSE": str(args.warehouse.resolve()),
+                "CREDIT_MODEL_DIR": str(args.model_dir.resolve()),
+            },
+            Path(folder) / "server.log",
+            num_threads=args.num_threads,
+        )
         try:
             import urllib.request
 
             with urllib.request.urlopen(server.url, timeout=60):
                 pass  # one session, so the process has loaded its shared resources
             rss_idle = psutil.Process(server.process.pid).memory_info().rss / 2**20
-            browser = asyncio.run(bench_browser(server, ids, chromium, args.sessions, args.switches,
-                                                args.time_limit))
+            browser = asyncio.run(
+                bench_browser(server, ids, chromium, args.sessions, args.switches, args.time_limit)
+            )
         finally:
             server.stop()
     print("browser", browser, flush=True)

@@ -59,23 +59,23 @@ def _section(figures: dict, warehouse: Path, command: str) -> str:
     f = figures
     return f"""## Scorer (`scripts/bench_scorer.py`)
 
-Measured {f['date']} on {f['machine']}; load average {f['load']} when the timings ended (the 2 cores were
+Measured {f["date"]} on {f["machine"]}; load average {f["load"]} when the timings ended (the 2 cores were
 shared with other jobs: treat the times as upper bounds). Warehouse
-`{warehouse.name}` ({f['n_train']:,} training clients, {f['n_all']:,} in all, {f['n_features']} features),
-LightGBM {f['n_rounds']} rounds; training on {f['threads']} cores (that many cross-validation folds side by side,
+`{warehouse.name}` ({f["n_train"]:,} training clients, {f["n_all"]:,} in all, {f["n_features"]} features),
+LightGBM {f["n_rounds"]} rounds; training on {f["threads"]} cores (that many cross-validation folds side by side,
 one LightGBM thread each). Command: `{command}`; the model was trained by
-`{f['trained_by']}` (training time as recorded in its metrics.json; load average {f['training_load']} when it
+`{f["trained_by"]}` (training time as recorded in its metrics.json; load average {f["training_load"]} when it
 ended).
 
 | figure | value | target | met |
 |---|---|---|---|
-| one client: score + all {f['n_features']} contributions + reasons + sentence, median of {f['n_clients']} (p95) | {f['explain_median']:.2f} ms ({f['explain_p95']:.2f} ms) | < 5 ms | {verdict(f['explain_median'], 'explain_ms')} |
-| batch scoring of {f['n_train']:,} clients: probability + decision | {f['batch_s']:.1f} s | < 60 s | {verdict(f['batch_s'], 'batch_s')} |
-| same with the top-5 exact contributions as JSON (the warehouse `scores` table) | {f['batch_contrib_s']:.1f} s | | |
-| training on the default warehouse ({f['n_folds']}-fold CV, baselines, refit, calibration, fairness, importance) | {f['training_s']:.0f} s | < 300 s | {verdict(f['training_s'], 'training_s')} |
-| cross-validated AUC, synthetic default ({f['n_folds']} folds) | {f['cv_auc']:.4f} ± {f['cv_auc_std']:.4f} | | |
-| same folds: logistic regression / prior-only baseline | {f['logistic_auc']:.4f} / {f['dummy_auc']:.4f} | | |
-| business cost per client (10·FN + FP) at threshold {100 * f['threshold']:.1f} %: scorer / logistic / prior | {f['cost']:.4f} / {f['logistic_cost']:.4f} / {f['dummy_cost']:.4f} | | |
+| one client: score + all {f["n_features"]} contributions + reasons + sentence, median of {f["n_clients"]} (p95) | {f["explain_median"]:.2f} ms ({f["explain_p95"]:.2f} ms) | < 5 ms | {verdict(f["explain_median"], "explain_ms")} |
+| batch scoring of {f["n_train"]:,} clients: probability + decision | {f["batch_s"]:.1f} s | < 60 s | {verdict(f["batch_s"], "batch_s")} |
+| same with the top-5 exact contributions as JSON (the warehouse `scores` table) | {f["batch_contrib_s"]:.1f} s | | |
+| training on the default warehouse ({f["n_folds"]}-fold CV, baselines, refit, calibration, fairness, importance) | {f["training_s"]:.0f} s | < 300 s | {verdict(f["training_s"], "training_s")} |
+| cross-validated AUC, synthetic default ({f["n_folds"]} folds) | {f["cv_auc"]:.4f} ± {f["cv_auc_std"]:.4f} | | |
+| same folds: logistic regression / prior-only baseline | {f["logistic_auc"]:.4f} / {f["dummy_auc"]:.4f} | | |
+| business cost per client (10·FN + FP) at threshold {100 * f["threshold"]:.1f} %: scorer / logistic / prior | {f["cost"]:.4f} / {f["logistic_cost"]:.4f} / {f["dummy_cost"]:.4f} | | |
 
 Real Home Credit data (Kaggle CSV files in `DIR`; the application table alone also works):
 
@@ -105,8 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         if model_dir is None:
             model_dir = Path(scratch) / "model"
             print(f"==> training on {args.warehouse}")
-            _, training_s = _timed(lambda: train_scorer(args.warehouse, model_dir, seed=args.seed,
-                                                        num_threads=args.threads, write_scores=False))
+            _, training_s = _timed(
+                lambda: train_scorer(
+                    args.warehouse, model_dir, seed=args.seed, num_threads=args.threads, write_scores=False
+                )
+            )
         scorer = Scorer.load(model_dir)
         metrics = scorer.metrics
         if args.model is not None:
@@ -127,16 +130,26 @@ def main(argv: list[str] | None = None) -> int:
         "trained_by": f"python {scorer.metadata['command']}" if args.model is not None else "this benchmark",
         "load": load_average(),
         "machine": f"{os.cpu_count()} CPU cores, Python {platform.python_version()}",
-        "n_train": train.height, "n_all": n_all, "n_features": metrics["n_features"],
-        "n_rounds": metrics["n_rounds"], "threads": scorer.metadata["training_threads"],
-        "n_clients": len(latencies), "explain_median": statistics.median(latencies),
-        "explain_p95": float(np.percentile(latencies, 95)), "batch_s": batch_s, "batch_contrib_s": batch_contrib_s,
+        "n_train": train.height,
+        "n_all": n_all,
+        "n_features": metrics["n_features"],
+        "n_rounds": metrics["n_rounds"],
+        "threads": scorer.metadata["training_threads"],
+        "n_clients": len(latencies),
+        "explain_median": statistics.median(latencies),
+        "explain_p95": float(np.percentile(latencies, 95)),
+        "batch_s": batch_s,
+        "batch_contrib_s": batch_contrib_s,
         "training_s": training_s,
         "training_load": " / ".join(f"{value:.1f}" for value in metrics["training_load_average"]),
-        "n_folds": scorer.metadata["n_folds"], "cv_auc": metrics["cv_auc"],
-        "cv_auc_std": metrics["cv_auc_std"], "logistic_auc": baselines["logistic"]["cv_auc"],
-        "dummy_auc": baselines["dummy"]["cv_auc"], "threshold": metrics["threshold"],
-        "cost": metrics["business_cost"], "logistic_cost": baselines["logistic"]["business_cost"],
+        "n_folds": scorer.metadata["n_folds"],
+        "cv_auc": metrics["cv_auc"],
+        "cv_auc_std": metrics["cv_auc_std"],
+        "logistic_auc": baselines["logistic"]["cv_auc"],
+        "dummy_auc": baselines["dummy"]["cv_auc"],
+        "threshold": metrics["threshold"],
+        "cost": metrics["business_cost"],
+        "logistic_cost": baselines["logistic"]["business_cost"],
         "dummy_cost": baselines["dummy"]["business_cost"],
     }
     command = "python scripts/bench_scorer.py" + ("" if args.model is None else f" --model {args.model}")

@@ -43,7 +43,10 @@ def prepare(warehouse_path: Path, model_dir: Path, applicants: int, seed: int) -
     if not warehouse_path.exists():
         from warehouse import build_warehouse
 
-        print(f"==> building the synthetic warehouse ({applicants:,} applicants) at {warehouse_path}", flush=True)
+        print(
+            f"==> building the synthetic warehouse ({applicants:,} applicants) at {warehouse_path}",
+            flush=True,
+        )
         warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         build_warehouse(warehouse_path, synthetic=applicants, seed=seed, progress=True)
     if not (model_dir / "metadata.json").exists():

@@ -13,7 +13,9 @@ sys.path.pop(0)
 
 def test_section_is_replaced_and_others_kept(tmp_path: Path) -> None:
     doc = tmp_path / "benchmarks.md"
-    doc.write_text("# Benchmarks\n\n<!-- a:begin -->\nold a\n<!-- a:end -->\n\n<!-- b:begin -->\nold b\n<!-- b:end -->\n")
+    doc.write_text(
+        "# Benchmarks\n\n<!-- a:begin -->\nold a\n<!-- a:end -->\n\n<!-- b:begin -->\nold b\n<!-- b:end -->\n"
+    )
     write_section("a", "new a\n", doc)
     text = doc.read_text()
     assert "new a" in text and "old a" not in text and "old b" in text

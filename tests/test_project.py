@@ -39,7 +39,12 @@ def quick_start_commands() -> list[str]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(?:bash|sh)?\n(.*?)```", section, flags=re.S)
-    return [line.strip() for block in blocks for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def test_pixi_has_the_required_tasks_pointing_at_existing_scripts() -> None:
@@ -110,7 +115,13 @@ def test_dockerfile_serves_as_non_root_with_a_liveness_health_check() -> None:
     users = re.findall(r"^USER (\S+)", dockerfile, flags=re.M)
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*/liveness", dockerfile, flags=re.M)
-    for variable in ("CREDIT_WAREHOUSE", "CREDIT_MODEL_DIR", "PROTOVIT_RUN", "PORT", "PANEL_ALLOW_WEBSOCKET_ORIGIN"):
+    for variable in (
+        "CREDIT_WAREHOUSE",
+        "CREDIT_MODEL_DIR",
+        "PROTOVIT_RUN",
+        "PORT",
+        "PANEL_ALLOW_WEBSOCKET_ORIGIN",
+    ):
         assert f"{variable}=" in dockerfile
     for copied in re.findall(r"^COPY (\S+)", dockerfile, flags=re.M):
         assert (ROOT / copied).exists(), f"Dockerfile copies {copied}, which does not exist"
@@ -159,8 +170,10 @@ def test_sql_and_lightgbm_stay_in_their_packages() -> None:
             assert "import lightgbm" not in path.read_text(encoding="utf-8"), f"{path} uses LightGBM directly"
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
-                    reason="ruff not installed (pip install -e .[test])")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists(),
+    reason="ruff not installed (pip install -e .[test])",
+)
 def test_ruff_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     result = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)

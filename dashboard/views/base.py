@@ -31,8 +31,9 @@ class SessionView(pn.viewable.Viewer):
     """
 
     needs_client = param.Boolean(default=True, constant=True, doc="Whether the view shows one client's data.")
-    with_decision_card = param.Boolean(default=True, constant=True,
-                                       doc="Whether the client's decision card is shown above the view.")
+    with_decision_card = param.Boolean(
+        default=True, constant=True, doc="Whether the client's decision card is shown above the view."
+    )
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         self.session = session

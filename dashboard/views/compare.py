@@ -90,21 +90,26 @@ def ranked_features(scorer: Any, warehouse: Any) -> tuple[tuple[str, bool], ...]
     categorical = dict(zip(catalog["name"].to_list(), catalog["is_categorical"].to_list(), strict=True))
     importance = scorer.global_importance.sort("mean_abs_shap", descending=True)
     ranked = [name for name in importance["feature"].to_list() if name in categorical]
-    rest = [name for name in categorical if name not in ranked and name not in ("SK_ID_CURR", "split", "TARGET")]
+    rest = [
+        name for name in categorical if name not in ranked and name not in ("SK_ID_CURR", "split", "TARGET")
+    ]
     return tuple((name, categorical[name]) for name in [*ranked, *rest])
 
 
 def knn_features(scorer: Any, warehouse: Any) -> tuple[str, ...]:
     """The standardised features of the nearest-neighbour group: the most important numeric ones."""
     return tuple(name for name, is_categorical in ranked_features(scorer, warehouse) if not is_categorical)[
-        :NEAREST_FEATURES]
+        :NEAREST_FEATURES
+    ]
 
 
 def warm_percentiles(resources: Any, count: int = WARM_PERCENTILE_FEATURES) -> None:
     """Fill the warehouse's percentile cache for the population-wide groups (all clients, each decision) on the
     most important numeric features, so that a client's first comparison on them scans nothing."""
     warehouse = resources.warehouse
-    numeric = [name for name, is_categorical in ranked_features(resources.scorer, warehouse) if not is_categorical]
+    numeric = [
+        name for name, is_categorical in ranked_features(resources.scorer, warehouse) if not is_categorical
+    ]
     for feature in numeric[:count]:
         for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
             warehouse.percentile_of(feature, 0.0, cohort)
@@ -130,8 +135,9 @@ def similar_cohort(profile: dict[str, Any], criteria: tuple[str, ...]) -> Cohort
     return Cohort(**fields) if fields else None
 
 
-def comparison_groups(resources: Any, snapshot: ClientSnapshot, criteria: tuple[str, ...], lang: str,
-                      k: int = NEAREST_K) -> list[Group]:
+def comparison_groups(
+    resources: Any, snapshot: ClientSnapshot, criteria: tuple[str, ...], lang: str, k: int = NEAREST_K
+) -> list[Group]:
     """All clients, same decision, similar (criteria) and k nearest neighbours, each with size and default rate."""
     warehouse, scorer = resources.warehouse, resources.scorer
     decision = snapshot.explanation.decision
@@ -139,16 +145,28 @@ def comparison_groups(resources: Any, snapshot: ClientSnapshot, criteria: tuple[
     nearest_ids, _ = index.nearest(snapshot.sk_id, k)
     specs = [
         ("all", tr("compare.group.all", lang), None),
-        ("decision", tr("compare.group.decision", lang, decision=tr(f"decision.{decision}", lang)),
-         Cohort(decision=decision)),
+        (
+            "decision",
+            tr("compare.group.decision", lang, decision=tr(f"decision.{decision}", lang)),
+            Cohort(decision=decision),
+        ),
         ("similar", tr("compare.group.similar", lang), similar_cohort(snapshot.profile, criteria)),
     ]
     all_stats = in_parallel(*[functools.partial(cohort_stats, warehouse, cohort) for _, _, cohort in specs])
-    groups = [Group(key, label, cohort, int(stats["n"]), stats["default_rate"])
-              for (key, label, cohort), stats in zip(specs, all_stats, strict=True)]
+    groups = [
+        Group(key, label, cohort, int(stats["n"]), stats["default_rate"])
+        for (key, label, cohort), stats in zip(specs, all_stats, strict=True)
+    ]
     size, default_rate = index.outcome_stats(nearest_ids)
-    groups.append(Group("nearest", tr("compare.group.nearest", lang, k=size),
-                        Cohort(client_ids=tuple(sorted(int(i) for i in nearest_ids))), size, default_rate))
+    groups.append(
+        Group(
+            "nearest",
+            tr("compare.group.nearest", lang, k=size),
+            Cohort(client_ids=tuple(sorted(int(i) for i in nearest_ids))),
+            size,
+            default_rate,
+        )
+    )
     return groups
 
 
@@ -188,10 +206,16 @@ class CompareView(SessionView):
     """Position of the client for a feature the manager picks, in four groups, and a two-feature density map."""
 
     feature = param.String(default="", doc="Feature compared (column of the features table).")
-    criteria = param.ListSelector(default=list(DEFAULT_CRITERIA), objects=list(CRITERIA),
-                                  doc="Criteria defining the similar-clients group.")
-    plotted_group = param.Selector(default="similar", objects=["decision", "similar", "nearest"],
-                                   doc="Group drawn against all clients in the histogram.")
+    criteria = param.ListSelector(
+        default=list(DEFAULT_CRITERIA),
+        objects=list(CRITERIA),
+        doc="Criteria defining the similar-clients group.",
+    )
+    plotted_group = param.Selector(
+        default="similar",
+        objects=["decision", "similar", "nearest"],
+        doc="Group drawn against all clients in the histogram.",
+    )
     x_feature = param.String(default="", doc="Horizontal feature of the density map.")
     y_feature = param.String(default="", doc="Vertical feature of the density map.")
 
@@ -202,26 +226,49 @@ class CompareView(SessionView):
         options = {f"{feature_label(name, lang)} ({name})": name for name, _ in ranked}
         numeric = {label: name for label, name in options.items() if not dict(ranked)[name]}
         numeric_names = list(numeric.values())
-        self.param.update(feature=self.feature or numeric_names[0], x_feature=self.x_feature or numeric_names[0],
-                          y_feature=self.y_feature or numeric_names[min(1, len(numeric_names) - 1)])
-        self._feature_select = pn.widgets.Select(label=tr("compare.feature", lang), options=options,
-                                                 value=self.feature, sizing_mode="stretch_width")
+        self.param.update(
+            feature=self.feature or numeric_names[0],
+            x_feature=self.x_feature or numeric_names[0],
+            y_feature=self.y_feature or numeric_names[min(1, len(numeric_names) - 1)],
+        )
+        self._feature_select = pn.widgets.Select(
+            label=tr("compare.feature", lang),
+            options=options,
+            value=self.feature,
+            sizing_mode="stretch_width",
+        )
         self._criteria_box = pn.widgets.CheckBoxGroup(
-            label=tr("compare.filters", lang), options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
-            value=list(self.criteria), inline=True, sizing_mode="stretch_width",
-            stylesheets=[".bk-input-group.bk-inline { flex-wrap: wrap; gap: 0.25rem 1rem; }"])
-        group_labels = {tr("compare.group.decision_short", lang): "decision",
-                        tr("compare.group.similar", lang): "similar",
-                        tr("compare.group.nearest", lang, k=NEAREST_K): "nearest"}
-        self._group_select = pn.widgets.Select(label=tr("compare.histogram_group", lang), options=group_labels,
-                                               value=self.plotted_group, width=320)
-        self._x_select = pn.widgets.Select(label=tr("compare.x", lang), options=numeric, value=self.x_feature,
-                                           sizing_mode="stretch_width")
-        self._y_select = pn.widgets.Select(label=tr("compare.y", lang), options=numeric, value=self.y_feature,
-                                           sizing_mode="stretch_width")
-        for widget, name in ((self._feature_select, "feature"), (self._criteria_box, "criteria"),
-                             (self._group_select, "plotted_group"), (self._x_select, "x_feature"),
-                             (self._y_select, "y_feature")):
+            label=tr("compare.filters", lang),
+            options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
+            value=list(self.criteria),
+            inline=True,
+            sizing_mode="stretch_width",
+            stylesheets=[".bk-input-group.bk-inline { flex-wrap: wrap; gap: 0.25rem 1rem; }"],
+        )
+        group_labels = {
+            tr("compare.group.decision_short", lang): "decision",
+            tr("compare.group.similar", lang): "similar",
+            tr("compare.group.nearest", lang, k=NEAREST_K): "nearest",
+        }
+        self._group_select = pn.widgets.Select(
+            label=tr("compare.histogram_group", lang),
+            options=group_labels,
+            value=self.plotted_group,
+            width=320,
+        )
+        self._x_select = pn.widgets.Select(
+            label=tr("compare.x", lang), options=numeric, value=self.x_feature, sizing_mode="stretch_width"
+        )
+        self._y_select = pn.widgets.Select(
+            label=tr("compare.y", lang), options=numeric, value=self.y_feature, sizing_mode="stretch_width"
+        )
+        for widget, name in (
+            (self._feature_select, "feature"),
+            (self._criteria_box, "criteria"),
+            (self._group_select, "plotted_group"),
+            (self._x_select, "x_feature"),
+            (self._y_select, "y_feature"),
+        ):
             widget.param.watch(lambda event, name=name: setattr(self, name, event.new), "value")
         self._heading = html_pane()
         self._criteria_help = html_pane(f"<p>{escape(tr('compare.filters_help', lang, k=NEAREST_K))}</p>")
@@ -230,9 +277,18 @@ class CompareView(SessionView):
         self._bivariate_heading = html_pane(f"<h3>{escape(tr('compare.bivariate_heading', lang))}</h3>")
         self._bivariate = html_pane()
         self._content = pn.Column(
-            self._heading, self._feature_select, self._criteria_box, self._criteria_help, self._groups,
-            self._group_select, self._distribution, self._bivariate_heading, pn.FlexBox(self._x_select, self._y_select),
-            self._bivariate, sizing_mode="stretch_width")
+            self._heading,
+            self._feature_select,
+            self._criteria_box,
+            self._criteria_help,
+            self._groups,
+            self._group_select,
+            self._distribution,
+            self._bivariate_heading,
+            pn.FlexBox(self._x_select, self._y_select),
+            self._bivariate,
+            sizing_mode="stretch_width",
+        )
 
     @param.depends("feature", "criteria", "plotted_group", watch=True)
     def _choice_changed(self) -> None:
@@ -268,13 +324,26 @@ class CompareView(SessionView):
         value = client_value(snapshot, feature)
         numeric = not self._is_categorical(feature)
         percentiles = client_percentiles(self.resources, feature, value if numeric else None, groups)
-        rows = [[group.label, format_number(group.n, lang), _rate(group.default_rate, lang),
-                 "–" if share is None else format_percent(share, lang, 0)]
-                for group, share in zip(groups, percentiles, strict=True)]
-        return (f"<h3>{escape(tr('compare.groups_heading', lang))}</h3>"
-                + charts.table(tr("compare.groups_heading", lang),
-                               [tr("col.group", lang), tr("col.size", lang), tr("col.default_rate", lang),
-                                tr("col.percentile", lang)], rows, numeric_columns=(1, 2, 3)))
+        rows = [
+            [
+                group.label,
+                format_number(group.n, lang),
+                _rate(group.default_rate, lang),
+                "–" if share is None else format_percent(share, lang, 0),
+            ]
+            for group, share in zip(groups, percentiles, strict=True)
+        ]
+        return f"<h3>{escape(tr('compare.groups_heading', lang))}</h3>" + charts.table(
+            tr("compare.groups_heading", lang),
+            [
+                tr("col.group", lang),
+                tr("col.size", lang),
+                tr("col.default_rate", lang),
+                tr("col.percentile", lang),
+            ],
+            rows,
+            numeric_columns=(1, 2, 3),
+        )
 
     def distribution_html(self, snapshot: ClientSnapshot, groups: list[Group]) -> str:
         """Histogram of all clients with the plotted group's outline and the client's marker, plus its table;
@@ -287,12 +356,24 @@ class CompareView(SessionView):
         heading = f"<h3>{escape(tr('compare.distribution_heading', lang, feature=label))}</h3>"
         if self._is_categorical(feature):
             rates = group_default_rates(warehouse, feature, group.cohort)
-            rows = [[humanize(feature, r["group"], lang), format_number(r["n"], lang), _rate(r["default_rate"], lang)]
-                    for r in rates.iter_rows(named=True)]
-            return (heading + f"<p>{escape(tr('compare.categorical_summary', lang, value=shown_value))}</p>"
-                    + charts.table(tr("compare.levels_caption", lang, feature=label),
-                                   [tr("col.group", lang), tr("col.size", lang), tr("col.default_rate", lang)],
-                                   rows, numeric_columns=(1, 2)))
+            rows = [
+                [
+                    humanize(feature, r["group"], lang),
+                    format_number(r["n"], lang),
+                    _rate(r["default_rate"], lang),
+                ]
+                for r in rates.iter_rows(named=True)
+            ]
+            return (
+                heading
+                + f"<p>{escape(tr('compare.categorical_summary', lang, value=shown_value))}</p>"
+                + charts.table(
+                    tr("compare.levels_caption", lang, feature=label),
+                    [tr("col.group", lang), tr("col.size", lang), tr("col.default_rate", lang)],
+                    rows,
+                    numeric_columns=(1, 2),
+                )
+            )
         if group.n == 0:
             return heading + f"<p>{escape(tr('compare.empty_group', lang))}</p>"
         everyone = histogram(warehouse, feature, None)
@@ -300,24 +381,50 @@ class CompareView(SessionView):
         all_shares = _shares(everyone)
         group_shares = _shares(plotted)
         edges = list(zip(everyone["bin_start"].to_list(), everyone["bin_end"].to_list(), strict=True))
-        summary = tr("compare.distribution_summary", lang, value=shown_value, group=group.label,
-                     all_pct=self._percent_below(feature, value, None),
-                     group_pct=self._percent_below(feature, value, group.cohort))
+        summary = tr(
+            "compare.distribution_summary",
+            lang,
+            value=shown_value,
+            group=group.label,
+            all_pct=self._percent_below(feature, value, None),
+            group_pct=self._percent_below(feature, value, group.cohort),
+        )
         chart = charts.histogram(
-            edges, all_shares, overlay=group_shares, marker=None if value is None else float(value),
-            marker_text=shown_value, axis_format=lambda v: humanize(feature, v, lang),
-            label=tr("compare.distribution_label", lang, feature=label, group=group.label, value=shown_value))
-        rows = [[f"{humanize(feature, start, lang)} – {humanize(feature, end, lang)}", format_percent(a, lang),
-                 format_percent(g, lang)] for (start, end), a, g in zip(edges, all_shares, group_shares, strict=True)]
-        table = charts.table(tr("compare.bins_caption", lang, feature=label),
-                             [tr("col.range", lang), tr("compare.group.all", lang), group.label], rows,
-                             numeric_columns=(1, 2))
-        return heading + f"<p>{escape(summary)}</p>" + chart + charts.details(tr("compare.show_data", lang), table)
+            edges,
+            all_shares,
+            overlay=group_shares,
+            marker=None if value is None else float(value),
+            marker_text=shown_value,
+            axis_format=lambda v: humanize(feature, v, lang),
+            label=tr("compare.distribution_label", lang, feature=label, group=group.label, value=shown_value),
+        )
+        rows = [
+            [
+                f"{humanize(feature, start, lang)} – {humanize(feature, end, lang)}",
+                format_percent(a, lang),
+                format_percent(g, lang),
+            ]
+            for (start, end), a, g in zip(edges, all_shares, group_shares, strict=True)
+        ]
+        table = charts.table(
+            tr("compare.bins_caption", lang, feature=label),
+            [tr("col.range", lang), tr("compare.group.all", lang), group.label],
+            rows,
+            numeric_columns=(1, 2),
+        )
+        return (
+            heading
+            + f"<p>{escape(summary)}</p>"
+            + chart
+            + charts.details(tr("compare.show_data", lang), table)
+        )
 
     def _percent_below(self, feature: str, value: Any, cohort: Any) -> str:
         if value is None:
             return tr("profile.missing", self.lang)
-        return format_percent(self.resources.warehouse.percentile_of(feature, float(value), cohort), self.lang, 0)
+        return format_percent(
+            self.resources.warehouse.percentile_of(feature, float(value), cohort), self.lang, 0
+        )
 
     def bivariate_html(self, snapshot: ClientSnapshot) -> str:
         """Density map of two numeric features over all clients (binned in DuckDB), the client's cell framed."""
@@ -326,9 +433,14 @@ class CompareView(SessionView):
         if self._is_categorical(x) or self._is_categorical(y):
             return f"<p>{escape(tr('compare.numeric_only', lang))}</p>"
         cells = bivariate(warehouse, x, y)
-        x_edges, y_edges = _edges(histogram(warehouse, x, None, HEATMAP_BINS)), _edges(histogram(warehouse, y, None, HEATMAP_BINS))
-        indexed = [(_index(row["x_bin"], x_edges), _index(row["y_bin"], y_edges), row["count"], row["default_rate"])
-                   for row in cells.iter_rows(named=True)]
+        x_edges, y_edges = (
+            _edges(histogram(warehouse, x, None, HEATMAP_BINS)),
+            _edges(histogram(warehouse, y, None, HEATMAP_BINS)),
+        )
+        indexed = [
+            (_index(row["x_bin"], x_edges), _index(row["y_bin"], y_edges), row["count"], row["default_rate"])
+            for row in cells.iter_rows(named=True)
+        ]
         x_value, y_value = client_value(snapshot, x), client_value(snapshot, y)
         highlight = None
         if x_value is not None and y_value is not None:
@@ -336,11 +448,20 @@ class CompareView(SessionView):
         x_label, y_label = feature_label(x, lang), feature_label(y, lang)
         densest = max((count for _, _, count, _ in indexed), default=0)
         chart = charts.heatmap(
-            x_edges, y_edges, [(ix, iy, count) for ix, iy, count, _ in indexed], highlight=highlight,
-            label=tr("compare.heatmap_label", lang, x=x_label, y=y_label), x_title=x_label, y_title=y_label,
-            legend=(tr("compare.heatmap_legend_few", lang),
-                    tr("compare.heatmap_legend_many", lang, count=format_number(densest, lang))),
-            x_format=lambda v: humanize(x, v, lang), y_format=lambda v: humanize(y, v, lang))
+            x_edges,
+            y_edges,
+            [(ix, iy, count) for ix, iy, count, _ in indexed],
+            highlight=highlight,
+            label=tr("compare.heatmap_label", lang, x=x_label, y=y_label),
+            x_title=x_label,
+            y_title=y_label,
+            legend=(
+                tr("compare.heatmap_legend_few", lang),
+                tr("compare.heatmap_legend_many", lang, count=format_number(densest, lang)),
+            ),
+            x_format=lambda v: humanize(x, v, lang),
+            y_format=lambda v: humanize(y, v, lang),
+        )
 
         def cell_range(edges: list[float], index: int, feature: str) -> str:
             return f"{humanize(feature, edges[index], lang)} – {humanize(feature, edges[index + 1], lang)}"
@@ -349,14 +470,31 @@ class CompareView(SessionView):
         if highlight is not None:
             match = next((cell for cell in indexed if (cell[0], cell[1]) == highlight), None)
             count, rate = (match[2], match[3]) if match else (0, None)
-            summary = tr("compare.heatmap_summary", lang, x=x_label, y=y_label,
-                         x_range=cell_range(x_edges, highlight[0], x), y_range=cell_range(y_edges, highlight[1], y),
-                         count=format_number(count, lang), rate=_rate(rate, lang))
-        rows = [[cell_range(x_edges, ix, x), cell_range(y_edges, iy, y), format_number(count, lang), _rate(rate, lang)]
-                for ix, iy, count, rate in indexed]
-        table = charts.table(tr("compare.heatmap_caption", lang), [x_label, y_label, tr("col.count", lang),
-                                                                   tr("col.default_rate", lang)], rows,
-                             numeric_columns=(2, 3))
+            summary = tr(
+                "compare.heatmap_summary",
+                lang,
+                x=x_label,
+                y=y_label,
+                x_range=cell_range(x_edges, highlight[0], x),
+                y_range=cell_range(y_edges, highlight[1], y),
+                count=format_number(count, lang),
+                rate=_rate(rate, lang),
+            )
+        rows = [
+            [
+                cell_range(x_edges, ix, x),
+                cell_range(y_edges, iy, y),
+                format_number(count, lang),
+                _rate(rate, lang),
+            ]
+            for ix, iy, count, rate in indexed
+        ]
+        table = charts.table(
+            tr("compare.heatmap_caption", lang),
+            [x_label, y_label, tr("col.count", lang), tr("col.default_rate", lang)],
+            rows,
+            numeric_columns=(2, 3),
+        )
         return f"<p>{escape(summary)}</p>" + chart + charts.details(tr("compare.show_data", lang), table)
 
 

@@ -43,17 +43,33 @@ class DecisionFigures:
     simulated: bool
 
 
-def decision_figures(explanation: Any, grey_zone: float, simulated_threshold: float | None) -> DecisionFigures:
+def decision_figures(
+    explanation: Any, grey_zone: float, simulated_threshold: float | None
+) -> DecisionFigures:
     """Figures from the scorer's explanation, or against ``simulated_threshold`` (the same rule: refuse at or
     above the threshold)."""
     if simulated_threshold is None:
-        return DecisionFigures(explanation.probability, explanation.threshold, grey_zone, explanation.decision,
-                               explanation.margin_points, explanation.in_grey_zone, simulated=False)
+        return DecisionFigures(
+            explanation.probability,
+            explanation.threshold,
+            grey_zone,
+            explanation.decision,
+            explanation.margin_points,
+            explanation.in_grey_zone,
+            simulated=False,
+        )
     probability = explanation.probability
     decision = "refused" if probability >= simulated_threshold else "granted"
     margin = (probability - simulated_threshold) * 100
-    return DecisionFigures(probability, simulated_threshold, grey_zone, decision, margin,
-                           abs(probability - simulated_threshold) <= grey_zone, simulated=True)
+    return DecisionFigures(
+        probability,
+        simulated_threshold,
+        grey_zone,
+        decision,
+        margin,
+        abs(probability - simulated_threshold) <= grey_zone,
+        simulated=True,
+    )
 
 
 def gauge_scale_max(figures: DecisionFigures) -> float:
@@ -69,32 +85,46 @@ def render_card(sk_id: int, figures: DecisionFigures, lang: str, policy_threshol
     verdict = tr("decision.granted" if granted else "decision.refused", lang)
     long_verdict = tr("decision.granted_long" if granted else "decision.refused_long", lang)
     points = format_points(figures.margin_points, lang)
-    margin = tr("decision.margin_above" if figures.margin_points >= 0 else "decision.margin_below", lang, points=points)
+    margin = tr(
+        "decision.margin_above" if figures.margin_points >= 0 else "decision.margin_below",
+        lang,
+        points=points,
+    )
     width = format_points(figures.grey_zone * 100, lang)
     zone = tr("decision.grey_zone" if figures.in_grey_zone else "decision.clear_zone", lang, width=width)
     scale_max = gauge_scale_max(figures)
-    percent = {name: format_percent(value, lang) for name, value in (
-        ("probability", figures.probability), ("threshold", figures.threshold),
-        ("low", max(figures.threshold - figures.grey_zone, 0)), ("high", figures.threshold + figures.grey_zone),
-        ("scale_max", scale_max))}
+    percent = {
+        name: format_percent(value, lang)
+        for name, value in (
+            ("probability", figures.probability),
+            ("threshold", figures.threshold),
+            ("low", max(figures.threshold - figures.grey_zone, 0)),
+            ("high", figures.threshold + figures.grey_zone),
+            ("scale_max", scale_max),
+        )
+    }
     gauge = charts.gauge(
-        figures.probability, figures.threshold, figures.grey_zone, scale_max=scale_max,
+        figures.probability,
+        figures.threshold,
+        figures.grey_zone,
+        scale_max=scale_max,
         label=tr("gauge.label", lang, decision=f"{verdict} ({long_verdict})", **percent),
-        granted_text=tr("gauge.granted_side", lang), refused_text=tr("gauge.refused_side", lang),
+        granted_text=tr("gauge.granted_side", lang),
+        refused_text=tr("gauge.refused_side", lang),
         threshold_text=tr("gauge.threshold", lang, value=percent["threshold"]),
         client_text=tr("gauge.client", lang, value=percent["probability"]),
     )
     banner = ""
     if figures.simulated:
-        banner = (f'<p class="simulation">{escape(tr("decision.simulation_banner", lang, simulated=percent["threshold"], policy=format_percent(policy_threshold, lang)))}</p>')
+        banner = f'<p class="simulation">{escape(tr("decision.simulation_banner", lang, simulated=percent["threshold"], policy=format_percent(policy_threshold, lang)))}</p>'
     return (
-        f'<h2>{escape(tr("decision.heading", lang, id=sk_id))}</h2>{banner}'
+        f"<h2>{escape(tr('decision.heading', lang, id=sk_id))}</h2>{banner}"
         f'<p class="verdict {figures.decision}"><span aria-hidden="true">{icon}</span> {escape(verdict)} – '
         f"{escape(long_verdict)}</p>"
         '<dl class="figures">'
-        f'<dt>{escape(tr("decision.probability", lang))}</dt><dd>{percent["probability"]}</dd>'
-        f'<dt>{escape(tr("decision.threshold", lang))}</dt><dd>{percent["threshold"]}</dd>'
-        f'<dt>{escape(tr("decision.margin", lang))}</dt><dd>{escape(margin)}</dd></dl>'
+        f"<dt>{escape(tr('decision.probability', lang))}</dt><dd>{percent['probability']}</dd>"
+        f"<dt>{escape(tr('decision.threshold', lang))}</dt><dd>{percent['threshold']}</dd>"
+        f"<dt>{escape(tr('decision.margin', lang))}</dt><dd>{escape(margin)}</dd></dl>"
         f"<p>{escape(zone)}</p>{gauge}"
         f'<p class="note">{escape(tr("decision.policy_note", lang))}</p>'
     )
@@ -104,19 +134,29 @@ class DecisionCard(SessionView):
     """Always visible above the client views: the decision and how far it is from the threshold."""
 
     simulate = param.Boolean(default=False, doc="Explicit simulation mode: the threshold becomes editable.")
-    simulated_threshold_percent = param.Number(default=None, allow_None=True,
-                                               doc="Threshold used in simulation mode, in percent.")
+    simulated_threshold_percent = param.Number(
+        default=None, allow_None=True, doc="Threshold used in simulation mode, in percent."
+    )
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         params.setdefault("simulated_threshold_percent", round(session.resources.scorer.threshold * 100, 1))
         super().__init__(session, **params)
         self._card = html_pane(stylesheets=[charts.TABLE_CSS, CARD_CSS])
-        self._toggle = pn.widgets.Toggle.from_param(self.param.simulate, label=tr("decision.simulation", self.lang),
-                                                    color="default", width=260)
+        self._toggle = pn.widgets.Toggle.from_param(
+            self.param.simulate, label=tr("decision.simulation", self.lang), color="default", width=260
+        )
         self._threshold_input = pn.widgets.FloatInput.from_param(
-            self.param.simulated_threshold_percent, label=tr("decision.simulated_threshold", self.lang),
-            start=1.0, end=99.0, step=0.5, visible=False, width=220)
-        self._content = pn.Column(self._card, pn.Row(self._toggle, self._threshold_input), sizing_mode="stretch_width")
+            self.param.simulated_threshold_percent,
+            label=tr("decision.simulated_threshold", self.lang),
+            start=1.0,
+            end=99.0,
+            step=0.5,
+            visible=False,
+            width=220,
+        )
+        self._content = pn.Column(
+            self._card, pn.Row(self._toggle, self._threshold_input), sizing_mode="stretch_width"
+        )
 
     @param.depends("simulate", "simulated_threshold_percent", watch=True)
     def _simulation_changed(self) -> None:
@@ -133,4 +173,6 @@ class DecisionCard(SessionView):
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
-        self._card.object = render_card(snapshot.sk_id, self.figures(), self.lang, self.resources.scorer.threshold)
+        self._card.object = render_card(
+            snapshot.sk_id, self.figures(), self.lang, self.resources.scorer.threshold
+        )

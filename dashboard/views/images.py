@@ -31,14 +31,25 @@ def reasoning_dict(reasoning: Any) -> dict[str, Any]:
 
 def evidence_rows(data: dict[str, Any], lang: str) -> list[list[str]]:
     """One row per prototype shown: number, its class, similarity, weight and contribution."""
-    return [[f"#{item['prototype']}", item["prototype_class"], format_number(item["similarity"], lang, 3),
-             format_number(item["weight"], lang, 3), format_number(item["contribution"], lang, 3)]
-            for item in data.get("evidence", [])]
+    return [
+        [
+            f"#{item['prototype']}",
+            item["prototype_class"],
+            format_number(item["similarity"], lang, 3),
+            format_number(item["weight"], lang, 3),
+            format_number(item["contribution"], lang, 3),
+        ]
+        for item in data.get("evidence", [])
+    ]
 
 
 def summary_sentence(data: dict[str, Any], lang: str) -> str:
-    return tr("images.prediction", lang, label=data["predicted_class"],
-              confidence=format_percent(float(data["probability"]), lang))
+    return tr(
+        "images.prediction",
+        lang,
+        label=data["predicted_class"],
+        confidence=format_percent(float(data["probability"]), lang),
+    )
 
 
 class ImagesView(SessionView):
@@ -50,18 +61,24 @@ class ImagesView(SessionView):
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
         lang = self.lang
-        self._heading = html_pane(f"<h2>{escape(tr('images.heading', lang))}</h2><p>{escape(tr('images.intro', lang))}</p>")
+        self._heading = html_pane(
+            f"<h2>{escape(tr('images.heading', lang))}</h2><p>{escape(tr('images.intro', lang))}</p>"
+        )
         self._status = html_pane()
-        self._picker = pn.widgets.Select(label=tr("images.pick", lang), options={}, sizing_mode="stretch_width")
-        self._upload = pn.widgets.FileInput(label=tr("images.upload", lang), accept=".png,.jpg,.jpeg", multiple=False)
+        self._picker = pn.widgets.Select(
+            label=tr("images.pick", lang), options={}, sizing_mode="stretch_width"
+        )
+        self._upload = pn.widgets.FileInput(
+            label=tr("images.upload", lang), accept=".png,.jpg,.jpeg", multiple=False
+        )
         self._explain = pn.widgets.Button(label=tr("images.explain", lang), color="primary", width=260)
         self._sheet = pn.pane.PNG(None, alt_text="", sizing_mode="scale_width", max_width=900, visible=False)
         self._table = html_pane()
         self._explain.on_click(lambda _event: self.explain_selected())
-        self._controls = pn.Column(self._picker, self._upload, self._explain,
-                                   sizing_mode="stretch_width")
-        self._content = pn.Column(self._heading, self._status, self._controls, self._sheet, self._table,
-                                  sizing_mode="stretch_width")
+        self._controls = pn.Column(self._picker, self._upload, self._explain, sizing_mode="stretch_width")
+        self._content = pn.Column(
+            self._heading, self._status, self._controls, self._sheet, self._table, sizing_mode="stretch_width"
+        )
 
     def _update(self) -> None:
         lang, resources = self.lang, self.resources
@@ -70,10 +87,14 @@ class ImagesView(SessionView):
         messages = []
         if predictor is None:
             problem = resources.protovit_problem
-            messages.append(f"<p>{escape(tr('images.missing_run', lang, path=problem.path))} "
-                            f"{escape(tr('app.build_with', lang))}</p><pre><code>{escape(problem.command)}</code></pre>")
+            messages.append(
+                f"<p>{escape(tr('images.missing_run', lang, path=problem.path))} "
+                f"{escape(tr('app.build_with', lang))}</p><pre><code>{escape(problem.command)}</code></pre>"
+            )
         if not catalogue:
-            messages.append(f"<p>{escape(tr('images.missing_images', lang, path=resources.paths.protovit_images))}</p>")
+            messages.append(
+                f"<p>{escape(tr('images.missing_images', lang, path=resources.paths.protovit_images))}</p>"
+            )
         self._status.object = "".join(messages)
         self._picker.options = dict(catalogue)
         if catalogue and self._picker.value not in self._picker.options.values():
@@ -99,12 +120,23 @@ class ImagesView(SessionView):
         reasoning = self.resources.protovit().explain(image)
         data = reasoning_dict(reasoning)
         sentence = summary_sentence(data, lang)
-        self._sheet.param.update(object=_png_bytes(reasoning.render()), alt_text=tr("images.alt", lang, summary=sentence),
-                                 visible=True)
+        self._sheet.param.update(
+            object=_png_bytes(reasoning.render()),
+            alt_text=tr("images.alt", lang, summary=sentence),
+            visible=True,
+        )
         self._table.object = f"<p>{escape(sentence)}</p>" + charts.table(
             tr("images.table_caption", lang),
-            [tr("col.prototype", lang), tr("col.class", lang), tr("col.similarity", lang), tr("col.weight", lang),
-             tr("col.logit_contribution", lang)], evidence_rows(data, lang), numeric_columns=(2, 3, 4))
+            [
+                tr("col.prototype", lang),
+                tr("col.class", lang),
+                tr("col.similarity", lang),
+                tr("col.weight", lang),
+                tr("col.logit_contribution", lang),
+            ],
+            evidence_rows(data, lang),
+            numeric_columns=(2, 3, 4),
+        )
         self._status.object = ""
         self.session.announcement = sentence
         return data

@@ -41,9 +41,17 @@ def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
 
 # Metrics shown with a human label, in this order, and how to write each (the rest is in the model card).
 KEY_METRICS: tuple[tuple[str, str], ...] = (
-    ("cv_auc", "number"), ("oof_auc", "number"), ("threshold", "percent"), ("business_cost", "number"),
-    ("recall_at_threshold", "percent"), ("precision_at_threshold", "percent"), ("approval_rate", "percent"),
-    ("default_rate", "percent"), ("brier", "number"), ("grey_zone", "percent"), ("n_train", "count"),
+    ("cv_auc", "number"),
+    ("oof_auc", "number"),
+    ("threshold", "percent"),
+    ("business_cost", "number"),
+    ("recall_at_threshold", "percent"),
+    ("precision_at_threshold", "percent"),
+    ("approval_rate", "percent"),
+    ("default_rate", "percent"),
+    ("brier", "number"),
+    ("grey_zone", "percent"),
+    ("n_train", "count"),
     ("n_features", "count"),
 )
 
@@ -55,21 +63,33 @@ def key_metric_rows(metrics: dict[str, Any], lang: str) -> list[list[str]]:
         value = metrics.get(name)
         if not isinstance(value, int | float) or isinstance(value, bool):
             continue
-        text = (format_percent(value, lang) if kind == "percent" else format_number(value, lang) if kind == "count"
-                else format_number(value, lang, 4))
+        text = (
+            format_percent(value, lang)
+            if kind == "percent"
+            else format_number(value, lang)
+            if kind == "count"
+            else format_number(value, lang, 4)
+        )
         rows.append([tr(f"metric.{name}", lang), text])
     return rows
 
 
 def demote_headings(markdown: str, levels: int = 2) -> str:
     """Push Markdown headings down (# → ###) so an embedded document keeps the page's single h1 and order."""
-    return re.sub(r"^(#{1,6})(\s)", lambda m: "#" * min(len(m.group(1)) + levels, 6) + m.group(2), markdown,
-                  flags=re.MULTILINE)
+    return re.sub(
+        r"^(#{1,6})(\s)",
+        lambda m: "#" * min(len(m.group(1)) + levels, 6) + m.group(2),
+        markdown,
+        flags=re.MULTILINE,
+    )
 
 
 def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
     """The scorer's fairness table with translated headers; rates as percentages, counts with separators."""
-    headers = [tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column for column in fairness.columns]
+    headers = [
+        tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column
+        for column in fairness.columns
+    ]
     rows = []
     for row in fairness.iter_rows(named=True):
         cells = []
@@ -110,21 +130,46 @@ class PortfolioView(HtmlSessionView):
             parts.append(f"<p>{escape(tr('portfolio.no_scores', lang))}</p>")
         else:
             total = int(histogram["count"].sum())
-            parts.append(f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, scorer.threshold), lang), n=format_number(total, lang)))}</p>")
+            parts.append(
+                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, scorer.threshold), lang), n=format_number(total, lang)))}</p>"
+            )
             edges = list(zip(histogram["bin_start"].to_list(), histogram["bin_end"].to_list(), strict=True))
             counts = [float(c) for c in histogram["count"].to_list()]
-            parts.append(charts.histogram(
-                edges, counts, label=tr("portfolio.distribution_label", lang, threshold=threshold),
-                axis_format=lambda v: format_percent(v, lang, 0), threshold=scorer.threshold,
-                threshold_text=tr("gauge.threshold", lang, value=threshold)))
-            rows = [[f"{format_percent(s, lang, 0)} – {format_percent(e, lang, 0)}", format_number(c, lang)]
-                    for (s, e), c in zip(edges, counts, strict=True) if c]
-            parts.append(charts.details(tr("compare.show_data", lang), charts.table(
-                tr("portfolio.distribution_caption", lang), [tr("col.range", lang), tr("col.count", lang)], rows,
-                numeric_columns=(1,))))
+            parts.append(
+                charts.histogram(
+                    edges,
+                    counts,
+                    label=tr("portfolio.distribution_label", lang, threshold=threshold),
+                    axis_format=lambda v: format_percent(v, lang, 0),
+                    threshold=scorer.threshold,
+                    threshold_text=tr("gauge.threshold", lang, value=threshold),
+                )
+            )
+            rows = [
+                [f"{format_percent(s, lang, 0)} – {format_percent(e, lang, 0)}", format_number(c, lang)]
+                for (s, e), c in zip(edges, counts, strict=True)
+                if c
+            ]
+            parts.append(
+                charts.details(
+                    tr("compare.show_data", lang),
+                    charts.table(
+                        tr("portfolio.distribution_caption", lang),
+                        [tr("col.range", lang), tr("col.count", lang)],
+                        rows,
+                        numeric_columns=(1,),
+                    ),
+                )
+            )
         parts.append(f"<h3>{escape(tr('portfolio.metrics_heading', lang))}</h3>")
-        parts.append(charts.table(tr("portfolio.metrics_heading", lang), [tr("col.metric", lang), tr("col.metric_value", lang)],
-                                  key_metric_rows(scorer.metrics, lang), numeric_columns=(1,)))
+        parts.append(
+            charts.table(
+                tr("portfolio.metrics_heading", lang),
+                [tr("col.metric", lang), tr("col.metric_value", lang)],
+                key_metric_rows(scorer.metrics, lang),
+                numeric_columns=(1,),
+            )
+        )
         parts.append(f"<p>{escape(tr('portfolio.metrics_note', lang))}</p>")
         parts.append(self._cost_html(threshold))
         parts.append(f"<h3>{escape(tr('portfolio.fairness_heading', lang))}</h3>")
@@ -138,17 +183,33 @@ class PortfolioView(HtmlSessionView):
         xs, ys = curve["threshold"].to_list(), curve["cost"].to_list()
         at_policy = min(zip(xs, ys, strict=True), key=lambda point: abs(point[0] - scorer.threshold))[1]
         chart = charts.line_chart(
-            xs, ys, marker_x=scorer.threshold, marker_text=tr("gauge.threshold", lang, value=threshold_text),
-            label=tr("portfolio.cost_label", lang, threshold=threshold_text, cost=format_number(at_policy, lang, 3)),
-            x_format=lambda v: format_percent(v, lang, 0), y_format=lambda v: format_number(v, lang, 2))
+            xs,
+            ys,
+            marker_x=scorer.threshold,
+            marker_text=tr("gauge.threshold", lang, value=threshold_text),
+            label=tr(
+                "portfolio.cost_label", lang, threshold=threshold_text, cost=format_number(at_policy, lang, 3)
+            ),
+            x_format=lambda v: format_percent(v, lang, 0),
+            y_format=lambda v: format_number(v, lang, 2),
+        )
         rows = [[format_percent(x, lang, 0), format_number(y, lang, 4)] for x, y in zip(xs, ys, strict=True)]
-        table = charts.table(tr("portfolio.cost_caption", lang), [tr("col.threshold", lang), tr("col.cost", lang)], rows,
-                             numeric_columns=(0, 1))
-        return (f"<h3>{escape(tr('portfolio.cost_heading', lang))}</h3>" + chart
-                + charts.details(tr("compare.show_data", lang), table))
+        table = charts.table(
+            tr("portfolio.cost_caption", lang),
+            [tr("col.threshold", lang), tr("col.cost", lang)],
+            rows,
+            numeric_columns=(0, 1),
+        )
+        return (
+            f"<h3>{escape(tr('portfolio.cost_heading', lang))}</h3>"
+            + chart
+            + charts.details(tr("compare.show_data", lang), table)
+        )
 
 
-def importance_rows(importance: pl.DataFrame, lang: str, limit: int = IMPORTANCE_TOP) -> list[tuple[str, float]]:
+def importance_rows(
+    importance: pl.DataFrame, lang: str, limit: int = IMPORTANCE_TOP
+) -> list[tuple[str, float]]:
     """(human label, mean |SHAP|) of the most important features."""
     top = importance.sort("mean_abs_shap", descending=True).head(limit)
     return [(label(row["feature"], lang), float(row["mean_abs_shap"])) for row in top.iter_rows(named=True)]
@@ -164,9 +225,18 @@ class ImportanceView(HtmlSessionView):
         lang = self.lang
         rows = importance_rows(self.resources.scorer.global_importance, lang)
         value_format = lambda v: format_number(v, lang, 3)  # noqa: E731
-        chart = charts.horizontal_bars(rows, value_format=value_format,
-                                       label=tr("importance.chart_label", lang, n=len(rows), first=rows[0][0] if rows else ""))
-        table = charts.table(tr("importance.caption", lang), [tr("col.feature", lang), tr("col.importance", lang)],
-                             [[name, value_format(value)] for name, value in rows], numeric_columns=(1,))
-        self._body.object = (f"<h2>{escape(tr('importance.heading', lang))}</h2>"
-                             f"<p>{escape(tr('importance.intro', lang))}</p>{chart}{table}")
+        chart = charts.horizontal_bars(
+            rows,
+            value_format=value_format,
+            label=tr("importance.chart_label", lang, n=len(rows), first=rows[0][0] if rows else ""),
+        )
+        table = charts.table(
+            tr("importance.caption", lang),
+            [tr("col.feature", lang), tr("col.importance", lang)],
+            [[name, value_format(value)] for name, value in rows],
+            numeric_columns=(1,),
+        )
+        self._body.object = (
+            f"<h2>{escape(tr('importance.heading', lang))}</h2>"
+            f"<p>{escape(tr('importance.intro', lang))}</p>{chart}{table}"
+        )

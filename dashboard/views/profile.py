@@ -15,15 +15,38 @@ from dashboard.views.base import HtmlSessionView
 
 # (clients-view column, kind); kind says how to write the value. Categories have a French twin "<name>_fr".
 PROFILE_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "profile.identity": (("age_years", "years"), ("gender", "category"), ("family_status", "category"),
-                         ("children", "count"), ("household_size", "count"), ("education", "category")),
-    "profile.housing": (("housing", "category"), ("owns_home", "bool"), ("owns_car", "bool"),
-                        ("region_rating", "count")),
-    "profile.employment": (("employed", "bool"), ("seniority_years", "years"), ("income_type", "category"),
-                           ("occupation", "category"), ("employer_sector", "category"), ("annual_income", "money")),
-    "profile.loan": (("contract_type", "category"), ("credit_amount", "money"), ("annuity", "money"),
-                     ("goods_price", "money"), ("payment_rate_pct", "percent"), ("duration_years", "years"),
-                     ("annuity_income_pct", "percent"), ("credit_income_ratio", "times")),
+    "profile.identity": (
+        ("age_years", "years"),
+        ("gender", "category"),
+        ("family_status", "category"),
+        ("children", "count"),
+        ("household_size", "count"),
+        ("education", "category"),
+    ),
+    "profile.housing": (
+        ("housing", "category"),
+        ("owns_home", "bool"),
+        ("owns_car", "bool"),
+        ("region_rating", "count"),
+    ),
+    "profile.employment": (
+        ("employed", "bool"),
+        ("seniority_years", "years"),
+        ("income_type", "category"),
+        ("occupation", "category"),
+        ("employer_sector", "category"),
+        ("annual_income", "money"),
+    ),
+    "profile.loan": (
+        ("contract_type", "category"),
+        ("credit_amount", "money"),
+        ("annuity", "money"),
+        ("goods_price", "money"),
+        ("payment_rate_pct", "percent"),
+        ("duration_years", "years"),
+        ("annuity_income_pct", "percent"),
+        ("credit_income_ratio", "times"),
+    ),
     "profile.external": (("ext_source_1", "score"), ("ext_source_2", "score"), ("ext_source_3", "score")),
 }
 
@@ -67,7 +90,9 @@ def profile_html(sk_id: int, profile: dict[str, Any], lang: str) -> str:
     profile = with_duration(profile)
     parts = [f"<h2>{escape(tr('profile.heading', lang, id=sk_id))}</h2>"]
     for section, fields in PROFILE_SECTIONS.items():
-        rows = [[tr(f"field.{name}", lang), display_value(profile, name, kind, lang)] for name, kind in fields]
+        rows = [
+            [tr(f"field.{name}", lang), display_value(profile, name, kind, lang)] for name, kind in fields
+        ]
         parts.append(f"<h3>{escape(tr(section, lang))}</h3>")
         if section == "profile.external":
             parts.append(f"<p>{escape(tr('profile.external_note', lang))}</p>")

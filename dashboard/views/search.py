@@ -36,17 +36,27 @@ class ClientSearch(pn.viewable.Viewer):
         super().__init__(**params)
         self.session = session
         lang = session.lang
-        self._input = pn.widgets.TextInput(label=tr("search.label", lang), placeholder=tr("search.placeholder", lang),
-                                           max_length=40, sizing_mode="stretch_width")
-        self._button = pn.widgets.Button(label=tr("search.button", lang), color="primary",
-                                         sizing_mode="stretch_width")
-        self._hint = html_pane(f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS])
+        self._input = pn.widgets.TextInput(
+            label=tr("search.label", lang),
+            placeholder=tr("search.placeholder", lang),
+            max_length=40,
+            sizing_mode="stretch_width",
+        )
+        self._button = pn.widgets.Button(
+            label=tr("search.button", lang), color="primary", sizing_mode="stretch_width"
+        )
+        self._hint = html_pane(
+            f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS]
+        )
         self._message = html_pane(stylesheets=[SEARCH_CSS])
         self._suggestion_heading = html_pane(stylesheets=[SEARCH_CSS])
         self._suggestion_links = self._client_links(tr("search.suggestions", lang))
-        self._recent_heading = html_pane(f"<h2>{escape(tr('search.recent', lang))}</h2>", stylesheets=[SEARCH_CSS])
-        self._no_recent = html_pane(f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>',
-                                    stylesheets=[SEARCH_CSS])
+        self._recent_heading = html_pane(
+            f"<h2>{escape(tr('search.recent', lang))}</h2>", stylesheets=[SEARCH_CSS]
+        )
+        self._no_recent = html_pane(
+            f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>', stylesheets=[SEARCH_CSS]
+        )
         self._recent_links = self._client_links(tr("search.recent", lang))
         self._input.param.watch(self._typed, "value_input")
         self._input.param.watch(self._submitted, "enter_pressed")
@@ -55,9 +65,18 @@ class ClientSearch(pn.viewable.Viewer):
         self._render_recent()
 
     def __panel__(self) -> pn.Column:
-        return pn.Column(self._input, self._hint, self._button, self._message, self._suggestion_heading,
-                         self._suggestion_links, self._recent_heading, self._no_recent, self._recent_links,
-                         sizing_mode="stretch_width")
+        return pn.Column(
+            self._input,
+            self._hint,
+            self._button,
+            self._message,
+            self._suggestion_heading,
+            self._suggestion_links,
+            self._recent_heading,
+            self._no_recent,
+            self._recent_links,
+            sizing_mode="stretch_width",
+        )
 
     def _typed(self, event: param.parameterized.Event) -> None:
         self.update_suggestions(event.new or "")
@@ -66,14 +85,19 @@ class ClientSearch(pn.viewable.Viewer):
         """Ask the warehouse for ids starting with the digits typed (nothing for non-digits or under 2 digits)."""
         sk_id, error = parse_client_id(text)
         prefix = "" if error else str(sk_id)
-        ids = (self.session.resources.warehouse.search_clients(prefix, limit=SUGGESTION_LIMIT)
-               if len(prefix) >= MIN_PREFIX_DIGITS else [])
+        ids = (
+            self.session.resources.warehouse.search_clients(prefix, limit=SUGGESTION_LIMIT)
+            if len(prefix) >= MIN_PREFIX_DIGITS
+            else []
+        )
         self.suggestions = list(ids)
         lang = self.session.lang
         if ids:
             self._suggestion_heading.object = f"<h2>{escape(tr('search.suggestions', lang))}</h2>"
         elif len(prefix) >= MIN_PREFIX_DIGITS:
-            self._suggestion_heading.object = f'<p class="hint">{escape(tr("search.no_match", lang, prefix=prefix))}</p>'
+            self._suggestion_heading.object = (
+                f'<p class="hint">{escape(tr("search.no_match", lang, prefix=prefix))}</p>'
+            )
         else:
             self._suggestion_heading.object = ""
         self._suggestion_links.items = _client_items(ids, lang)

@@ -41,11 +41,15 @@ def parse_number(text: str | None) -> float | None:
 
 
 def range_text(spec: Any, lang: str) -> str:
-    """"Valeurs autorisées : 25 650 à 4 500 000 €" for a numeric field."""
+    """ "Valeurs autorisées : 25 650 à 4 500 000 €" for a numeric field."""
     decimals = 0 if spec.kind == "int" or (spec.maximum or 0) >= 100 else 2
     unit = f" {spec.unit}" if spec.unit else ""
-    return tr("whatif.range", lang, low=format_number(spec.minimum, lang, decimals),
-              high=format_number(spec.maximum, lang, decimals) + unit)
+    return tr(
+        "whatif.range",
+        lang,
+        low=format_number(spec.minimum, lang, decimals),
+        high=format_number(spec.maximum, lang, decimals) + unit,
+    )
 
 
 class FieldForm(pn.viewable.Viewer):
@@ -61,16 +65,22 @@ class FieldForm(pn.viewable.Viewer):
         cells = []
         for spec in specs:
             if spec.kind == "choice":
-                widget = pn.widgets.Select(label=spec.label, options=dict(zip(spec.choice_labels, spec.choices, strict=True)),
-                                           width=260)
+                widget = pn.widgets.Select(
+                    label=spec.label,
+                    options=dict(zip(spec.choice_labels, spec.choices, strict=True)),
+                    width=260,
+                )
                 hint = ""
             else:
                 unit = f" ({spec.unit})" if spec.unit and spec.unit not in spec.label else ""
                 widget = pn.widgets.TextInput(label=spec.label + unit, width=260, max_length=30)
                 hint = range_text(spec, lang)
             self.inputs[spec.name] = widget
-            self.errors[spec.name] = html_pane(f'<p class="hint">{escape(hint)}</p>' if hint else "",
-                                               stylesheets=[charts.TABLE_CSS, FORM_CSS], width=270)
+            self.errors[spec.name] = html_pane(
+                f'<p class="hint">{escape(hint)}</p>' if hint else "",
+                stylesheets=[charts.TABLE_CSS, FORM_CSS],
+                width=270,
+            )
             cells.append(pn.Column(widget, self.errors[spec.name], width=280))
         self._layout = pn.FlexBox(*cells)
 
@@ -107,15 +117,22 @@ class FieldForm(pn.viewable.Viewer):
             try:
                 value = parse_number(widget.value)
             except ValueError:
-                errors[name] = f"{tr('whatif.not_number', self.lang, field=spec.label)} {range_text(spec, self.lang)}"
+                errors[name] = (
+                    f"{tr('whatif.not_number', self.lang, field=spec.label)} {range_text(spec, self.lang)}"
+                )
                 continue
             if value is None:
                 if not spec.allow_missing:
-                    errors[name] = f"{spec.label} : {range_text(spec, self.lang)}" if self.lang == "fr" else \
-                        f"{spec.label}: {range_text(spec, self.lang)}"
+                    errors[name] = (
+                        f"{spec.label} : {range_text(spec, self.lang)}"
+                        if self.lang == "fr"
+                        else f"{spec.label}: {range_text(spec, self.lang)}"
+                    )
                     continue
             elif not spec.minimum <= value <= spec.maximum or (spec.kind == "int" and value != int(value)):
-                errors[name] = f"{spec.label} = {format_number(value, self.lang, 2)}. {range_text(spec, self.lang)}"
+                errors[name] = (
+                    f"{spec.label} = {format_number(value, self.lang, 2)}. {range_text(spec, self.lang)}"
+                )
                 continue
             values[name] = None if value is None else (int(value) if spec.kind == "int" else value)
         return values, errors
@@ -130,14 +147,28 @@ class FieldForm(pn.viewable.Viewer):
                 pane.object = f'<p class="hint">{escape(range_text(spec, self.lang))}</p>'
 
 
-def contribution_changes(before: pl.DataFrame, after: pl.DataFrame, lang: str, limit: int = DIFF_ROWS) -> list[list[str]]:
+def contribution_changes(
+    before: pl.DataFrame, after: pl.DataFrame, lang: str, limit: int = DIFF_ROWS
+) -> list[list[str]]:
     """Rows of the contributions that moved most between two explanations (log-odds)."""
     joined = before.select("feature", "label", pl.col("contribution").alias("before")).join(
-        after.select("feature", pl.col("contribution").alias("after"), "display_value"), on="feature")
-    joined = joined.with_columns((pl.col("after") - pl.col("before")).alias("change")).sort(
-        pl.col("change").abs(), descending=True).head(limit)
-    return [[row["label"], row["display_value"], format_signed(row["before"], lang), format_signed(row["after"], lang),
-             format_signed(row["change"], lang)] for row in joined.iter_rows(named=True)]
+        after.select("feature", pl.col("contribution").alias("after"), "display_value"), on="feature"
+    )
+    joined = (
+        joined.with_columns((pl.col("after") - pl.col("before")).alias("change"))
+        .sort(pl.col("change").abs(), descending=True)
+        .head(limit)
+    )
+    return [
+        [
+            row["label"],
+            row["display_value"],
+            format_signed(row["before"], lang),
+            format_signed(row["after"], lang),
+            format_signed(row["change"], lang),
+        ]
+        for row in joined.iter_rows(named=True)
+    ]
 
 
 class WhatIfView(SessionView):
@@ -164,18 +195,33 @@ class WhatIfView(SessionView):
         self._rescore.on_click(lambda _event: self.rescore())
         self._reset.on_click(lambda _event: self._update())
         self._score_new.on_click(lambda _event: self.score_new_client())
-        new_heading = html_pane(f"<h3>{escape(tr('whatif.new_heading', lang))}</h3>"
-                                f"<p>{escape(tr('whatif.new_intro', lang))}</p>")
-        self._client_part = pn.Column(self._intro, self.form, pn.FlexBox(self._rescore, self._reset), self._result,
-                                      sizing_mode="stretch_width")
-        self._content = pn.Column(self._heading, self._client_part, new_heading, self.new_form, self._score_new,
-                                  self._new_result, sizing_mode="stretch_width")
+        new_heading = html_pane(
+            f"<h3>{escape(tr('whatif.new_heading', lang))}</h3><p>{escape(tr('whatif.new_intro', lang))}</p>"
+        )
+        self._client_part = pn.Column(
+            self._intro,
+            self.form,
+            pn.FlexBox(self._rescore, self._reset),
+            self._result,
+            sizing_mode="stretch_width",
+        )
+        self._content = pn.Column(
+            self._heading,
+            self._client_part,
+            new_heading,
+            self.new_form,
+            self._score_new,
+            self._new_result,
+            sizing_mode="stretch_width",
+        )
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
         if snapshot is None:
-            self._heading.object = (f"<h2>{escape(tr('nav.whatif', self.lang))}</h2>"
-                                    f"<p>{escape(tr('status.pick_client', self.lang))}</p>")
+            self._heading.object = (
+                f"<h2>{escape(tr('nav.whatif', self.lang))}</h2>"
+                f"<p>{escape(tr('status.pick_client', self.lang))}</p>"
+            )
             self._client_part.visible = False
             return
         self._heading.object = f"<h2>{escape(tr('whatif.heading', self.lang, id=snapshot.sk_id))}</h2>"
@@ -189,37 +235,71 @@ class WhatIfView(SessionView):
         if snapshot is None:
             return None
         values, errors = self.form.read(only_changed=True)
-        explanation = self._explain(self.form, errors, lambda: self.resources.scorer.what_if(
-            snapshot.application, snapshot.features, values, lang=self.lang), self._result)
+        explanation = self._explain(
+            self.form,
+            errors,
+            lambda: self.resources.scorer.what_if(
+                snapshot.application, snapshot.features, values, lang=self.lang
+            ),
+            self._result,
+        )
         if explanation is None:
             return None
         before = snapshot.explanation
         delta = (explanation.probability - before.probability) * 100
         decision = decision_text(explanation.decision, self.lang)
-        result = tr("whatif.result", self.lang, before=format_percent(before.probability, self.lang),
-                    after=format_percent(explanation.probability, self.lang),
-                    delta=format_signed(delta, self.lang, 1) + (" pt" if self.lang == "fr" else " pp"), decision=decision)
-        table = charts.table(tr("whatif.diff_caption", self.lang),
-                             [tr("col.feature", self.lang), tr("col.value", self.lang), tr("col.before", self.lang),
-                              tr("col.after", self.lang), tr("col.change", self.lang)],
-                             contribution_changes(before.contributions, explanation.contributions, self.lang),
-                             numeric_columns=(2, 3, 4))
-        self._result.object = (f'<p class="result">{escape(result)}</p><p>{escape(explanation.sentence)}</p>{table}')
-        self.session.announcement = tr("status.rescored", self.lang,
-                                       probability=format_percent(explanation.probability, self.lang),
-                                       decision=decision, before=format_percent(before.probability, self.lang))
+        result = tr(
+            "whatif.result",
+            self.lang,
+            before=format_percent(before.probability, self.lang),
+            after=format_percent(explanation.probability, self.lang),
+            delta=format_signed(delta, self.lang, 1) + (" pt" if self.lang == "fr" else " pp"),
+            decision=decision,
+        )
+        table = charts.table(
+            tr("whatif.diff_caption", self.lang),
+            [
+                tr("col.feature", self.lang),
+                tr("col.value", self.lang),
+                tr("col.before", self.lang),
+                tr("col.after", self.lang),
+                tr("col.change", self.lang),
+            ],
+            contribution_changes(before.contributions, explanation.contributions, self.lang),
+            numeric_columns=(2, 3, 4),
+        )
+        self._result.object = (
+            f'<p class="result">{escape(result)}</p><p>{escape(explanation.sentence)}</p>{table}'
+        )
+        self.session.announcement = tr(
+            "status.rescored",
+            self.lang,
+            probability=format_percent(explanation.probability, self.lang),
+            decision=decision,
+            before=format_percent(before.probability, self.lang),
+        )
         return explanation
 
     def score_new_client(self) -> Any | None:
         """Score the new-client form; returns the explanation (None on invalid input)."""
         values, errors = self.new_form.read()
-        explanation = self._explain(self.new_form, errors,
-                                    lambda: self.resources.scorer.new_client(values, lang=self.lang), self._new_result)
+        explanation = self._explain(
+            self.new_form,
+            errors,
+            lambda: self.resources.scorer.new_client(values, lang=self.lang),
+            self._new_result,
+        )
         if explanation is None:
             return None
-        message = tr("whatif.new_result", self.lang, probability=format_percent(explanation.probability, self.lang),
-                     decision=decision_text(explanation.decision, self.lang))
-        self._new_result.object = f'<p class="result">{escape(message)}</p><p>{escape(explanation.sentence)}</p>'
+        message = tr(
+            "whatif.new_result",
+            self.lang,
+            probability=format_percent(explanation.probability, self.lang),
+            decision=decision_text(explanation.decision, self.lang),
+        )
+        self._new_result.object = (
+            f'<p class="result">{escape(message)}</p><p>{escape(explanation.sentence)}</p>'
+        )
         self.session.announcement = message
         return explanation
 
@@ -236,6 +316,8 @@ class WhatIfView(SessionView):
                 form.show_errors({})
                 return explanation
         form.show_errors(errors)
-        target.object = f'<p class="field-error" role="alert">{escape(tr("whatif.fix_errors", self.lang))}</p>'
+        target.object = (
+            f'<p class="field-error" role="alert">{escape(tr("whatif.fix_errors", self.lang))}</p>'
+        )
         self.session.announcement = tr("whatif.fix_errors", self.lang)
         return None

@@ -24,11 +24,16 @@ def _log_odds(value: float, lang: str) -> str:
     return format_signed(value, lang, 3)
 
 
-def waterfall_steps(contributions: pl.DataFrame, lang: str, limit: int = WATERFALL_STEPS) -> list[tuple[str, float]]:
+def waterfall_steps(
+    contributions: pl.DataFrame, lang: str, limit: int = WATERFALL_STEPS
+) -> list[tuple[str, float]]:
     """The ``limit`` largest contributions by size, then one step summing all the others (so the sum holds)."""
     ordered = contributions.sort(pl.col("contribution").abs(), descending=True)
     head, tail = ordered.head(limit), ordered.slice(limit)
-    steps = [(f"{row['label']} = {row['display_value']}", row["contribution"]) for row in head.iter_rows(named=True)]
+    steps = [
+        (f"{row['label']} = {row['display_value']}", row["contribution"])
+        for row in head.iter_rows(named=True)
+    ]
     if tail.height:
         steps.append((tr("why.others", lang, n=tail.height), float(tail["contribution"].sum())))
     return steps
@@ -38,8 +43,12 @@ def contributions_rows(contributions: pl.DataFrame, lang: str) -> list[list[str]
     """Table rows: label, client value, signed contribution, effect in words (direction never by colour)."""
     ordered = contributions.sort(pl.col("contribution").abs(), descending=True)
     return [
-        [row["label"], row["display_value"], _log_odds(row["contribution"], lang),
-         tr("why.increases" if row["contribution"] > 0 else "why.decreases", lang)]
+        [
+            row["label"],
+            row["display_value"],
+            _log_odds(row["contribution"], lang),
+            tr("why.increases" if row["contribution"] > 0 else "why.decreases", lang),
+        ]
         for row in ordered.iter_rows(named=True)
     ]
 
@@ -48,22 +57,36 @@ def contributions_csv(snapshot: ClientSnapshot) -> str:
     """The full contribution table as CSV (machine-readable: feature codes, raw contribution in log-odds)."""
     explanation = snapshot.explanation
     frame = explanation.contributions.select(
-        pl.lit(snapshot.sk_id).alias("SK_ID_CURR"), "feature", "group", "label", "display_value",
+        pl.lit(snapshot.sk_id).alias("SK_ID_CURR"),
+        "feature",
+        "group",
+        "label",
+        "display_value",
         pl.col("contribution").alias("contribution_log_odds"),
     ).sort(pl.col("contribution_log_odds").abs(), descending=True)
-    header = (f"# probability={explanation.probability:.6f};threshold={explanation.threshold:.6f};"
-              f"decision={explanation.decision};base_value={explanation.base_value:.6f}\n")
+    header = (
+        f"# probability={explanation.probability:.6f};threshold={explanation.threshold:.6f};"
+        f"decision={explanation.decision};base_value={explanation.base_value:.6f}\n"
+    )
     return header + frame.write_csv()
 
 
 def reasons_html(explanation: Any, lang: str) -> str:
     """Reasons against then for, as headed lists (h3) with the strength in words."""
     parts = []
-    for key, reasons in (("why.reasons_against", explanation.reasons_against),
-                         ("why.reasons_for", explanation.reasons_for)):
-        items = "".join(f"<li>{escape(reason.text(lang))} – {escape(reason.strength)} "
-                        f"({_log_odds(reason.contribution, lang)})</li>" for reason in reasons)
-        parts.append(f"<h3>{escape(tr(key, lang))}</h3>" + (f"<ul>{items}</ul>" if items else f"<p>{escape(tr('why.no_reason', lang))}</p>"))
+    for key, reasons in (
+        ("why.reasons_against", explanation.reasons_against),
+        ("why.reasons_for", explanation.reasons_for),
+    ):
+        items = "".join(
+            f"<li>{escape(reason.text(lang))} – {escape(reason.strength)} "
+            f"({_log_odds(reason.contribution, lang)})</li>"
+            for reason in reasons
+        )
+        parts.append(
+            f"<h3>{escape(tr(key, lang))}</h3>"
+            + (f"<ul>{items}</ul>" if items else f"<p>{escape(tr('why.no_reason', lang))}</p>")
+        )
     return "".join(parts)
 
 
@@ -72,15 +95,30 @@ def explanation_body(snapshot: ClientSnapshot, lang: str, heading_level: int = 2
     explanation = snapshot.explanation
     steps = waterfall_steps(explanation.contributions, lang)
     chart = charts.waterfall(
-        explanation.base_value, steps, explanation.raw_score,
-        label=tr("why.chart_label", lang, n=len(steps), base=_log_odds(explanation.base_value, lang),
-                 score=_log_odds(explanation.raw_score, lang)),
-        base_text=tr("why.base", lang), final_text=tr("why.final", lang), value_format=lambda v: _log_odds(v, lang),
+        explanation.base_value,
+        steps,
+        explanation.raw_score,
+        label=tr(
+            "why.chart_label",
+            lang,
+            n=len(steps),
+            base=_log_odds(explanation.base_value, lang),
+            score=_log_odds(explanation.raw_score, lang),
+        ),
+        base_text=tr("why.base", lang),
+        final_text=tr("why.final", lang),
+        value_format=lambda v: _log_odds(v, lang),
     )
     table = charts.table(
         tr("why.table_caption", lang),
-        [tr("col.feature", lang), tr("col.value", lang), tr("col.contribution", lang), tr("col.effect", lang)],
-        contributions_rows(explanation.contributions, lang), numeric_columns=(2,),
+        [
+            tr("col.feature", lang),
+            tr("col.value", lang),
+            tr("col.contribution", lang),
+            tr("col.effect", lang),
+        ],
+        contributions_rows(explanation.contributions, lang),
+        numeric_columns=(2,),
     )
     h, sub = f"h{heading_level}", f"h{heading_level + 1}"
     return (
@@ -93,11 +131,15 @@ def explanation_body(snapshot: ClientSnapshot, lang: str, heading_level: int = 2
     )
 
 
-def printable_html(snapshot: ClientSnapshot, lang: str, grey_zone: float, now: dt.datetime | None = None) -> str:
+def printable_html(
+    snapshot: ClientSnapshot, lang: str, grey_zone: float, now: dt.datetime | None = None
+) -> str:
     """A self-contained one-page explanation for the client (print it from the browser or save it)."""
     explanation = snapshot.explanation
     title = tr("export.print_title", lang, id=snapshot.sk_id)
-    card = render_card(snapshot.sk_id, decision_figures(explanation, grey_zone, None), lang, explanation.threshold)
+    card = render_card(
+        snapshot.sk_id, decision_figures(explanation, grey_zone, None), lang, explanation.threshold
+    )
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     body = explanation_body(snapshot, lang).replace("<details>", "<details open>")
     return (
@@ -115,23 +157,34 @@ class WhyView(SessionView):
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
         self._body = html_pane()
-        self._csv = pn.widgets.FileDownload(callback=self._csv_file, filename="contributions.csv",
-                                            label=tr("export.csv", self.lang), color="primary", width=380)
-        self._print = pn.widgets.FileDownload(callback=self._print_file, filename="explication.html",
-                                              label=tr("export.print", self.lang), width=380)
+        self._csv = pn.widgets.FileDownload(
+            callback=self._csv_file,
+            filename="contributions.csv",
+            label=tr("export.csv", self.lang),
+            color="primary",
+            width=380,
+        )
+        self._print = pn.widgets.FileDownload(
+            callback=self._print_file,
+            filename="explication.html",
+            label=tr("export.print", self.lang),
+            width=380,
+        )
         self._export_heading = html_pane(f"<h3>{escape(tr('export.heading', self.lang))}</h3>")
-        self._content = pn.Column(self._body, self._export_heading, pn.FlexBox(self._csv, self._print),
-                                  sizing_mode="stretch_width")
+        self._content = pn.Column(
+            self._body, self._export_heading, pn.FlexBox(self._csv, self._print), sizing_mode="stretch_width"
+        )
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
         self._body.object = explanation_body(snapshot, self.lang)
         self._csv.filename = f"contributions_client_{snapshot.sk_id}.csv"
-        self._print.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_client_{snapshot.sk_id}.html"
+        self._print.filename = (
+            f"{'explication' if self.lang == 'fr' else 'explanation'}_client_{snapshot.sk_id}.html"
+        )
 
     def _csv_file(self) -> io.StringIO:
         return io.StringIO(contributions_csv(self.session.snapshot))
 
     def _print_file(self) -> io.StringIO:
         return io.StringIO(printable_html(self.session.snapshot, self.lang, self.resources.scorer.grey_zone))
-

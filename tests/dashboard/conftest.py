@@ -27,8 +27,12 @@ def _reset_panel_state():
 def dashboard_paths(scored_warehouse, small_model_dir, tmp_path_factory) -> DataPaths:
     """Paths to the small scored warehouse and model; no ProtoViT run (the tab must say how to train one)."""
     empty = tmp_path_factory.mktemp("no_protovit")
-    return DataPaths(warehouse=Path(scored_warehouse), model_dir=Path(small_model_dir),
-                     protovit_run=empty / "run", protovit_images=empty / "images")
+    return DataPaths(
+        warehouse=Path(scored_warehouse),
+        model_dir=Path(small_model_dir),
+        protovit_run=empty / "run",
+        protovit_images=empty / "images",
+    )
 
 
 @pytest.fixture(scope="session")

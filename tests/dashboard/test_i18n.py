@@ -25,10 +25,20 @@ def test_missing_keys_detects_a_missing_language_and_a_placeholder_mismatch():
     assert missing_keys(broken) == ["a", "b"]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("en", "en"), ("EN", "en"), ("fr", "fr"), (None, "fr"), ("", "fr"), ("de", "fr"),
-    ("<script>alert(1)</script>", "fr"), (b"en", "en"), ("en" * 1000, "fr"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("en", "en"),
+        ("EN", "en"),
+        ("fr", "fr"),
+        (None, "fr"),
+        ("", "fr"),
+        ("de", "fr"),
+        ("<script>alert(1)</script>", "fr"),
+        (b"en", "en"),
+        ("en" * 1000, "fr"),
+    ],
+)
 def test_parse_language_accepts_only_known_languages(raw, expected):
     assert parse_language(raw) == expected
 

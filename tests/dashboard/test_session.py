@@ -7,13 +7,24 @@ import pytest
 from dashboard.session import RECENT_LIMIT, ClientSession, load_snapshot, parse_client_id
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("100002", (100002, None)), (" 100 002 ", (100002, None)), ("100\u202f002", (100002, None)),
-    ("", (None, "error.empty")), (None, (None, "error.empty")), ("   ", (None, "error.empty")),
-    ("abc", (None, "error.malformed")), ("-1", (None, "error.malformed")), ("1e5", (None, "error.malformed")),
-    ("100002; DROP TABLE features", (None, "error.malformed")), ("<script>", (None, "error.malformed")),
-    ("1" * 13, (None, "error.malformed")), ("１２３", (None, "error.malformed")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("100002", (100002, None)),
+        (" 100 002 ", (100002, None)),
+        ("100\u202f002", (100002, None)),
+        ("", (None, "error.empty")),
+        (None, (None, "error.empty")),
+        ("   ", (None, "error.empty")),
+        ("abc", (None, "error.malformed")),
+        ("-1", (None, "error.malformed")),
+        ("1e5", (None, "error.malformed")),
+        ("100002; DROP TABLE features", (None, "error.malformed")),
+        ("<script>", (None, "error.malformed")),
+        ("1" * 13, (None, "error.malformed")),
+        ("１２３", (None, "error.malformed")),
+    ],
+)
 def test_parse_client_id_refuses_anything_but_digits(text, expected):
     assert parse_client_id(text) == expected
 
@@ -56,5 +67,7 @@ def test_snapshot_of_unknown_client_is_none(resources):
 
 
 def test_page_title_without_client(resources):
-    assert ClientSession(resources, lang="fr").page_title() == "Scoring crédit – aucun client – Prêt à dépenser"
+    assert (
+        ClientSession(resources, lang="fr").page_title() == "Scoring crédit – aucun client – Prêt à dépenser"
+    )
     assert ClientSession(resources, lang="en").page_title() == "Credit scoring – no client – Prêt à dépenser"

@@ -34,8 +34,16 @@ def test_every_view_opens_without_error_in_both_languages(resources, client_ids,
         assert len(dashboard.main.objects) == (3 if view.with_decision_card else 2)  # meta, [card], view
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("profile", "profile"), ("PROFILE", "profile"), (None, "decision"),
-                                               ("../../etc/passwd", "decision"), ("<b>", "decision")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("profile", "profile"),
+        ("PROFILE", "profile"),
+        (None, "decision"),
+        ("../../etc/passwd", "decision"),
+        ("<b>", "decision"),
+    ],
+)
 def test_view_key_from_url_is_validated(raw, expected):
     assert parse_view(raw) == expected
 
@@ -60,11 +68,13 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
     card.activate()
     explanation = shown.snapshot.explanation
     assert card.figures().threshold == explanation.threshold and not card.figures().simulated
-    assert "SIMULATION" not in card._card.object and "role=\"img\"" in card._card.object
+    assert "SIMULATION" not in card._card.object and 'role="img"' in card._card.object
     low = max(explanation.probability * 100 / 2, 1.0)
     card.param.update(simulate=True, simulated_threshold_percent=low)
     figures = card.figures()
-    assert figures.simulated and figures.decision == ("refused" if explanation.probability >= low / 100 else "granted")
+    assert figures.simulated and figures.decision == (
+        "refused" if explanation.probability >= low / 100 else "granted"
+    )
     assert "SIMULATION" in card._card.object
 
 
@@ -92,8 +102,9 @@ def test_contributions_csv_adds_up_to_the_score(shown):
     frame = pl.read_csv(io.StringIO(body))
     explanation = shown.snapshot.explanation
     assert frame.height == explanation.contributions.height
-    assert math.isclose(frame["contribution_log_odds"].sum() + explanation.base_value, explanation.raw_score,
-                        abs_tol=1e-6)
+    assert math.isclose(
+        frame["contribution_log_odds"].sum() + explanation.base_value, explanation.raw_score, abs_tol=1e-6
+    )
     assert f"decision={explanation.decision}" in header
 
 
@@ -147,10 +158,12 @@ def test_compare_view_numeric_categorical_and_bivariate(shown):
 def test_what_if_rescores_at_once_and_reports_bad_values_inline(shown):
     view = WhatIfView(shown)
     view.activate()
-    income = next(name for name, spec in view.form.specs.items() if spec.kind != "choice" and "INCOME" in name)
+    income = next(
+        name for name, spec in view.form.specs.items() if spec.kind != "choice" and "INCOME" in name
+    )
     view.form.inputs[income].value = "abc"
     assert view.rescore() is None
-    assert "role=\"alert\"" in view.form.errors[income].object
+    assert 'role="alert"' in view.form.errors[income].object
     spec = view.form.specs[income]
     view.form.inputs[income].value = str(spec.maximum * 10)
     assert view.rescore() is None and "alert" in view.form.errors[income].object
@@ -167,11 +180,13 @@ def test_new_client_form_requires_values_then_scores(shown):
     assert any("alert" in pane.object for pane in view.new_form.errors.values())
     view.new_form.set_values(shown.resources.scorer.field_values(shown.snapshot.application))
     explanation = view.score_new_client()
-    assert explanation is not None and "<p class=\"result\">" in view._new_result.object
+    assert explanation is not None and '<p class="result">' in view._new_result.object
 
 
-@pytest.mark.parametrize(("text", "expected"), [("202 500", 202500.0), ("1,5", 1.5), ("1.5", 1.5), ("", None),
-                                               ("1\u202f000", 1000.0)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("202 500", 202500.0), ("1,5", 1.5), ("1.5", 1.5), ("", None), ("1\u202f000", 1000.0)],
+)
 def test_parse_number_reads_french_and_english(text, expected):
     assert parse_number(text) == expected
 
@@ -266,9 +281,13 @@ def test_warm_percentiles_fills_the_population_cache_with_exact_answers(resource
     with Warehouse(scored_warehouse) as warehouse:
         warm_percentiles(SimpleNamespace(warehouse=warehouse, scorer=resources.scorer), count=2)
         assert len(warehouse._sorted) == 6  # 2 features x (all clients, granted, refused)
-        numeric = [name for name, categorical in ranked_features(resources.scorer, warehouse) if not categorical]
+        numeric = [
+            name for name, categorical in ranked_features(resources.scorer, warehouse) if not categorical
+        ]
         for feature in numeric[:2]:
             value = float(warehouse.quantiles(feature, None, (0.5,))[0.5])
             for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
-                assert warehouse.percentile_of(feature, value, cohort) == warehouse._percentile_of_sql(feature, value, cohort)
+                assert warehouse.percentile_of(feature, value, cohort) == warehouse._percentile_of_sql(
+                    feature, value, cohort
+                )
         assert len(warehouse._sorted) == 6  # answered from the cache, nothing new fetched

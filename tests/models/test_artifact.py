@@ -13,8 +13,16 @@ from models import FORMAT_VERSION, Scorer, ScorerError
 from models.artifact import read_artifact, write_artifact
 from warehouse import Warehouse
 
-EXPECTED_FILES = {"model.txt", "metadata.json", "metrics.json", "fairness.csv", "importance.csv",
-                  "group_importance.csv", "cost_curve.csv", "model_card.md"}
+EXPECTED_FILES = {
+    "model.txt",
+    "metadata.json",
+    "metrics.json",
+    "fairness.csv",
+    "importance.csv",
+    "group_importance.csv",
+    "cost_curve.csv",
+    "model_card.md",
+}
 
 
 def test_folder_holds_plain_files_only(small_model_dir: Path) -> None:
@@ -30,7 +38,9 @@ def test_folder_holds_plain_files_only(small_model_dir: Path) -> None:
         assert levels == sorted(levels), name
 
 
-def test_round_trip_gives_the_same_predictions(small_model_dir: Path, small_warehouse: Path, tmp_path: Path) -> None:
+def test_round_trip_gives_the_same_predictions(
+    small_model_dir: Path, small_warehouse: Path, tmp_path: Path
+) -> None:
     original = Scorer.load(small_model_dir)
     rewritten = write_artifact(tmp_path / "copy", read_artifact(small_model_dir))
     again = Scorer.load(rewritten)

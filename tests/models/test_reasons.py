@@ -37,7 +37,9 @@ def test_related_features_are_grouped_and_split_by_direction() -> None:
 def test_french_sentence_for_a_refusal() -> None:
     against, favour = _reasons("fr")
     sentence = summary_sentence(0.123, 0.091, True, False, against, favour, "fr")
-    assert sentence.startswith("Probabilité de défaut 12,3 % (seuil 9,1 %) : crédit refusé, principalement à cause")
+    assert sentence.startswith(
+        "Probabilité de défaut 12,3 % (seuil 9,1 %) : crédit refusé, principalement à cause"
+    )
     assert "à cause des scores externes (Score externe 3 : 0,12" in sentence
     assert "en faveur du client : l'âge (Âge : 58 ans)" in sentence
     assert "zone grise" not in sentence
@@ -46,7 +48,9 @@ def test_french_sentence_for_a_refusal() -> None:
 def test_english_sentence_for_a_grant_in_the_grey_zone() -> None:
     against, favour = _reasons("en")
     sentence = summary_sentence(0.08, 0.091, False, True, against, favour, "en")
-    assert sentence.startswith("Default probability 8.0% (threshold 9.1%): credit granted, mainly because of age")
+    assert sentence.startswith(
+        "Default probability 8.0% (threshold 9.1%): credit granted, mainly because of age"
+    )
     assert "against the client: the external scores" in sentence
     assert "Grey zone" in sentence
 

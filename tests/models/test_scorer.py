@@ -26,7 +26,9 @@ def clients(small_warehouse: Path) -> pl.DataFrame:
         return store.model_frame(split=None)
 
 
-def test_contributions_sum_with_the_base_value_to_the_raw_score(scorer: Scorer, clients: pl.DataFrame) -> None:
+def test_contributions_sum_with_the_base_value_to_the_raw_score(
+    scorer: Scorer, clients: pl.DataFrame
+) -> None:
     for row in range(0, clients.height, clients.height // 25):
         explanation = scorer.explain(clients.slice(row, 1), lang="en")
         total = explanation.base_value + explanation.contributions.get_column("contribution").sum()
@@ -73,13 +75,17 @@ def test_reasons_name_the_top_groups_with_human_labels_and_values(scorer: Scorer
         assert f"{effect.label}{' :' if lang == 'fr' else ':'} {effect.display_value}" in explanation.sentence
     expected_start = "Probabilité de défaut" if lang == "fr" else "Default probability"
     assert explanation.sentence.startswith(expected_start)
-    assert ("refusé" if explanation.decision == "refused" else "accordé") in explanation.sentence or lang == "en"
+    assert (
+        "refusé" if explanation.decision == "refused" else "accordé"
+    ) in explanation.sentence or lang == "en"
     assert all(r.contribution > 0 for r in explanation.reasons_against)
     assert all(r.contribution < 0 for r in explanation.reasons_for)
 
 
 def test_unseen_level_is_missing_not_an_error(scorer: Scorer, clients: pl.DataFrame) -> None:
-    categorical = next(n for n, k in zip(scorer.schema.names, scorer.schema.kinds, strict=True) if k == "categorical")
+    categorical = next(
+        n for n, k in zip(scorer.schema.names, scorer.schema.kinds, strict=True) if k == "categorical"
+    )
     row = clients.slice(0, 1).with_columns(pl.lit("a level never seen").alias(categorical))
     assert np.isnan(scorer.schema.encode(row)[0, scorer.feature_names.index(categorical)])
     scorer.explain(row)
@@ -95,8 +101,9 @@ def test_missing_or_mistyped_features_raise_a_clear_error(scorer: Scorer, client
         scorer.explain(clients.head(2))
 
 
-def _edited_artifact(source: Path, target: Path, rename: tuple[str, str] | None = None,
-                     flip_kind_of: str | None = None) -> Path:
+def _edited_artifact(
+    source: Path, target: Path, rename: tuple[str, str] | None = None, flip_kind_of: str | None = None
+) -> Path:
     """A copy of an artifact expecting a feature the warehouse lacks, or the wrong kind for one it has."""
     shutil.copytree(source, target)
     metadata = json.loads((target / "metadata.json").read_text())
@@ -113,16 +120,20 @@ def _edited_artifact(source: Path, target: Path, rename: tuple[str, str] | None 
     return target
 
 
-def test_check_against_names_missing_and_mistyped_features(small_model_dir: Path, small_warehouse: Path,
-                                                            tmp_path: Path) -> None:
-    renamed = Scorer.load(_edited_artifact(small_model_dir, tmp_path / "renamed",
-                                           rename=("AMT_ANNUITY", "AMT_ANNUITY_V2")))
+def test_check_against_names_missing_and_mistyped_features(
+    small_model_dir: Path, small_warehouse: Path, tmp_path: Path
+) -> None:
+    renamed = Scorer.load(
+        _edited_artifact(small_model_dir, tmp_path / "renamed", rename=("AMT_ANNUITY", "AMT_ANNUITY_V2"))
+    )
     flipped = Scorer.load(_edited_artifact(small_model_dir, tmp_path / "flipped", flip_kind_of="AMT_CREDIT"))
     with Warehouse(small_warehouse) as store:
         Scorer.load(small_model_dir).check_against(store)
         with pytest.raises(ScorerError, match="missing feature 'AMT_ANNUITY_V2'"):
             renamed.check_against(store)
-        with pytest.raises(ScorerError, match="'AMT_CREDIT' is numeric in the warehouse, the model expects categ"):
+        with pytest.raises(
+            ScorerError, match="'AMT_CREDIT' is numeric in the warehouse, the model expects categ"
+        ):
             flipped.check_against(store)
 
 

@@ -11,8 +11,19 @@ from models import Scorer, train_scorer
 from tests.fixtures.models import SMALL_TRAINING
 from warehouse import build_warehouse
 
-REQUIRED_METRICS = ("cv_auc", "cv_auc_std", "oof_auc", "threshold", "business_cost", "recall_at_threshold",
-                    "precision_at_threshold", "approval_rate", "brier", "n_train", "n_features")
+REQUIRED_METRICS = (
+    "cv_auc",
+    "cv_auc_std",
+    "oof_auc",
+    "threshold",
+    "business_cost",
+    "recall_at_threshold",
+    "precision_at_threshold",
+    "approval_rate",
+    "brier",
+    "n_train",
+    "n_features",
+)
 COMPARISON_APPLICANTS = 20_000
 
 
@@ -28,15 +39,21 @@ def test_metrics_keys_present_and_sane(small_model_dir: Path) -> None:
     # The chosen policy beats both trivial policies: grant everyone (10 × default rate), refuse everyone.
     assert metrics["business_cost"] < min(10 * metrics["default_rate"], 1 - metrics["default_rate"])
     for name in ("dummy", "logistic"):
-        assert {"cv_auc", "cv_auc_std", "oof_auc", "business_cost", "threshold"} <= set(metrics["baselines"][name])
+        assert {"cv_auc", "cv_auc_std", "oof_auc", "business_cost", "threshold"} <= set(
+            metrics["baselines"][name]
+        )
     assert metrics["baselines"]["dummy"]["cv_auc"] == 0.5
 
 
-def test_calibration_keeps_brier_and_is_well_calibrated(small_model_dir: Path, comparison_metrics: dict) -> None:
+def test_calibration_keeps_brier_and_is_well_calibrated(
+    small_model_dir: Path, comparison_metrics: dict
+) -> None:
     calibration = comparison_metrics["calibration"]
     # Out-of-fold and cross-fitted: "keeps" allows 0.5 % of noise; a broken calibration is far worse than that.
     assert calibration["brier_after"] <= 1.005 * calibration["brier_before"]
-    assert calibration["ece_after"] < 0.01  # every decile's mean probability within a point of its default rate
+    assert (
+        calibration["ece_after"] < 0.01
+    )  # every decile's mean probability within a point of its default rate
     assert comparison_metrics["brier"] == calibration["brier_after"]
     small = json.loads((small_model_dir / "metrics.json").read_text())["calibration"]
     assert small["slope"] > 0 and len(small["reliability_after"]) == 10
@@ -64,10 +81,19 @@ def test_fairness_importance_cost_curve_and_card(small_model_dir: Path) -> None:
 @pytest.fixture(scope="module")
 def comparison_metrics(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("comparison")
-    warehouse = build_warehouse(folder / "warehouse.duckdb", synthetic=COMPARISON_APPLICANTS, seed=1,
-                                progress=False)
-    return train_scorer(warehouse, folder / "model", seed=1, n_folds=3, learning_rate=0.1, num_threads=1,
-                        progress=False, write_scores=False)
+    warehouse = build_warehouse(
+        folder / "warehouse.duckdb", synthetic=COMPARISON_APPLICANTS, seed=1, progress=False
+    )
+    return train_scorer(
+        warehouse,
+        folder / "model",
+        seed=1,
+        n_folds=3,
+        learning_rate=0.1,
+        num_threads=1,
+        progress=False,
+        write_scores=False,
+    )
 
 
 def test_lightgbm_beats_both_baselines_on_synthetic_data(comparison_metrics: dict) -> None:
@@ -82,8 +108,13 @@ def test_folds_side_by_side_give_the_same_model_as_one_at_a_time(
 ) -> None:
     """Two cores train two single-threaded folds at once: fold results and the served model must not depend on it."""
     one_at_a_time = json.loads((small_model_dir / "metrics.json").read_text())
-    side_by_side = train_scorer(small_warehouse, tmp_path / "model", seed=0,
-                                **{**SMALL_TRAINING, "num_threads": 2}, write_scores=False)
+    side_by_side = train_scorer(
+        small_warehouse,
+        tmp_path / "model",
+        seed=0,
+        **{**SMALL_TRAINING, "num_threads": 2},
+        write_scores=False,
+    )
     for key in ("fold_aucs", "fold_best_iterations", "n_rounds", "threshold", "business_cost"):
         assert side_by_side[key] == one_at_a_time[key]
     assert side_by_side["baselines"] == one_at_a_time["baselines"]

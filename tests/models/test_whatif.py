@@ -19,8 +19,11 @@ def scorer(small_model_dir: Path) -> Scorer:
 @pytest.fixture(scope="module")
 def client(small_warehouse: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     with Warehouse(small_warehouse) as store:
-        sk_id = store.model_frame("train", columns=["DAYS_EMPLOYED"]).filter(
-            pl.col("DAYS_EMPLOYED").is_not_null()).get_column("SK_ID_CURR")[0]
+        sk_id = (
+            store.model_frame("train", columns=["DAYS_EMPLOYED"])
+            .filter(pl.col("DAYS_EMPLOYED").is_not_null())
+            .get_column("SK_ID_CURR")[0]
+        )
         return store.application_row(sk_id), store.client_features(sk_id)
 
 
@@ -28,7 +31,9 @@ def test_fields_offer_only_learnt_levels_and_training_ranges(scorer: Scorer) -> 
     specs = {spec.name: spec for spec in scorer.editable_fields("fr")}
     assert {"AMT_CREDIT", "AMT_INCOME_TOTAL", "AGE_YEARS", "YEARS_EMPLOYED", "CNT_CHILDREN"} <= set(specs)
     assert "XNA" not in specs["CODE_GENDER"].choices
-    assert specs["AGE_YEARS"].unit == "ans" and 18 < specs["AGE_YEARS"].minimum < specs["AGE_YEARS"].maximum < 75
+    assert (
+        specs["AGE_YEARS"].unit == "ans" and 18 < specs["AGE_YEARS"].minimum < specs["AGE_YEARS"].maximum < 75
+    )
     assert specs["AMT_CREDIT"].unit == "€"
     assert len(specs["NAME_EDUCATION_TYPE"].choice_labels) == len(specs["NAME_EDUCATION_TYPE"].choices)
     assert {spec.label for spec in scorer.editable_fields("en")} != {spec.label for spec in specs.values()}
@@ -36,7 +41,9 @@ def test_fields_offer_only_learnt_levels_and_training_ranges(scorer: Scorer) -> 
 
 def test_unchanged_what_if_reproduces_the_score(scorer: Scorer, client) -> None:
     application, features = client
-    assert scorer.what_if(application, features, {}).raw_score == pytest.approx(scorer.explain(features).raw_score)
+    assert scorer.what_if(application, features, {}).raw_score == pytest.approx(
+        scorer.explain(features).raw_score
+    )
 
 
 def test_editing_the_credit_recomputes_the_derived_ratios(scorer: Scorer, client) -> None:
@@ -44,8 +51,9 @@ def test_editing_the_credit_recomputes_the_derived_ratios(scorer: Scorer, client
     income = application.get_column("AMT_INCOME_TOTAL")[0]
     annuity = application.get_column("AMT_ANNUITY")[0]
     edited = scorer.what_if(application, features, {"AMT_CREDIT": 1_000_000.0}, lang="en")
-    values = dict(zip(edited.contributions.get_column("feature"), edited.contributions.get_column("value"),
-                      strict=True))
+    values = dict(
+        zip(edited.contributions.get_column("feature"), edited.contributions.get_column("value"), strict=True)
+    )
     assert float(values["AMT_CREDIT"]) == 1_000_000.0
     assert float(values["PAYMENT_RATE"]) == pytest.approx(annuity / 1_000_000.0)
     assert float(values["INCOME_CREDIT_PERC"]) == pytest.approx(income / 1_000_000.0)
@@ -57,18 +65,22 @@ def test_age_is_edited_in_years(scorer: Scorer, client) -> None:
     days = edited.contributions.filter(pl.col("feature") == "DAYS_BIRTH").get_column("value")[0]
     assert int(float(days)) == -round(30 * 365.25)
     assert scorer.field_values(application)["AGE_YEARS"] == pytest.approx(
-        -application.get_column("DAYS_BIRTH")[0] / 365.25, abs=0.01)
+        -application.get_column("DAYS_BIRTH")[0] / 365.25, abs=0.01
+    )
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"AMT_CREDIT": -5.0}, r"AMT_CREDIT \(Montant du crédit\) = -5.0 is outside the allowed range"),
-    ({"AMT_CREDIT": "beaucoup"}, "AMT_CREDIT .* must be a number"),
-    ({"CNT_CHILDREN": 1.5}, "CNT_CHILDREN .* must be a whole number"),
-    ({"AGE_YEARS": None}, "AGE_YEARS .* cannot be empty"),
-    ({"CODE_GENDER": "XNA"}, r"CODE_GENDER .* 'XNA' is not allowed; allowed: one of 'F', 'M'"),
-    ({"SALARY": 1}, "SALARY is not an editable field"),
-    ({"AMT_INCOME_TOTAL": float("inf")}, "must be finite"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"AMT_CREDIT": -5.0}, r"AMT_CREDIT \(Montant du crédit\) = -5.0 is outside the allowed range"),
+        ({"AMT_CREDIT": "beaucoup"}, "AMT_CREDIT .* must be a number"),
+        ({"CNT_CHILDREN": 1.5}, "CNT_CHILDREN .* must be a whole number"),
+        ({"AGE_YEARS": None}, "AGE_YEARS .* cannot be empty"),
+        ({"CODE_GENDER": "XNA"}, r"CODE_GENDER .* 'XNA' is not allowed; allowed: one of 'F', 'M'"),
+        ({"SALARY": 1}, "SALARY is not an editable field"),
+        ({"AMT_INCOME_TOTAL": float("inf")}, "must be finite"),
+    ],
+)
 def test_bad_values_name_the_field_and_its_range(scorer: Scorer, client, changes: dict, message: str) -> None:
     application, features = client
     with pytest.raises(WhatIfError, match=message) as caught:

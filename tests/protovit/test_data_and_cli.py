@@ -284,4 +284,3 @@ def test_background_patch_rate_counts_blank_white_patches():
     )
     assert background_patch_rate([white, white, product, product]) == 0.5
     assert background_patch_rate([]) == 0.0
-

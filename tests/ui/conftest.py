@@ -19,8 +19,12 @@ from tests.ui.harness import CHROMIUM_FLAGS
 
 
 def _chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), shutil.which("chromium"), shutil.which("chromium-browser"),
-                      "/usr/bin/chromium"):
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        "/usr/bin/chromium",
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -45,7 +49,6 @@ def _require_browser() -> str:
     return chromium
 
 
-
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     return _require_browser()
@@ -60,9 +63,15 @@ def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -
     folder = tmp_path_factory.mktemp("ui_server")
     images = write_image_folder(folder / "images")
     train(micro_config(), images, folder / "protovit_run", progress=False)
-    running = start_local_server({"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir),
-                                  "PROTOVIT_RUN": str(folder / "protovit_run"), "PROTOVIT_IMAGES": str(images)},
-                                 folder / "server.log")
+    running = start_local_server(
+        {
+            "CREDIT_WAREHOUSE": str(scored_warehouse),
+            "CREDIT_MODEL_DIR": str(small_model_dir),
+            "PROTOVIT_RUN": str(folder / "protovit_run"),
+            "PROTOVIT_IMAGES": str(images),
+        },
+        folder / "server.log",
+    )
     yield running
     running.stop()
 

@@ -6,11 +6,17 @@ The server itself is started by :mod:`dashboard.local_server`, shared with the b
 from __future__ import annotations
 
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
-BOKEH_READY = ("() => window.Bokeh !== undefined && Bokeh.documents.length > 0 "
-               "&& Bokeh.documents[0].roots().length > 0")
+BOKEH_READY = (
+    "() => window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].roots().length > 0"
+)
 PAGE_READY_SELECTOR = "nav a[aria-current=page], #main-content h2"
 
 

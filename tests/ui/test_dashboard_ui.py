@@ -35,9 +35,11 @@ def axe_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    return [f"{violation['id']} ({violation['impact']}): "
-            + "; ".join(str(node["target"]) for node in violation["nodes"][:3])
-            for violation in results.response["violations"]]
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + "; ".join(str(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+    ]
 
 
 def card_heading(page, client_id: int, lang: str = "fr"):
@@ -57,8 +59,10 @@ def test_axe_finds_no_violation(page, server, client_ids, view, lang):
 
 
 def test_axe_finds_no_violation_on_the_data_missing_page(browser, tmp_path):
-    missing = start_local_server({"CREDIT_WAREHOUSE": str(tmp_path / "none.duckdb"),
-                            "CREDIT_MODEL_DIR": str(tmp_path / "none")}, tmp_path / "server.log")
+    missing = start_local_server(
+        {"CREDIT_WAREHOUSE": str(tmp_path / "none.duckdb"), "CREDIT_MODEL_DIR": str(tmp_path / "none")},
+        tmp_path / "server.log",
+    )
     try:
         page = browser.new_page()
         for lang in ("fr", "en"):

@@ -35,9 +35,12 @@ def _probe_values(path: Path, feature: str) -> tuple[list[float], int]:
             f'SELECT "{feature}", count(*) FROM features WHERE "{feature}" IS NOT NULL GROUP BY 1 '
             "ORDER BY count(*) DESC, 1 LIMIT 1"
         ).fetchall()[0]
-        some = [row[0] for row in con.sql(
-            f'SELECT DISTINCT "{feature}" FROM features WHERE "{feature}" IS NOT NULL ORDER BY 1 LIMIT 5'
-        ).fetchall()]
+        some = [
+            row[0]
+            for row in con.sql(
+                f'SELECT DISTINCT "{feature}" FROM features WHERE "{feature}" IS NOT NULL ORDER BY 1 LIMIT 5'
+            ).fetchall()
+        ]
     assert len(inner) == 5
     between = [(a + b) / 2 for a, b in itertools.pairwise(some)]
     return [low - 1, low, *some, *between, *inner, mode, high, high + 1, 0, -0.0, 1e300, -1e300], ties
@@ -46,10 +49,12 @@ def _probe_values(path: Path, feature: str) -> tuple[list[float], int]:
 def _features_by_kind(path: Path) -> list[str]:
     """The listed features plus an integer one and the numeric feature with the most NULLs."""
     with duckdb.connect(str(path), read_only=True) as con:
-        types = dict(con.sql(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'features' "
-            "AND column_name NOT IN ('SK_ID_CURR', 'split', 'TARGET')"
-        ).fetchall())
+        types = dict(
+            con.sql(
+                "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'features' "
+                "AND column_name NOT IN ('SK_ID_CURR', 'split', 'TARGET')"
+            ).fetchall()
+        )
         integer = next(n for n, t in types.items() if t in ("BIGINT", "INTEGER") and n != "DAYS_BIRTH")
         numeric = [n for n, t in types.items() if t != "VARCHAR"]
         nulls = con.sql(
@@ -88,7 +93,9 @@ def test_empty_population_is_nan_like_sql(scored: Warehouse) -> None:
 
 def test_other_cohorts_and_errors_unchanged(scored: Warehouse) -> None:
     cohort = Cohort(age_range=(30, 50), decision="granted")
-    assert scored.percentile_of("AMT_CREDIT", 5e5, cohort) == scored._percentile_of_sql("AMT_CREDIT", 5e5, cohort)
+    assert scored.percentile_of("AMT_CREDIT", 5e5, cohort) == scored._percentile_of_sql(
+        "AMT_CREDIT", 5e5, cohort
+    )
     with pytest.raises(ValueError, match="categorical"):
         scored.percentile_of("NAME_CONTRACT_TYPE", 1.0)
     with pytest.raises(ValueError, match="unknown feature"):
@@ -124,7 +131,9 @@ def test_lru_is_bounded(scored_warehouse: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_concurrent_calls_fetch_each_population_once(scored_warehouse: Path) -> None:
     with Warehouse(scored_warehouse) as fresh:
-        expected = {(f, c): fresh._percentile_of_sql(f, 0.3, c) for f in FEATURES for c in POPULATION_COHORTS[:3]}
+        expected = {
+            (f, c): fresh._percentile_of_sql(f, 0.3, c) for f in FEATURES for c in POPULATION_COHORTS[:3]
+        }
         fetched: list[tuple] = []
         original = fresh._con.cursor
 
