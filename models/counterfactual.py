@@ -27,6 +27,8 @@ from warehouse import dictionary, recompute_application_features
 CREDIT, ANNUITY, GOODS, INCOME = "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "AMT_INCOME_TOTAL"
 LEVER_COLUMNS = frozenset({CREDIT, ANNUITY, GOODS, INCOME})
 STEPS = tuple(round(0.05 * k, 2) for k in range(1, 13))  # 5 % ... 60 %
+MAX_AMOUNT_CUT = 0.5  # a project half as large is still the same project; beyond, it is another one
+MAX_DOWN_PAYMENT = 0.3  # of the goods price: what households commonly put in
 MIN_PAYMENT_RATE = 0.022  # the shortest annuity per unit of credit seen in the real data: no longer terms
 COUPLE = frozenset({"Married", "Civil marriage"})
 MAX_OPTIONS = 3
@@ -130,6 +132,8 @@ def _lever_changes(row: dict, lever: str, step: float) -> dict[str, float] | Non
         return None
     revolving = row.get("NAME_CONTRACT_TYPE") == "Revolving loans"
     if lever == "amount":
+        if step > MAX_AMOUNT_CUT:
+            return None
         values = {CREDIT: credit * (1 - step), ANNUITY: annuity * (1 - step)}
         if goods is not None:
             values[GOODS] = goods * (1 - step)
@@ -138,7 +142,7 @@ def _lever_changes(row: dict, lever: str, step: float) -> dict[str, float] | Non
         if goods is None or revolving:
             return None
         own = step * goods
-        if own >= credit:
+        if step > MAX_DOWN_PAYMENT or own >= credit:
             return None
         return {CREDIT: credit - own, ANNUITY: annuity * (credit - own) / credit}
     if lever == "duration":
@@ -182,12 +186,14 @@ def _candidates(row: dict) -> Iterable[tuple[tuple[str, ...], float, dict[str, f
                 yield (first, second), a + b, {**one, **other}
 
 
-def _rounded(values: dict[str, float]) -> dict[str, float]:
-    """Amounts as a manager would write them: to 500 € (annuities to 50 €)."""
-    return {
-        c: float(round(v / (50 if c == ANNUITY else 500)) * (50 if c == ANNUITY else 500))
-        for c, v in values.items()
-    }
+def _rounded(row: dict, values: dict[str, float]) -> dict[str, float]:
+    """Changes as a manager would word them: by steps of 500 € (annuities by 50 €), never to nothing."""
+    rounded = {}
+    for column, value in values.items():
+        unit = 50 if column == ANNUITY else 500
+        delta = round((value - row[column]) / unit) * unit
+        rounded[column] = float(row[column] + (delta or (unit if value > row[column] else -unit)))
+    return rounded
 
 
 def what_it_would_take(scorer: Scorer, application: pl.DataFrame, features: pl.DataFrame) -> Counterfactual:
@@ -206,7 +212,7 @@ def what_it_would_take(scorer: Scorer, application: pl.DataFrame, features: pl.D
     ranges = {spec.column: spec for spec in scorer.editable_fields() if spec.column in LEVER_COLUMNS}
     candidates = []
     for levers, cost, values in _candidates(row):
-        values = _rounded(values)
+        values = _rounded(row, values)
         if all(ranges[c].minimum <= v <= ranges[c].maximum for c, v in values.items() if c in ranges):
             candidates.append((levers, cost, values))
     if not candidates:
@@ -223,8 +229,8 @@ def what_it_would_take(scorer: Scorer, application: pl.DataFrame, features: pl.D
     used: set[tuple[str, ...]] = set()
     for cost, i in flipping:
         levers, _, values = candidates[i]
-        if levers in used:
-            continue
+        if levers in used or any((lever,) in used for lever in levers):
+            continue  # a pair is only worth proposing when neither of its levers is enough alone
         used.add(levers)
         changes = tuple(Change(c, float(row[c]), v) for c, v in values.items())
         options.append(Option(levers, changes, float(new[i]), cost))

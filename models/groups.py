@@ -38,6 +38,7 @@ class Group:
 
 
 NOT_REASONS = frozenset({"calendar", "gender"})
+CALENDAR = re.compile(r"(WEEKDAY_APPR|HOUR_APPR)")  # not model inputs either (models.training)
 
 _HEADLINES = {
     "external_scores": ("Vos notes de crédit externes", "Your external credit ratings"),
@@ -72,7 +73,7 @@ GROUPS: tuple[Group, ...] = (
         "calendar",
         "le jour et l'heure de la demande",
         "the day and hour of the application",
-        r"(WEEKDAY_APPR|HOUR_APPR)",
+        CALENDAR.pattern,
     ),
     _group("external_scores", "les scores externes", "the external scores", r"^EXT_SOURCE"),
     _group("age", "l'âge", "age", r"^(DAYS_BIRTH|AGE)"),
