@@ -33,7 +33,16 @@ from models.reasons import (
     probability_points,
     summary_sentence,
 )
-from models.whatif import FIELD_DEFINITIONS, FieldRange, FieldSpec, WhatIfError, to_human, to_raw, validate
+from models.whatif import (
+    FIELD_DEFINITIONS,
+    FieldRange,
+    FieldSpec,
+    WhatIfError,
+    check_consistency,
+    to_human,
+    to_raw,
+    validate,
+)
 from warehouse import Warehouse, recompute_application_features
 
 ID = "SK_ID_CURR"
@@ -349,7 +358,9 @@ class Scorer:
         """
         if application.height != 1 or features.height != 1:
             raise WhatIfError("client", "what_if needs the client's one application row and one features row")
-        edited = _with_values(application, self._raw_changes(changes, lang))
+        raw = self._raw_changes(changes, lang)
+        check_consistency({**self.field_values(application), **changes})
+        edited = _with_values(application, raw)
         recomputed = recompute_application_features(edited)
         updates = [
             recomputed.get_column(c).cast(features.schema[c])
@@ -365,6 +376,7 @@ class Scorer:
         ]
         if required:
             raise WhatIfError(required[0], f"a new client needs a value for {', '.join(required)}")
+        check_consistency(values)
         template = pl.DataFrame(
             {name: [None] for name in self.metadata["application_schema"]},
             schema={name: _dtype(text) for name, text in self.metadata["application_schema"].items()},

@@ -18,6 +18,7 @@ import polars as pl
 from models.evaluation import DAYS_PER_YEAR
 
 MIN_LEVEL_COUNT = 10
+MIN_WORKING_AGE = 14  # years in the current job can be at most age minus this
 DAYS_EMPLOYED_NOT_EMPLOYED = 365243  # Home Credit's sentinel for pensioners and the unemployed
 
 
@@ -70,7 +71,6 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
     FieldDefinition("EXT_SOURCE_2", "EXT_SOURCE_2", "float", allow_missing=True),
     FieldDefinition("EXT_SOURCE_3", "EXT_SOURCE_3", "float", allow_missing=True),
     FieldDefinition("NAME_CONTRACT_TYPE", "NAME_CONTRACT_TYPE", "choice"),
-    FieldDefinition("CODE_GENDER", "CODE_GENDER", "choice"),
     FieldDefinition("NAME_EDUCATION_TYPE", "NAME_EDUCATION_TYPE", "choice"),
     FieldDefinition("NAME_FAMILY_STATUS", "NAME_FAMILY_STATUS", "choice"),
     FieldDefinition("NAME_INCOME_TYPE", "NAME_INCOME_TYPE", "choice"),
@@ -198,3 +198,25 @@ def validate(spec: FieldSpec, value: object) -> object:
             spec.name, f"{where} = {value!r} is outside the allowed range {spec.describe_range()}"
         )
     return int(value) if spec.kind == "int" else float(value)
+
+
+def check_consistency(values: Mapping[str, object]) -> None:
+    """WhatIfError when fields contradict each other (the model would score an impossible client).
+
+    ``values`` are human-unit field values after the edit (absent or None: not checked).
+    """
+    age, employed = values.get("AGE_YEARS"), values.get("YEARS_EMPLOYED")
+    if age is not None and employed is not None and float(employed) > float(age) - MIN_WORKING_AGE:
+        raise WhatIfError(
+            "YEARS_EMPLOYED",
+            f"YEARS_EMPLOYED = {employed} is more than age ({age}) minus {MIN_WORKING_AGE} years",
+        )
+    credit, annuity = values.get("AMT_CREDIT"), values.get("AMT_ANNUITY")
+    if credit is not None and annuity is not None and float(annuity) > float(credit):
+        raise WhatIfError("AMT_ANNUITY", f"AMT_ANNUITY = {annuity} is larger than the credit ({credit})")
+    children, household = values.get("CNT_CHILDREN"), values.get("CNT_FAM_MEMBERS")
+    if children is not None and household is not None and int(household) < int(children) + 1:
+        raise WhatIfError(
+            "CNT_FAM_MEMBERS",
+            f"CNT_FAM_MEMBERS = {household} cannot be less than the children ({children}) plus the client",
+        )
