@@ -7,6 +7,7 @@ by the same helpers everywhere so that "12,3 %" and "12.3%" are consistent acros
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import string
 from collections.abc import Mapping
@@ -500,6 +501,102 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Ce fichier n'est pas une image lisible.",
         "en": "This file is not a readable image.",
     },
+    # -- client letter and CSV export (issue 11) ------------------------------------------------------------
+    "letter.title": {
+        "fr": "Lettre au client – dossier {id} – Prêt à dépenser",
+        "en": "Letter to the client – file {id} – Prêt à dépenser",
+    },
+    "letter.dated": {"fr": "Le {date}", "en": "{date}"},
+    "letter.subject": {
+        "fr": "Objet : votre demande de crédit, dossier n° {id}",
+        "en": "Your credit application, file no. {id}",
+    },
+    "letter.salutation": {"fr": "Madame, Monsieur,", "en": "Dear client,"},
+    "letter.studied": {
+        "fr": "Nous avons étudié votre demande de crédit d'un montant de {amount}.",
+        "en": "We have studied your application for a credit of {amount}.",
+    },
+    "letter.granted": {
+        "fr": "Nous avons le plaisir de vous informer que votre demande est acceptée.",
+        "en": "We are pleased to tell you that your application is accepted.",
+    },
+    "letter.refused": {
+        "fr": "Nous ne pouvons pas donner une suite favorable à votre demande aujourd'hui.",
+        "en": "We cannot accept your application today.",
+    },
+    "letter.how": {
+        "fr": "Notre évaluation s'appuie sur un traitement automatisé : un modèle statistique estime le risque que "
+        "les remboursements ne soient pas tenus. Pour votre dossier, ce risque est estimé à {probability} ; notre "
+        "limite est de {threshold}. Votre conseiller a examiné ce résultat avec vous.",
+        "en": "Our assessment relies on automated processing: a statistical model estimates the risk that the "
+        "repayments are not kept up. For your file this risk is estimated at {probability}; our limit is "
+        "{threshold}. Your adviser has reviewed this result with you.",
+    },
+    "letter.reasons_against": {
+        "fr": "Les principales raisons qui augmentent le risque estimé",
+        "en": "The main reasons that raise the estimated risk",
+    },
+    "letter.reasons_for": {
+        "fr": "Ce qui joue en votre faveur",
+        "en": "What speaks in your favour",
+    },
+    "letter.no_reason": {
+        "fr": "Aucun élément ne pèse à lui seul de façon notable.",
+        "en": "No single element weighs notably on its own.",
+    },
+    "letter.points_note": {
+        "fr": "Entre parenthèses : l'effet de chaque élément sur le risque estimé, en points de pourcentage.",
+        "en": "In brackets: the effect of each element on the estimated risk, in percentage points.",
+    },
+    "letter.would_take": {
+        "fr": "Ce qui pourrait changer la décision",
+        "en": "What could change the decision",
+    },
+    "letter.new_risk": {"fr": "risque estimé : {probability}", "en": "estimated risk: {probability}"},
+    "letter.not_provided": {
+        "fr": "Informations non fournies : {items}. Les communiquer pourrait modifier l'évaluation.",
+        "en": "Information not provided: {items}. Providing it could change the assessment.",
+    },
+    "letter.rights_heading": {"fr": "Vos droits", "en": "Your rights"},
+    "letter.rights": {
+        "fr": "Vous pouvez demander qu'une personne réexamine votre dossier, présenter votre point de vue et "
+        "contester cette décision (règlement général sur la protection des données, art. 22 ; directive (UE) "
+        "2023/2225, art. 18). Pour cela, contactez {contact}, en rappelant le dossier n° {id} ; un conseiller "
+        "reprendra l'évaluation avec vous et vous répondra par écrit.",
+        "en": "You may ask for a person to review your file, give your point of view and contest this decision "
+        "(General Data Protection Regulation, art. 22; Directive (EU) 2023/2225, art. 18). To do so, contact "
+        "{contact}, quoting file no. {id}; an adviser will go through the assessment with you and answer in "
+        "writing.",
+    },
+    "letter.closing": {
+        "fr": "Nous vous prions d'agréer, Madame, Monsieur, nos salutations distinguées.",
+        "en": "Yours sincerely,",
+    },
+    "letter.adviser": {"fr": "Votre conseiller Prêt à dépenser", "en": "Your Prêt à dépenser adviser"},
+    "letter.print": {"fr": "Imprimer ou enregistrer en PDF", "en": "Print or save as PDF"},
+    "letter.csv": {"fr": "Télécharger l'explication (CSV)", "en": "Download the explanation (CSV)"},
+    "letter.back": {"fr": "Retour au tableau de bord", "en": "Back to the dashboard"},
+    "letter.toolbar": {"fr": "Actions sur la lettre", "en": "Letter actions"},
+    "letter.outcome_granted": {"fr": "accordé", "en": "granted"},
+    "letter.outcome_refused": {"fr": "refusé", "en": "refused"},
+    "letter.unknown_client": {
+        "fr": "Aucun client ne porte ce numéro : vérifiez le numéro de dossier dans l'adresse (?client=…).",
+        "en": "No client has this number: check the file number in the address (?client=…).",
+    },
+    "letter.open": {"fr": "Lettre au client (à imprimer)", "en": "Letter to the client (to print)"},
+    "csv.section": {"fr": "Rubrique", "en": "Section"},
+    "csv.item": {"fr": "Élément", "en": "Item"},
+    "csv.value": {"fr": "Valeur", "en": "Value"},
+    "csv.points": {"fr": "Effet (points de pourcentage)", "en": "Effect (percentage points)"},
+    "csv.decision": {"fr": "Décision", "en": "Decision"},
+    "csv.client": {"fr": "Dossier", "en": "File"},
+    "csv.outcome": {"fr": "Décision", "en": "Decision"},
+    "csv.probability": {"fr": "Risque de défaut estimé (%)", "en": "Estimated default risk (%)"},
+    "csv.threshold": {"fr": "Limite de la politique (%)", "en": "Policy limit (%)"},
+    "csv.base": {"fr": "Risque moyen de départ (%)", "en": "Starting average risk (%)"},
+    "csv.against": {"fr": "Raison contre", "en": "Reason against"},
+    "csv.for": {"fr": "Raison pour", "en": "Reason for"},
+    "csv.feature": {"fr": "Détail", "en": "Detail"},
 }
 
 
@@ -575,6 +672,46 @@ def format_money(amount: float | None, lang: str) -> str:
         return tr("profile.missing", lang)
     number = format_number(amount, lang, 0)
     return f"{number}{_NNBSP}€" if lang == "fr" else f"€{number}"
+
+
+_MONTHS = {
+    "fr": (
+        [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ]
+    ),
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def format_date(day: dt.date, lang: str) -> str:
+    """A date as a letter writes it: "2 décembre 2026" / "2 December 2026" ("1er" in French)."""
+    number = "1er" if lang == "fr" and day.day == 1 else str(day.day)
+    return f"{number} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
 def missing_keys(texts: Mapping[str, Mapping[str, str]] = TEXT) -> list[str]:

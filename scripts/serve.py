@@ -60,6 +60,7 @@ def panel_command(args: argparse.Namespace) -> list[str]:
     """The ``panel serve`` command line: liveness endpoint for health checks and bounded session lifetimes."""
     command = [
         sys.executable, "-m", "panel", "serve", str(ROOT / "dashboard" / "app.py"),
+        str(ROOT / "dashboard" / "letter.py"),  # the client letter at /letter?client=ID&lang=fr
         "--port", str(args.port),
         "--address", args.address,
         "--num-threads", str(args.num_threads),
