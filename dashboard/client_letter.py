@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from html import escape
 
 from dashboard.cockpit import ClientSnapshot, Counterfactual
-from dashboard.i18n import format_date, format_money, format_number, format_percent, tr
+from dashboard.i18n import format_date, format_money, format_percent, format_signed, tr
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DEFAULT_CONTACT = {
@@ -70,14 +70,14 @@ class LetterOptions:
     manager: str | None = None
 
 
-def _points(value: float, lang: str) -> str:
-    sign = "+" if value > 0 else "−"
-    return f"{sign}{format_number(abs(value), lang, 1)} pt"
+def points_text(points: float, lang: str, decimals: int = 1) -> str:
+    """ "+3,2 pt" / "−0,8 pt": percentage points with their sign, so direction never depends on colour."""
+    return f"{format_signed(points, lang, decimals)}\N{NARROW NO-BREAK SPACE}pt"
 
 
 def _reason_items(reasons: Sequence, lang: str) -> str:
     return "".join(
-        f"<li>{escape(reason.text(lang))} <span class='points'>({escape(_points(reason.points, lang))})</span></li>"
+        f"<li>{escape(reason.text(lang))} <span class='points'>({escape(points_text(reason.points, lang))})</span></li>"
         for reason in reasons
     )
 

@@ -150,31 +150,37 @@ TEXT: dict[str, dict[str, str]] = {
     "gauge.client": {"fr": "client {value}", "en": "client {value}"},
     # Why
     "why.heading": {"fr": "Pourquoi cette décision ?", "en": "Why this decision?"},
-    "why.chart_heading": {"fr": "Contributions des variables", "en": "Feature contributions"},
-    "why.log_odds_note": {
-        "fr": "Les contributions sont exprimées en log-odds (échelle du modèle), pas en points de pourcentage : une valeur positive augmente le risque, une valeur négative le diminue. Elles s'additionnent à la valeur de base pour donner le score du client.",
-        "en": "Contributions are in log-odds (the model's scale), not percentage points: a positive value increases the risk, a negative one decreases it. They add up with the base value to the client's score.",
+    "why.chart_heading": {"fr": "Ce qui fait le risque estimé", "en": "What makes up the estimated risk"},
+    "why.points_note": {
+        "fr": "Chaque barre montre de combien un groupe d'éléments du dossier augmente (▲) ou diminue (▼) le risque estimé, en points de pourcentage : partant du risque moyen de départ ({base}), elles s'additionnent exactement au risque du client ({probability}). La ligne en tirets marque la limite ({threshold}).",
+        "en": "Each bar shows by how much a group of elements of the file raises (▲) or lowers (▼) the estimated risk, in percentage points: starting from the average starting risk ({base}), they add up exactly to the client's risk ({probability}). The dashed line marks the limit ({threshold}).",
     },
     "why.reasons_for": {"fr": "Ce qui joue en faveur du client", "en": "What speaks for the client"},
     "why.reasons_against": {"fr": "Ce qui joue contre le client", "en": "What speaks against the client"},
     "why.no_reason": {"fr": "Aucun facteur notable.", "en": "No notable factor."},
     "why.increases": {"fr": "▲ augmente le risque", "en": "▲ increases the risk"},
     "why.decreases": {"fr": "▼ diminue le risque", "en": "▼ decreases the risk"},
-    "why.others": {"fr": "{n} autres variables", "en": "{n} other features"},
-    "why.base": {"fr": "Valeur de base (moyenne du modèle)", "en": "Base value (model average)"},
-    "why.final": {"fr": "Score du client", "en": "Client score"},
+    "why.others_groups": {"fr": "{n} autres groupes", "en": "{n} other groups"},
+    "why.no_effect": {"fr": "aucun effet", "en": "no effect"},
+    "why.not_provided": {
+        "fr": "Informations non fournies (jamais comptées comme une raison) : {items}.",
+        "en": "Information not provided (never counted as a reason): {items}.",
+    },
+    "why.threshold_mark": {"fr": "limite {value}", "en": "limit {value}"},
+    "why.base": {"fr": "Risque moyen de départ", "en": "Average starting risk"},
+    "why.final": {"fr": "Risque estimé du client", "en": "Client's estimated risk"},
     "why.chart_label": {
-        "fr": "Graphique en cascade des {n} principales contributions, de la valeur de base {base} au score {score} (log-odds). Le détail figure dans le tableau qui suit.",
-        "en": "Waterfall chart of the {n} main contributions, from the base value {base} to the score {score} (log-odds). The table below gives the details.",
+        "fr": "Graphique en cascade des {n} principaux groupes, du risque moyen de départ {base} au risque estimé du client {probability}, limite {threshold}, en points de pourcentage. Le détail figure dans le tableau qui suit.",
+        "en": "Waterfall chart of the {n} main groups, from the average starting risk {base} to the client's estimated risk {probability}, limit {threshold}, in percentage points. The table below gives the details.",
     },
     "why.table_caption": {
-        "fr": "Contributions des variables au score (log-odds)",
-        "en": "Feature contributions to the score (log-odds)",
+        "fr": "Effet de chaque élément du dossier sur le risque estimé (points de pourcentage)",
+        "en": "Effect of each element of the file on the estimated risk (percentage points)",
     },
     "why.show_table": {"fr": "Afficher le tableau des contributions", "en": "Show the contributions table"},
     "col.feature": {"fr": "Variable", "en": "Feature"},
     "col.value": {"fr": "Valeur du client", "en": "Client value"},
-    "col.contribution": {"fr": "Contribution (log-odds)", "en": "Contribution (log-odds)"},
+    "col.contribution": {"fr": "Effet (points)", "en": "Effect (points)"},
     "col.effect": {"fr": "Effet", "en": "Effect"},
     "col.group": {"fr": "Groupe", "en": "Group"},
     "col.size": {"fr": "Effectif", "en": "Size"},
@@ -449,20 +455,10 @@ TEXT: dict[str, dict[str, str]] = {
     "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},
-    "export.csv": {"fr": "Télécharger les contributions (CSV)", "en": "Download the contributions (CSV)"},
-    "export.print": {
-        "fr": "Télécharger la fiche explicative imprimable (HTML)",
-        "en": "Download the printable explanation (HTML)",
+    "export.csv": {
+        "fr": "Télécharger l'explication (CSV pour tableur)",
+        "en": "Download the explanation (CSV for spreadsheets)",
     },
-    "export.print_title": {
-        "fr": "Explication de la décision de crédit – client {id}",
-        "en": "Credit decision explanation – client {id}",
-    },
-    "export.generated": {
-        "fr": "Document généré le {date} par Prêt à dépenser.",
-        "en": "Document generated on {date} by Prêt à dépenser.",
-    },
-    # Images
     "images.heading": {
         "fr": "Classement d'images produits expliqué (ProtoViT)",
         "en": "Explained product-image classification (ProtoViT)",

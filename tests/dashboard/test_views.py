@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import math
+import re
 
 import polars as pl
 import pytest
@@ -17,7 +17,7 @@ from dashboard.views.portfolio import ImportanceView, PortfolioView, approval_ra
 from dashboard.views.profile import ProfileView, display_value, with_duration
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView, parse_number
-from dashboard.views.why import WhyView, contributions_csv, printable_html
+from dashboard.views.why import WhyView, waterfall_steps
 
 
 @pytest.fixture
@@ -88,32 +88,21 @@ def test_decision_figures_margin_and_grey_zone():
     assert decision_figures(Explanation, 0.02, 0.2).decision == "granted"
 
 
-def test_why_view_sentence_waterfall_and_table(shown):
+def test_why_view_speaks_in_probability_points_with_a_threshold_and_no_code(shown, lang):
     view = WhyView(shown)
     view.activate()
     html = view._body.object
     explanation = shown.snapshot.explanation
     assert explanation.sentence.split(" ")[0] in html
-    assert "log-odds" in html and "<table>" in html and "<details>" in html
-
-
-def test_contributions_csv_adds_up_to_the_score(shown):
-    text = contributions_csv(shown.snapshot)
-    header, body = text.split("\n", 1)
-    frame = pl.read_csv(io.StringIO(body))
-    explanation = shown.snapshot.explanation
-    assert frame.height == explanation.contributions.height
-    assert math.isclose(
-        frame["contribution_log_odds"].sum() + explanation.base_value, explanation.raw_score, abs_tol=1e-6
-    )
-    assert f"decision={explanation.decision}" in header
-
-
-def test_printable_page_is_a_complete_accessible_document(shown, lang):
-    html = printable_html(shown.snapshot, lang, grey_zone=0.01)
-    assert html.startswith(f'<!DOCTYPE html><html lang="{lang}">')
-    assert html.count("<h1>") == 1 and "<title>" in html and str(shown.snapshot.sk_id) in html
-    assert "<details open>" in html
+    assert "log-odds" not in html and "<table>" in html and "<details>" in html
+    assert 'stroke-dasharray="6 3"' in html  # the threshold line on the waterfall
+    assert html.count("<li>") <= 8
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert not re.search(r"[A-Z0-9]+(_[A-Z0-9]+)+", visible)
+    steps = waterfall_steps(explanation.grouped, lang)
+    total = 100 * explanation.base_probability + sum(points for _, points in steps)
+    assert math.isclose(total, 100 * explanation.probability, abs_tol=1e-6)
+    assert f"letter?client={shown.snapshot.sk_id}&amp;lang={lang}" in view._letter.object
 
 
 def test_profile_writes_missing_values_and_human_units(shown, lang):

@@ -132,17 +132,18 @@ def test_hostile_url_parameters_still_render_the_page(page, server):
     page.get_by_role("alert").wait_for()
 
 
-def test_contributions_export_is_a_csv_of_every_contribution(page, server, client_ids, tmp_path):
-    open_app(page, f"{server.url}?lang=en&client={client_ids[0]}")
-    button = page.get_by_role("button", name="Download the contributions (CSV)")
+def test_explanation_export_is_a_csv_for_french_spreadsheets(page, server, client_ids, tmp_path):
+    open_app(page, f"{server.url}?lang=fr&view=why&client={client_ids[0]}")
+    button = page.get_by_role("button", name="Télécharger l'explication (CSV pour tableur)")
     with page.expect_download() as download_info:
         button.click()
-    path = Path(tmp_path / "contributions.csv")
+    path = Path(tmp_path / "explication.csv")
     download_info.value.save_as(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("# probability=")
-    assert lines[1].startswith("SK_ID_CURR,feature,group,label,display_value,contribution_log_odds")
-    assert len(lines) > 10 and all(line.startswith(str(client_ids[0])) for line in lines[2:])
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Rubrique;Élément;Valeur;Effet (points de pourcentage)"
+    assert len(lines) > 10 and not any(line.startswith("#") for line in lines)
 
 
 def test_image_reasoning_is_shown_with_its_table_and_passes_axe(page, server):
