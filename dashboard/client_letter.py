@@ -151,6 +151,14 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def letter_link(sk_id: int, lang: str) -> str:
+    """A link to the printable letter, a page of its own served next to the app (``/letter``)."""
+    return (
+        f'<p><a href="letter?client={sk_id}&amp;lang={lang}" target="_blank" rel="noopener">'
+        f"{escape(tr('letter.open', lang))}</a></p>"
+    )
+
+
 def toolbar_html(sk_id: int, lang: str, csv_bytes: bytes) -> str:
     """Print, download the CSV (a data: link, so no second request) and go back; hidden when printing."""
     href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_bytes).decode("ascii")

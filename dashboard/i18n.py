@@ -132,13 +132,17 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "decision.simulation": {"fr": "Mode simulation du seuil", "en": "Threshold simulation mode"},
     "decision.simulated_threshold": {"fr": "Seuil simulé (%)", "en": "Simulated threshold (%)"},
+    "decision.simulated_threshold_label": {
+        "fr": "Seuil simulé (non officiel)",
+        "en": "Simulated threshold (not official)",
+    },
     "decision.simulation_banner": {
         "fr": "SIMULATION : seuil {simulated} au lieu de {policy} (politique). Cette décision n'est pas officielle.",
         "en": "SIMULATION: threshold {simulated} instead of {policy} (policy). This decision is not official.",
     },
     "decision.simulation_error": {
-        "fr": "Seuil simulé entre 1 et 99 %.",
-        "en": "Simulated threshold between 1 and 99%.",
+        "fr": "Seuil simulé non pris en compte : saisissez un nombre entre 1 et 99 (%). La décision affichée est celle de la politique.",
+        "en": "Simulated threshold not used: enter a number between 1 and 99 (%). The decision shown is the policy's.",
     },
     "gauge.label": {
         "fr": "Jauge : probabilité de défaut {probability} sur une échelle de 0 à {scale_max}, seuil {threshold}, zone grise de {low} à {high}. {decision}.",
@@ -356,7 +360,24 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "whatif.fix_errors": {"fr": "Corrigez les champs signalés.", "en": "Fix the flagged fields."},
     "whatif.range": {"fr": "Valeurs autorisées : {low} à {high}", "en": "Allowed values: {low} to {high}"},
-    "whatif.not_number": {"fr": "{field} : saisissez un nombre.", "en": "{field}: enter a number."},
+    "whatif.not_number": {
+        "fr": "{field} : saisissez un nombre écrit à la française (virgule décimale, par exemple 10,5 ou 202 500).",
+        "en": "{field}: enter a number written the English way (decimal point, e.g. 10.5 or 202,500).",
+    },
+    "whatif.choose": {"fr": "— à choisir —", "en": "— to choose —"},
+    "whatif.choose_error": {"fr": "{field} : choisissez une valeur.", "en": "{field}: choose a value."},
+    "whatif.rule.employment_vs_age": {
+        "fr": "{YEARS_EMPLOYED} : au plus l'âge moins 14 ans ({AGE_YEARS}).",
+        "en": "{YEARS_EMPLOYED}: at most the age minus 14 years ({AGE_YEARS}).",
+    },
+    "whatif.rule.annuity_vs_credit": {
+        "fr": "{AMT_ANNUITY} : ne peut pas dépasser le {AMT_CREDIT}.",
+        "en": "{AMT_ANNUITY}: cannot exceed the {AMT_CREDIT}.",
+    },
+    "whatif.rule.household_vs_children": {
+        "fr": "{CNT_FAM_MEMBERS} : au moins le nombre d'enfants plus le client ({CNT_CHILDREN}).",
+        "en": "{CNT_FAM_MEMBERS}: at least the number of children plus the client ({CNT_CHILDREN}).",
+    },
     "whatif.new_heading": {"fr": "Nouveau client", "en": "New client"},
     "whatif.new_intro": {
         "fr": "Saisissez le dossier d'un nouveau client. Tous les champs sont requis, sauf l'ancienneté dans l'emploi et les scores externes (laissez-les vides s'ils sont inconnus). Sans historique chez nous ni au bureau de crédit, ces informations sont considérées comme absentes.",

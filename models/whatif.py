@@ -23,11 +23,16 @@ DAYS_EMPLOYED_NOT_EMPLOYED = 365243  # Home Credit's sentinel for pensioners and
 
 
 class WhatIfError(ValueError):
-    """A what-if value is not acceptable; the message names the field and its allowed range or choices."""
+    """A what-if value is not acceptable; the message names the field and its allowed range or choices.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``rule`` names the cross-field rule broken ("employment_vs_age", "annuity_vs_credit",
+    "household_vs_children"), so a form can say it in the page's language; empty for a single-field error.
+    """
+
+    def __init__(self, field: str, message: str, rule: str = "") -> None:
         super().__init__(message)
         self.field = field
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,8 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
         "DAYS_BIRTH",
         "float",
         days_in_years=True,
-        label_fr="Âge (années)",
-        label_en="Age (years)",
+        label_fr="Âge",
+        label_en="Age",
     ),
     FieldDefinition(
         "YEARS_EMPLOYED",
@@ -62,8 +67,8 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
         "float",
         days_in_years=True,
         allow_missing=True,
-        label_fr="Ancienneté dans l'emploi (années ; vide : sans emploi ou retraité)",
-        label_en="Years in current job (empty: not employed or retired)",
+        label_fr="Ancienneté dans l'emploi (vide : sans emploi ou retraité)",
+        label_en="Time in current job (empty: not employed or retired)",
     ),
     FieldDefinition("CNT_CHILDREN", "CNT_CHILDREN", "int"),
     FieldDefinition("CNT_FAM_MEMBERS", "CNT_FAM_MEMBERS", "int"),
@@ -210,13 +215,19 @@ def check_consistency(values: Mapping[str, object]) -> None:
         raise WhatIfError(
             "YEARS_EMPLOYED",
             f"YEARS_EMPLOYED = {employed} is more than age ({age}) minus {MIN_WORKING_AGE} years",
+            "employment_vs_age",
         )
     credit, annuity = values.get("AMT_CREDIT"), values.get("AMT_ANNUITY")
     if credit is not None and annuity is not None and float(annuity) > float(credit):
-        raise WhatIfError("AMT_ANNUITY", f"AMT_ANNUITY = {annuity} is larger than the credit ({credit})")
+        raise WhatIfError(
+            "AMT_ANNUITY",
+            f"AMT_ANNUITY = {annuity} is larger than the credit ({credit})",
+            "annuity_vs_credit",
+        )
     children, household = values.get("CNT_CHILDREN"), values.get("CNT_FAM_MEMBERS")
     if children is not None and household is not None and int(household) < int(children) + 1:
         raise WhatIfError(
             "CNT_FAM_MEMBERS",
             f"CNT_FAM_MEMBERS = {household} cannot be less than the children ({children}) plus the client",
+            "household_vs_children",
         )

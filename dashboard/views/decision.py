@@ -15,6 +15,7 @@ import panel as pn
 import param
 
 from dashboard import charts
+from dashboard.client_letter import letter_link
 from dashboard.cockpit import Explanation
 from dashboard.i18n import format_percent, format_points, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
@@ -123,7 +124,8 @@ def render_card(sk_id: int, figures: DecisionFigures, lang: str, policy_threshol
         f"{escape(long_verdict)}</p>"
         '<dl class="figures">'
         f"<dt>{escape(tr('decision.probability', lang))}</dt><dd>{percent['probability']}</dd>"
-        f"<dt>{escape(tr('decision.threshold', lang))}</dt><dd>{percent['threshold']}</dd>"
+        f"<dt>{escape(tr('decision.simulated_threshold_label' if figures.simulated else 'decision.threshold', lang))}</dt>"
+        f"<dd>{percent['threshold']}</dd>"
         f"<dt>{escape(tr('decision.margin', lang))}</dt><dd>{escape(margin)}</dd></dl>"
         f"<p>{escape(zone)}</p>{gauge}"
         f'<p class="note">{escape(tr("decision.policy_note", lang))}</p>'
@@ -163,14 +165,24 @@ class DecisionCard(SessionView):
         self._threshold_input.visible = self.simulate
         self.refresh()
 
+    def threshold_is_valid(self) -> bool:
+        """A simulated threshold must be a number from 1 to 99 %; anything else is refused out loud, not clamped."""
+        value = self.simulated_threshold_percent
+        return value is not None and math.isfinite(value) and 1.0 <= value <= 99.0
+
     def figures(self) -> DecisionFigures:
-        """The figures currently shown (policy or simulated)."""
+        """The figures currently shown: simulated only when simulation is on and its threshold is valid."""
         explanation = self.session.snapshot.explanation
-        simulated = None
-        if self.simulate and self.simulated_threshold_percent is not None:
-            simulated = min(max(self.simulated_threshold_percent, 1.0), 99.0) / 100
+        simulated = (
+            self.simulated_threshold_percent / 100 if self.simulate and self.threshold_is_valid() else None
+        )
         return decision_figures(explanation, self.cockpit.grey_zone, simulated)
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
-        self._card.object = render_card(snapshot.sk_id, self.figures(), self.lang, self.cockpit.threshold)
+        card = render_card(snapshot.sk_id, self.figures(), self.lang, self.cockpit.threshold)
+        if self.simulate and not self.threshold_is_valid():
+            card += (
+                f'<p role="alert" class="simulation">{escape(tr("decision.simulation_error", self.lang))}</p>'
+            )
+        self._card.object = card + letter_link(snapshot.sk_id, self.lang)

@@ -11,7 +11,7 @@ import panel as pn
 import polars as pl
 
 from dashboard import charts
-from dashboard.client_letter import explanation_csv, points_text
+from dashboard.client_letter import explanation_csv, letter_link, points_text
 from dashboard.cockpit import ClientSnapshot, Explanation
 from dashboard.i18n import format_percent, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
@@ -145,11 +145,3 @@ class WhyView(SessionView):
 
     def _csv_file(self) -> io.BytesIO:
         return io.BytesIO(explanation_csv(self.session.snapshot, self.lang))
-
-
-def letter_link(sk_id: int, lang: str) -> str:
-    """A link to the printable client letter, a page of its own served next to the app (``/letter``)."""
-    return (
-        f'<p><a href="letter?client={sk_id}&amp;lang={lang}" target="_blank" rel="noopener">'
-        f"{escape(tr('letter.open', lang))}</a></p>"
-    )

@@ -175,17 +175,57 @@ def test_new_client_form_requires_values_then_scores(shown):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [("202 500", 202500.0), ("1,5", 1.5), ("1.5", 1.5), ("", None), ("1\u202f000", 1000.0)],
+    ("text", "lang", "expected"),
+    [
+        ("202 500", "fr", 202500.0),
+        ("10,5", "fr", 10.5),
+        ("1\u202f000", "fr", 1000.0),
+        ("", "fr", None),
+        ("10.5", "en", 10.5),
+        ("202,500", "en", 202500.0),
+        ("-5", "en", -5.0),
+    ],
 )
-def test_parse_number_reads_french_and_english(text, expected):
-    assert parse_number(text) == expected
+def test_parse_number_reads_the_page_languages_way(text, lang, expected):
+    assert parse_number(text, lang) == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "inf", "nan", "1..2"])
-def test_parse_number_refuses_non_numbers(text):
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("abc", "fr"),
+        ("inf", "en"),
+        ("nan", "fr"),
+        ("1..2", "en"),
+        ("10.5", "fr"),
+        ("10,5", "en"),
+        ("1,5,6", "fr"),
+    ],
+)
+def test_parse_number_refuses_anything_else(text, lang):
     with pytest.raises(ValueError):
-        parse_number(text)
+        parse_number(text, lang)
+
+
+def test_what_if_form_speaks_the_page_language_and_checks_cross_field_rules(shown, lang):
+    view = WhatIfView(shown)
+    view.activate()
+    assert "CODE_GENDER" not in view.form.inputs  # gender is not a model input, never editable
+    age = view.form.inputs["AGE_YEARS"]
+    assert ("," in age.value or age.value.isdigit()) if lang == "fr" else "," not in age.value
+    assert "(ans) (ans)" not in age.label and "(années) (ans)" not in age.label
+    view.form.inputs["CNT_FAM_MEMBERS"].value = "2,5" if lang == "fr" else "2.5"
+    assert view.rescore() is None and "alert" in view.form.errors["CNT_FAM_MEMBERS"].object
+    view.form.inputs["CNT_FAM_MEMBERS"].value = "1"
+    view.form.inputs["CNT_CHILDREN"].value = "3"
+    assert view.rescore() is None
+    message = view.form.errors["CNT_FAM_MEMBERS"].object
+    assert "alert" in message and "CNT_" not in message
+    assert all(
+        view.new_form.inputs[name].value == ""
+        for name, spec in view.new_form.specs.items()
+        if spec.kind == "choice"
+    )
 
 
 def test_portfolio_view_marks_the_policy_threshold(shown):
