@@ -12,7 +12,7 @@ import polars as pl
 
 from dashboard import charts
 from dashboard.client_letter import explanation_csv, letter_link, points_text
-from dashboard.cockpit import ClientSnapshot, Explanation
+from dashboard.cockpit import ClientSnapshot, Counterfactual, Explanation
 from dashboard.i18n import format_percent, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
 
@@ -118,6 +118,22 @@ def explanation_body(snapshot: ClientSnapshot, lang: str, heading_level: int = 2
     )
 
 
+def would_take_html(answer: Counterfactual, lang: str) -> str:
+    """The "what it would take" block: proposals with the risk they give, or a plain "nothing realistic"."""
+    if not answer.needed:
+        return ""
+    items = "".join(
+        f"<li>{escape(option.text(lang)[:1].upper() + option.text(lang)[1:])} "
+        f"({escape(tr('letter.new_risk', lang, probability=format_percent(option.probability, lang)))})</li>"
+        for option in answer.options
+    )
+    target = tr("why.would_take_target", lang, target=format_percent(answer.target, lang))
+    return (
+        f"<h3>{escape(tr('letter.would_take', lang))}</h3><p>{escape(target)}</p>"
+        f"<p>{escape(answer.summary(lang))}</p>" + (f"<ul>{items}</ul>" if items else "")
+    )
+
+
 class WhyView(SessionView):
     """The local explanation of the client shown, with its exports."""
 
@@ -133,13 +149,19 @@ class WhyView(SessionView):
         )
         self._export_heading = html_pane(f"<h3>{escape(tr('export.heading', self.lang))}</h3>")
         self._letter = html_pane()
+        self._would_take = html_pane()
         self._content = pn.Column(
-            self._body, self._export_heading, pn.FlexBox(self._csv, self._letter), sizing_mode="stretch_width"
+            self._body,
+            self._would_take,
+            self._export_heading,
+            pn.FlexBox(self._csv, self._letter),
+            sizing_mode="stretch_width",
         )
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
         self._body.object = explanation_body(snapshot, self.lang)
+        self._would_take.object = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
         self._csv.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_{snapshot.sk_id}.csv"
         self._letter.object = letter_link(snapshot.sk_id, self.lang)
 

@@ -79,6 +79,20 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
     assert "SIMULATION" in card._card.object
 
 
+@pytest.mark.parametrize("bad", [150.0, 0.0, -5.0, None, float("nan")])
+def test_invalid_simulated_thresholds_are_refused_out_loud(shown, bad):
+    card = DecisionCard(shown)
+    card.activate()
+    card.param.update(simulate=True, simulated_threshold_percent=bad)
+    assert not card.figures().simulated
+    assert 'role="alert"' in card._card.object and "NaN" not in card._card.object
+    card.simulated_threshold_percent = 20.0
+    assert card.figures().simulated and 'role="alert"' not in card._card.object
+    label = "Seuil simulé (non officiel)" if shown.lang == "fr" else "Simulated threshold (not official)"
+    assert label in card._card.object
+    assert f"letter?client={shown.snapshot.sk_id}" in card._card.object
+
+
 def test_decision_figures_margin_and_grey_zone():
     class Explanation:
         probability, threshold, decision, margin_points, in_grey_zone = 0.12, 0.09, "refused", 3.0, False
@@ -103,6 +117,8 @@ def test_why_view_speaks_in_probability_points_with_a_threshold_and_no_code(show
     total = 100 * explanation.base_probability + sum(points for _, points in steps)
     assert math.isclose(total, 100 * explanation.probability, abs_tol=1e-6)
     assert f"letter?client={shown.snapshot.sk_id}&amp;lang={lang}" in view._letter.object
+    needed = shown.snapshot.explanation.decision == "refused" or shown.snapshot.explanation.in_grey_zone
+    assert bool(view._would_take.object) == needed
 
 
 def test_profile_writes_missing_values_and_human_units(shown, lang):
