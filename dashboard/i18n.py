@@ -267,7 +267,15 @@ TEXT: dict[str, dict[str, str]] = {
     "bool.no": {"fr": "non", "en": "no"},
     # Compare
     "compare.heading": {"fr": "Comparer le client {id}", "en": "Compare client {id}"},
-    "compare.feature": {"fr": "Variable à comparer", "en": "Feature to compare"},
+    "compare.feature": {"fr": "Élément à comparer", "en": "Element to compare"},
+    "compare.search_feature": {
+        "fr": "Ou chercher un autre élément (tapez 2 lettres)",
+        "en": "Or search another element (type 2 letters)",
+    },
+    "compare.histogram_legend": {
+        "fr": "Légende : barres bleues pleines = tous les clients ; contour orange en tirets = « {group} » ; trait noir = le client. Hauteur : part des clients de chaque groupe dans l'intervalle.",
+        "en": "Legend: solid blue bars = all clients; dashed orange outline = “{group}”; black line = the client. Height: share of each group's clients in the range.",
+    },
     "compare.filters": {"fr": "Critères des clients similaires", "en": "Criteria for similar clients"},
     "compare.filters_help": {
         "fr": "Les clients similaires partagent les critères cochés avec le client ; le groupe « plus proches voisins » réunit les {k} clients les plus proches sur les variables les plus importantes (standardisées).",
@@ -297,8 +305,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Histogram of {feature} for all clients (solid blue bars) and for the group “{group}” (dashed orange outline); the black line marks the client's value ({value}).",
     },
     "compare.distribution_summary": {
-        "fr": "Valeur du client : {value}. Elle dépasse {all_pct} des clients et {group_pct} du groupe « {group} ».",
-        "en": "Client value: {value}. It is above {all_pct} of all clients and {group_pct} of the group “{group}”.",
+        "fr": "Valeur du client : {value}. {all_pct} des clients ont une valeur plus petite ; dans le groupe « {group} » : {group_pct}.",
+        "en": "Client value: {value}. {all_pct} of all clients have a smaller value; in the group “{group}”: {group_pct}.",
     },
     "compare.categorical_summary": {
         "fr": "Valeur du client : {value}. Taux de défaut par modalité dans le tableau.",

@@ -288,3 +288,27 @@ def test_new_client_form_works_without_a_client_shown(session):
     view.activate()
     assert view._client_part.visible is False and view._error.object == ""
     assert view.score_new_client() is None  # empty form: inline errors, no crash
+
+
+def test_compare_shows_ages_in_human_order_and_no_column_code(shown, lang):
+    view = CompareView(shown)
+    view.activate()
+    assert not any(re.search(r"[A-Z0-9]+(_[A-Z0-9]+)+", label) for label in view._feature_select.options)
+    assert len(view._feature_select.options) <= 16 and len(view._feature_search.options) > 16
+    view.feature = "DAYS_BIRTH"
+    html = view._distribution.object
+    unit = "ans" if lang == "fr" else "years"
+    starts = [
+        float(a.replace(",", "."))
+        for a, _ in re.findall(rf"(\d+(?:[.,]\d)?) {unit} – (\d+(?:[.,]\d)?) {unit}", html)
+    ]
+    assert len(starts) > 5 and starts == sorted(starts)  # the age axis ascends
+    age = -shown.snapshot.value("DAYS_BIRTH") / 365.25
+    younger = (
+        shown.cockpit.warehouse.model_frame(columns=["DAYS_BIRTH"])
+        .filter(pl.col("DAYS_BIRTH") > shown.snapshot.value("DAYS_BIRTH"))
+        .height
+        / shown.cockpit.warehouse.model_frame(columns=["DAYS_BIRTH"]).height
+    )
+    shown_share = re.search(r"(\d+)\s?%", view._distribution.object.split("<svg")[0]).group(1)
+    assert abs(int(shown_share) - 100 * younger) <= 2, (age, shown_share, younger)
