@@ -344,7 +344,7 @@ def line_chart(
 def heatmap(
     x_edges: Sequence[float],
     y_edges: Sequence[float],
-    cells: Sequence[tuple[int, int, int]],
+    cells: Sequence[tuple[int, int, float]],
     *,
     label: str,
     highlight: tuple[int, int] | None,
@@ -354,9 +354,9 @@ def heatmap(
     x_format=str,
     y_format=str,
 ) -> str:
-    """Counts per (x bin, y bin) as a cividis heat map (darker = more clients), the client's cell framed twice
-    (black then white) so it stands out on any shade; ``legend`` gives the texts at the light and dark ends of
-    the shade key drawn under the chart, since a shade means nothing without it."""
+    """A value per (x bin, y bin) (a count or a rate) as a cividis heat map (darker = higher), the client's cell
+    framed twice (black then white) so it stands out on any shade; ``legend`` gives the texts at the light and
+    dark ends of the shade key drawn under the chart, since a shade means nothing without it."""
     width, height, left, right, top, bottom = 720, 460, 80, 700, 10, 360
     nx, ny = max(len(x_edges) - 1, 1), max(len(y_edges) - 1, 1)
     cell_w, cell_h = (right - left) / nx, (bottom - top) / ny

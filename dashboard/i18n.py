@@ -325,12 +325,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Default rate per level of {feature}",
     },
     "compare.show_data": {"fr": "Afficher les données du graphique", "en": "Show the chart data"},
-    "compare.bivariate_heading": {"fr": "Vue croisée de deux variables", "en": "Two features together"},
+    "compare.bivariate_heading": {
+        "fr": "Taux de défaut selon deux éléments",
+        "en": "Default rate by two elements",
+    },
     "compare.x": {"fr": "Variable en abscisse", "en": "Horizontal feature"},
     "compare.y": {"fr": "Variable en ordonnée", "en": "Vertical feature"},
     "compare.heatmap_label": {
-        "fr": "Carte de densité de {y} selon {x} pour tous les clients (agrégée par cases, plus foncé = plus de clients) ; la case du client est entourée d'un cadre épais.",
-        "en": "Density map of {y} against {x} for all clients (aggregated in cells, darker = more clients); the client's cell has a thick frame.",
+        "fr": "Carte du taux de défaut selon {x} et {y} pour tous les clients (par cases, plus foncé = plus de défauts ; cases de moins de {n} clients laissées vides) ; la case du client est entourée d'un cadre épais.",
+        "en": "Map of the default rate by {x} and {y} for all clients (in cells, darker = more defaults; cells with fewer than {n} clients left blank); the client's cell has a thick frame.",
     },
     "compare.heatmap_summary": {
         "fr": "La case du client ({x} {x_range}, {y} {y_range}) compte {count} clients, taux de défaut {rate}.",
@@ -340,8 +343,8 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Une des deux valeurs du client est manquante ou hors des cases tracées.",
         "en": "One of the client's two values is missing or outside the plotted cells.",
     },
-    "compare.heatmap_legend_few": {"fr": "peu de clients", "en": "few clients"},
-    "compare.heatmap_legend_many": {"fr": "{count} clients par case", "en": "{count} clients per cell"},
+    "compare.heatmap_legend_few": {"fr": "taux de défaut 0 %", "en": "default rate 0%"},
+    "compare.heatmap_legend_many": {"fr": "taux de défaut {rate}", "en": "default rate {rate}"},
     "compare.heatmap_caption": {
         "fr": "Cases non vides de la carte de densité",
         "en": "Non-empty cells of the density map",

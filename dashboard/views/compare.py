@@ -23,6 +23,7 @@ from warehouse import dictionary
 
 HISTOGRAM_BINS = 30
 HEATMAP_BINS = 20
+MIN_CELL_CLIENTS = 20  # a default rate on fewer clients is noise: such cells stay blank on the map
 # Offered by default (when the model has them): what a manager and a client talk about; the full list is one
 # search away.
 CURATED_FEATURES = (
@@ -346,34 +347,56 @@ class CompareView(SessionView):
             return f"<p>{escape(tr('compare.numeric_only', lang))}</p>"
         cells = cockpit.bivariate(x, y, HEATMAP_BINS)
         x_edges, y_edges = cockpit.bin_edges(x, HEATMAP_BINS), cockpit.bin_edges(y, HEATMAP_BINS)
+        x_sign, y_sign = (-1 if human_order(x) else 1), (-1 if human_order(y) else 1)
+        nx, ny = len(x_edges) - 1, len(y_edges) - 1
+
+        def x_index(i: int) -> int:  # durations mirrored so they grow to the right / upwards
+            return nx - 1 - i if x_sign < 0 else i
+
+        def y_index(i: int) -> int:
+            return ny - 1 - i if y_sign < 0 else i
+
+        if x_sign < 0:
+            x_edges = [-edge for edge in reversed(x_edges)]
+        if y_sign < 0:
+            y_edges = [-edge for edge in reversed(y_edges)]
         indexed = [
-            (row["x_index"], row["y_index"], row["count"], row["default_rate"])
+            (x_index(row["x_index"]), y_index(row["y_index"]), row["count"], row["default_rate"])
             for row in cells.iter_rows(named=True)
         ]
         x_value, y_value = snapshot.value(x), snapshot.value(y)
         highlight = None
         if x_value is not None and y_value is not None:
-            highlight = (cockpit.bin_of(x, x_value, HEATMAP_BINS), cockpit.bin_of(y, y_value, HEATMAP_BINS))
+            highlight = (
+                x_index(cockpit.bin_of(x, x_value, HEATMAP_BINS)),
+                y_index(cockpit.bin_of(y, y_value, HEATMAP_BINS)),
+            )
         x_label, y_label = feature_label(x, lang), feature_label(y, lang)
-        densest = max((count for _, _, count, _ in indexed), default=0)
+        rated = [
+            (ix, iy, rate)
+            for ix, iy, count, rate in indexed
+            if count >= MIN_CELL_CLIENTS and rate is not None
+        ]
+        highest = max((rate for _, _, rate in rated), default=0.0)
         chart = charts.heatmap(
             x_edges,
             y_edges,
-            [(ix, iy, count) for ix, iy, count, _ in indexed],
+            rated,
             highlight=highlight,
-            label=tr("compare.heatmap_label", lang, x=x_label, y=y_label),
+            label=tr("compare.heatmap_label", lang, x=x_label, y=y_label, n=MIN_CELL_CLIENTS),
             x_title=x_label,
             y_title=y_label,
             legend=(
                 tr("compare.heatmap_legend_few", lang),
-                tr("compare.heatmap_legend_many", lang, count=format_number(densest, lang)),
+                tr("compare.heatmap_legend_many", lang, rate=format_percent(highest, lang, 0)),
             ),
-            x_format=lambda v: humanize(x, v, lang),
-            y_format=lambda v: humanize(y, v, lang),
+            x_format=lambda v: humanize(x, x_sign * v, lang),
+            y_format=lambda v: humanize(y, y_sign * v, lang),
         )
 
         def cell_range(edges: list[float], index: int, feature: str) -> str:
-            return f"{humanize(feature, edges[index], lang)} – {humanize(feature, edges[index + 1], lang)}"
+            sign = x_sign if feature == x else y_sign
+            return f"{humanize(feature, sign * edges[index], lang)} – {humanize(feature, sign * edges[index + 1], lang)}"
 
         summary = tr("compare.heatmap_outside", lang)
         if highlight is not None:
