@@ -68,7 +68,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nav.portfolio": {"fr": "Portefeuille (chef d'équipe)", "en": "Portfolio (team lead)"},
     "nav.images": {"fr": "Images produits (ProtoViT)", "en": "Product images (ProtoViT)"},
     # Search
-    "search.label": {"fr": "Identifiant client (SK_ID_CURR)", "en": "Client id (SK_ID_CURR)"},
+    "search.label": {"fr": "Numéro de dossier client", "en": "Client file number"},
     "search.placeholder": {"fr": "ex. 100002", "en": "e.g. 100002"},
     "search.button": {"fr": "Afficher le client", "en": "Show client"},
     "search.suggestions": {"fr": "Suggestions", "en": "Suggestions"},
@@ -111,7 +111,7 @@ TEXT: dict[str, dict[str, str]] = {
     "decision.refused": {"fr": "Refus", "en": "Refused"},
     "decision.granted_long": {"fr": "crédit accordé", "en": "credit granted"},
     "decision.refused_long": {"fr": "crédit refusé", "en": "credit refused"},
-    "decision.probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
+    "decision.probability": {"fr": "Risque de défaut estimé", "en": "Estimated default risk"},
     "decision.threshold": {"fr": "Seuil de la politique de crédit", "en": "Credit policy threshold"},
     "decision.margin": {"fr": "Écart au seuil", "en": "Margin to the threshold"},
     "decision.margin_below": {"fr": "{points} sous le seuil", "en": "{points} below the threshold"},

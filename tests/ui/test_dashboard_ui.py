@@ -106,8 +106,8 @@ def test_keyboard_only_selects_a_client_and_reaches_the_decision_and_reasons(pag
 def test_client_id_lives_in_the_url(page, server, client_ids):
     open_app(page, f"{server.url}?client={client_ids[0]}&view=profile")
     page.get_by_role("heading", name=f"Profil du client {client_ids[0]}").wait_for()
-    page.get_by_label("Identifiant client (SK_ID_CURR)").fill(str(client_ids[2]))
-    page.get_by_label("Identifiant client (SK_ID_CURR)").press("Enter")
+    page.get_by_label("Numéro de dossier client").fill(str(client_ids[2]))
+    page.get_by_label("Numéro de dossier client").press("Enter")
     card_heading(page, client_ids[2]).wait_for()
     page.wait_for_function(f"() => window.location.search.includes('client={client_ids[2]}')")
     query = parse_qs(urlparse(page.url).query)
@@ -118,7 +118,7 @@ def test_client_id_lives_in_the_url(page, server, client_ids):
 @pytest.mark.parametrize("text", ['<img src=x onerror="window.__pwned=1">', "100002' OR 1=1 --", "9" * 40])
 def test_hostile_input_gives_a_message_and_breaks_nothing(page, server, client_ids, text):
     open_app(page, f"{server.url}?client={client_ids[0]}")
-    search = page.get_by_label("Identifiant client (SK_ID_CURR)")
+    search = page.get_by_label("Numéro de dossier client")
     search.fill(text)
     search.press("Enter")
     page.get_by_role("alert").wait_for()
