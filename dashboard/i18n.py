@@ -89,6 +89,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "“{text}” is not a valid id: type digits only (usually 6 to 10).",
     },
     "error.unknown": {"fr": "Aucun client ne porte l'identifiant {id}.", "en": "No client has the id {id}."},
+    "error.too_long": {
+        "fr": "« {text} » compte trop de chiffres pour un numéro de dossier (10 au plus en général) : vérifiez la saisie.",
+        "en": "“{text}” has too many digits for a file number (usually 10 at most): check what was typed.",
+    },
     "error.internal": {
         "fr": "Une erreur est survenue pendant le calcul ; le dernier résultat affiché reste valable. Détail : {detail}",
         "en": "An error occurred during the computation; the last result shown is still valid. Detail: {detail}",

@@ -30,9 +30,8 @@ from dashboard.client_letter import (
 )
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
+from dashboard.session import parse_client_id
 from dashboard.shell import missing_data_page
-
-MAX_ID_DIGITS = 18
 
 TEMPLATE = """{% from macros import embed %}<!DOCTYPE html>
 <html lang="{{ lang }}">
@@ -61,15 +60,8 @@ def _query_value(name: str) -> str | None:
 def page_parts(client_text: str | None, lang: str, today: dt.date) -> tuple[str, str]:
     """(title, body HTML) of the letter page for the ``client`` query value, or of a page saying what is wrong."""
     cockpit = get_cockpit()
-    text = (client_text or "").strip()
-    if not cockpit.ready:
-        message = tr("letter.unknown_client", lang)
-        problems = " ".join(problem.command for problem in cockpit.problems)
-        return (
-            message,
-            f"<main class='letter' id='main-content'><h1>{escape(message)}</h1><p>{escape(problems)}</p></main>",
-        )
-    snapshot = cockpit.snapshot(int(text), lang) if text.isdigit() and len(text) <= MAX_ID_DIGITS else None
+    sk_id, _ = parse_client_id(client_text)
+    snapshot = None if sk_id is None else cockpit.snapshot(sk_id, lang)
     if snapshot is None:
         message = tr("letter.unknown_client", lang)
         return message, f"<main class='letter' id='main-content'><h1>{escape(message)}</h1></main>"
