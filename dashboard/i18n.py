@@ -13,8 +13,12 @@ import string
 from collections.abc import Mapping
 
 # The warehouse's vocabulary of columns and values, passed on to the views (they import no lower layer).
-from warehouse.dictionary import humanize  # noqa: F401
+from warehouse.dictionary import (
+    humanize,  # noqa: F401
+    level_label,  # noqa: F401
+)
 from warehouse.dictionary import label as feature_label  # noqa: F401
+from warehouse.dictionary import unit as feature_unit  # noqa: F401
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -484,7 +488,15 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Toutes les mesures, avec les modèles de référence et la calibration, figurent dans la fiche du modèle.",
         "en": "Every measure, with the baseline models and calibration, is in the model card.",
     },
-    "fairness.attribute": {"fr": "Attribut", "en": "Attribute"},
+    "fairness.attribute": {"fr": "Critère", "en": "Criterion"},
+    "fairness.attribute.CODE_GENDER": {"fr": "Genre", "en": "Gender"},
+    "fairness.attribute.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
+    "fairness.group.CODE_GENDER.F": {"fr": "Femme", "en": "Female"},
+    "fairness.group.CODE_GENDER.M": {"fr": "Homme", "en": "Male"},
+    "portfolio.approval_gap": {
+        "fr": "À examiner — {attribute} : le taux d'accord va de {low_rate} ({low}) à {high_rate} ({high}), soit {points} points d'écart.",
+        "en": "To review — {attribute}: the approval rate ranges from {low_rate} ({low}) to {high_rate} ({high}), a gap of {points} points.",
+    },
     "fairness.group": {"fr": "Groupe", "en": "Group"},
     "fairness.n": {"fr": "Clients", "en": "Clients"},
     "fairness.default_rate": {"fr": "Taux de défaut", "en": "Default rate"},

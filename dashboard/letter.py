@@ -20,7 +20,11 @@ import panel as pn
 if __package__ in (None, ""):  # `panel serve dashboard/letter.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.client_letter import (
+from dashboard.cockpit import get_cockpit
+from dashboard.i18n import parse_language, tr
+from dashboard.session import parse_client_id
+from dashboard.shell import missing_data_page
+from dashboard.views.letter import (
     LETTER_CSS,
     LetterOptions,
     explanation_csv,
@@ -28,10 +32,6 @@ from dashboard.client_letter import (
     letter_title,
     toolbar_html,
 )
-from dashboard.cockpit import get_cockpit
-from dashboard.i18n import parse_language, tr
-from dashboard.session import parse_client_id
-from dashboard.shell import missing_data_page
 
 TEMPLATE = """{% from macros import embed %}<!DOCTYPE html>
 <html lang="{{ lang }}">

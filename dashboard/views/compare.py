@@ -17,9 +17,8 @@ import polars as pl
 
 from dashboard import charts
 from dashboard.cockpit import CRITERIA, DEFAULT_CRITERIA, NEAREST_K, ClientSnapshot, Cohort, Group
-from dashboard.i18n import feature_label, format_number, format_percent, humanize, tr
+from dashboard.i18n import feature_label, feature_unit, format_number, format_percent, humanize, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
-from warehouse import dictionary
 
 HISTOGRAM_BINS = 30
 HEATMAP_BINS = 20
@@ -50,7 +49,7 @@ def human_order(feature: str) -> bool:
     """True for DAYS_* offsets (negative days before the application): shown as durations, they read backwards
     unless mirrored, so a 27-year-old would "exceed 90 % of clients"."""
     try:
-        return dictionary.unit(feature) == "days"
+        return feature_unit(feature) == "days"
     except KeyError:
         return False
 

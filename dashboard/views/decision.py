@@ -15,10 +15,10 @@ import panel as pn
 import param
 
 from dashboard import charts
-from dashboard.client_letter import letter_link
 from dashboard.cockpit import Explanation
 from dashboard.i18n import format_percent, format_points, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.letter import letter_link
 
 CARD_CSS = """
 .verdict { font-size: 1.35rem; font-weight: 700; margin: 0.25rem 0; padding: 0.4rem 0.75rem; border-left: 8px solid; }

@@ -11,10 +11,10 @@ import panel as pn
 import polars as pl
 
 from dashboard import charts
-from dashboard.client_letter import explanation_csv, letter_link, points_text
 from dashboard.cockpit import ClientSnapshot, Counterfactual, Explanation
 from dashboard.i18n import format_percent, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.letter import explanation_csv, letter_link, points_text
 
 WATERFALL_STEPS = 8
 

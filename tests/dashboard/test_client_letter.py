@@ -11,8 +11,8 @@ from html import unescape
 import numpy as np
 import pytest
 
-from dashboard.client_letter import LetterOptions, explanation_csv, letter_body, safe_cell
 from dashboard.i18n import format_date
+from dashboard.views.letter import LetterOptions, explanation_csv, letter_body, safe_cell
 
 CODE = re.compile(r"[A-Z0-9]+(_[A-Z0-9]+)+")
 TAGS = re.compile(r"<[^>]+>")

@@ -312,3 +312,21 @@ def test_compare_shows_ages_in_human_order_and_no_column_code(shown, lang):
     )
     shown_share = re.search(r"(\d+)\s?%", view._distribution.object.split("<svg")[0]).group(1)
     assert abs(int(shown_share) - 100 * younger) <= 2, (age, shown_share, younger)
+
+
+def test_fairness_table_has_human_labels_and_large_gaps_are_flagged(shown, lang):
+    from dashboard.views.portfolio import approval_gaps, fairness_table
+
+    fairness = pl.DataFrame(
+        {
+            "attribute": ["CODE_GENDER", "CODE_GENDER", "age_band", "age_band"],
+            "group": ["F", "M", "< 30", "60+"],
+            "n": [1000, 900, 500, 400],
+            "approval_rate": [0.70, 0.68, 0.48, 0.84],
+        }
+    )
+    html = fairness_table(fairness, lang)
+    assert "CODE_GENDER" not in html and "age_band" not in html
+    assert ("Femme" if lang == "fr" else "Female") in html and "<td>F</td>" not in html
+    gaps = approval_gaps(fairness, lang)
+    assert len(gaps) == 1 and "36" in gaps[0]  # only the 36-point age gap, not the 2-point gender one
