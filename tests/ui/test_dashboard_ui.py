@@ -98,7 +98,7 @@ def test_keyboard_only_selects_a_client_and_reaches_the_decision_and_reasons(pag
             break
     assert "Décision et raisons" in reached
     page.keyboard.press("Enter")
-    page.get_by_role("table", name=re.compile("Contributions des variables")).wait_for()
+    page.get_by_role("table", name=re.compile("Effet de chaque élément")).wait_for()
     assert page.get_by_role("heading", name="Ce qui joue contre le client").is_visible()
     assert "Client" in page.locator("#live-region").inner_text()
 
