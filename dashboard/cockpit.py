@@ -58,14 +58,14 @@ WARM_PERCENTILE_FEATURES = 10  # x 3 population-wide groups: within the warehous
 CACHE_SIZE = 2048
 SCORE_BINS = 50
 
-# criterion key -> (i18n label key, Cohort field)
-CRITERIA: dict[str, tuple[str, str]] = {
-    "age": ("compare.filter.age", "age_range"),
-    "income": ("compare.filter.income", "income_range"),
-    "contract": ("compare.filter.contract", "contract_type"),
-    "gender": ("compare.filter.gender", "gender"),
-    "family": ("compare.filter.family", "family_status"),
-    "education": ("compare.filter.education", "education"),
+# criterion key -> (Cohort field, application column it filters; None for the bands around the client's value)
+CRITERIA: dict[str, tuple[str, str | None]] = {
+    "age": ("age_range", None),
+    "income": ("income_range", None),
+    "contract": ("contract_type", "NAME_CONTRACT_TYPE"),
+    "gender": ("gender", "CODE_GENDER"),
+    "family": ("family_status", "NAME_FAMILY_STATUS"),
+    "education": ("education", "NAME_EDUCATION_TYPE"),
 }
 DEFAULT_CRITERIA = ("age", "income", "contract")
 AGE_BAND_YEARS = 5.0
@@ -117,7 +117,7 @@ def similar_cohort(profile: Mapping[str, Any], criteria: tuple[str, ...]) -> Coh
     """
     fields: dict[str, Any] = {}
     for key in criteria:
-        _, cohort_field = CRITERIA[key]
+        cohort_field, _ = CRITERIA[key]
         if key == "age" and profile.get("age_years") is not None:
             age = float(profile["age_years"])
             fields[cohort_field] = (age - AGE_BAND_YEARS, age + AGE_BAND_YEARS)

@@ -243,3 +243,20 @@ def test_new_client_form_works_without_a_client_shown(session):
     view.activate()
     assert view._client_part.visible is False and view._error.object == ""
     assert view.score_new_client() is None  # empty form: inline errors, no crash
+
+
+def test_profile_and_filters_speak_the_dictionarys_words(shown, lang):
+    """Category labels and levels come from the one vocabulary: no Kaggle code reaches the page."""
+    view = ProfileView(shown)
+    view.activate()
+    html = view._body.object
+    gender = shown.snapshot.profile["gender"]
+    assert ("Sexe" if lang == "fr" else "Sex") in html and "Genre" not in html
+    words = {"F": ("Femme", "Woman"), "M": ("Homme", "Man")}
+    if gender in words:
+        assert f"<td>{words[gender][0 if lang == 'fr' else 1]}</td>" in html
+    for code in ("Cash loans", "Revolving loans", "<td>F</td>", "<td>M</td>", "Working", "XNA"):
+        assert code not in html
+    compare = CompareView(shown)
+    labels = list(compare._criteria_box.options)
+    assert ("Sexe" if lang == "fr" else "Sex") in labels and len(labels) == 6
