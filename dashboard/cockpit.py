@@ -353,12 +353,21 @@ class Cockpit:
         """Clients per probability bin (``bin_start, bin_end, count, n_default``); None without stored scores."""
         return self._score_histogram
 
+    @functools.cached_property
+    def _approval_rate(self) -> float | None:
+        return self.warehouse.share_scored_below(self.threshold) if self.warehouse.has_scores() else None
+
+    def approval_rate(self) -> float | None:
+        """Share of the scored clients granted at the policy threshold; None without stored scores."""
+        return self._approval_rate
+
     # -- warm-up ---------------------------------------------------------------------------------------------
     def warm_up(self, percentile_features: int = WARM_PERCENTILE_FEATURES) -> None:
         """Build what the first comparison needs (feature ranking, neighbour index, score distribution,
         population percentiles of the most important numeric features), so the first manager does not wait."""
         self.warehouse.neighbour_index(self.knn_features())
         self.score_histogram()
+        self.approval_rate()
         for feature in self.numeric_features()[:percentile_features]:
             for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
                 self.warehouse.percentile_of(feature, 0.0, cohort)
