@@ -606,6 +606,11 @@ def format_percent(share: float | None, lang: str, decimals: int = 1) -> str:
     return f"{number}{_THIN}%" if lang == "fr" else f"{number}%"
 
 
+def format_measure(value: float, lang: str) -> str:
+    """A number without a known unit: whole above 100, three decimals below (small ratios and scores)."""
+    return format_number(value, lang, 0 if abs(value) >= 100 else 3)
+
+
 def format_money(amount: float | None, lang: str) -> str:
     """An amount in euros: "202 500 €" / "€202,500"."""
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
@@ -663,4 +668,4 @@ def humanize(name: str, value: object, lang: str = "fr") -> str:
         return format_number(number, lang, 2)
     if kind == "count":
         return format_number(number, lang, 0 if number == round(number) else 1)
-    return format_number(number, lang, 0 if abs(number) >= 100 else 3)
+    return format_measure(number, lang)
