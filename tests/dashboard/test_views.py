@@ -18,7 +18,7 @@ from dashboard.views.profile import ProfileView, display_value, with_duration
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView, parse_number
 from dashboard.views.why import WhyView, contributions_csv, printable_html
-from tests.dashboard.conftest import rendered
+from tests.dashboard.rendering import rendered
 
 
 @pytest.fixture
