@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.groups import group_of
+from warehouse.dictionary import format_percent
 
 LANGS = ("fr", "en")
 MIN_POINTS = 0.5  # percentage points of default probability below which a group is not cited as a reason
@@ -149,11 +150,6 @@ def build_reasons(
     unknown = [e for e in not_provided if abs(e.points) >= MIN_POINTS]
     unknown.sort(key=lambda e: abs(e.points), reverse=True)
     return against[:MAX_REASONS], favour[:MAX_REASONS], [e.label for e in unknown[:MAX_NOT_PROVIDED]]
-
-
-def format_percent(probability: float, lang: str) -> str:
-    value = f"{100 * probability:.1f}"
-    return f"{value.replace('.', ',')}\u202f%" if lang == "fr" else f"{value}%"
 
 
 def summary_sentence(

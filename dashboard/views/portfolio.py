@@ -18,18 +18,6 @@ from dashboard.views.base import HtmlSessionView
 IMPORTANCE_TOP = 20
 
 
-def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
-    """Share of scored clients below the threshold (bins straddling it are split pro rata)."""
-    total = histogram["count"].sum()
-    if not total:
-        return float("nan")
-    granted = 0.0
-    for row in histogram.iter_rows(named=True):
-        start, end, count = row["bin_start"], row["bin_end"], row["count"]
-        granted += count * min(max((threshold - start) / (end - start), 0.0), 1.0)
-    return granted / total
-
-
 # Metrics shown with a human label, in this order, and how to write each (the rest is in the model card).
 KEY_METRICS: tuple[tuple[str, str], ...] = (
     ("cv_auc", "number"),
@@ -85,8 +73,13 @@ def fairness_group_label(attribute: str, group: str | None, lang: str) -> str:
         return tr("profile.missing", lang)
     if attribute == "age_band":
         return f"{group} {'ans' if lang == 'fr' else 'years'}"
-    key = f"fairness.group.{attribute}.{group}"
-    return tr(key, lang) if key in TEXT else level_label(attribute, group, lang)
+    return level_label(attribute, group, lang)
+
+
+def fairness_attribute_label(attribute: str, lang: str) -> str:
+    """ "Sexe" (the dictionary's word for the column), "Tranche d'âge" (a band the scorer derives)."""
+    key = f"fairness.attribute.{attribute}"
+    return tr(key, lang) if key in TEXT else feature_label(attribute, lang)
 
 
 def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
@@ -100,11 +93,7 @@ def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
         cells = []
         for column, value in row.items():
             if column == "attribute":
-                cells.append(
-                    tr(f"fairness.attribute.{value}", lang)
-                    if f"fairness.attribute.{value}" in TEXT
-                    else value
-                )
+                cells.append(fairness_attribute_label(value, lang))
             elif column == "group":
                 cells.append(fairness_group_label(row["attribute"], value, lang))
             elif isinstance(value, str) or value is None:
@@ -135,9 +124,7 @@ def approval_gaps(fairness: pl.DataFrame, lang: str) -> list[str]:
                 tr(
                     "portfolio.approval_gap",
                     lang,
-                    attribute=tr(f"fairness.attribute.{attribute}", lang)
-                    if f"fairness.attribute.{attribute}" in TEXT
-                    else attribute,
+                    attribute=fairness_attribute_label(attribute, lang),
                     points=format_number(gap, lang, 0),
                     high=fairness_group_label(attribute, high["group"], lang),
                     high_rate=format_percent(high["approval_rate"], lang, 0),
@@ -174,7 +161,7 @@ class PortfolioView(HtmlSessionView):
         else:
             total = int(histogram["count"].sum())
             parts.append(
-                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, cockpit.threshold), lang), n=format_number(total, lang)))}</p>"
+                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(cockpit.approval_rate(), lang), n=format_number(total, lang)))}</p>"
             )
             edges = list(zip(histogram["bin_start"].to_list(), histogram["bin_end"].to_list(), strict=True))
             counts = [float(c) for c in histogram["count"].to_list()]
