@@ -133,7 +133,12 @@ def render_card(sk_id: int, figures: DecisionFigures, lang: str, policy_threshol
 
 
 class DecisionCard(SessionView):
-    """Always visible above the client views: the decision and how far it is from the threshold."""
+    """Always visible above the client views: the decision and how far it is from the threshold.
+
+    Without a client it stays empty: the view below already asks for one (the text is said once).
+    """
+
+    says_pick_client = param.Boolean(default=False, constant=True)
 
     simulate = param.Boolean(default=False, doc="Explicit simulation mode: the threshold becomes editable.")
     simulated_threshold_percent = param.Number(

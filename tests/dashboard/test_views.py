@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from dashboard.cockpit import similar_cohort
+from dashboard.i18n import tr
 from dashboard.shell import VIEWS, Dashboard, parse_view
 from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard, decision_figures
@@ -376,3 +377,11 @@ def test_the_cockpit_is_typed_with_the_real_classes():
     assert hints(module.Cockpit.what_if)["return"] is Explanation
     assert hints(module.ClientSnapshot)["explanation"] is Explanation
     assert hints(Resources)["warehouse"] == Warehouse | None and hints(Resources)["scorer"] == Scorer | None
+
+
+def test_without_a_client_the_page_asks_for_one_once(session):
+    card, view = DecisionCard(session), WhyView(session)
+    card.activate()
+    view.activate()
+    texts = card._error.object + view._error.object
+    assert texts.count(tr("status.pick_client", session.lang)) == 1
