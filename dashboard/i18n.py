@@ -179,6 +179,10 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Informations non fournies (jamais comptées comme une raison) : {items}.",
         "en": "Information not provided (never counted as a reason): {items}.",
     },
+    "why.would_take_button": {
+        "fr": "Calculer ce qui pourrait changer la décision",
+        "en": "Work out what could change the decision",
+    },
     "why.would_take_target": {
         "fr": "Changements réalistes du prêt qui ramènent le risque estimé sous {target}, calculés par le modèle en service (jamais l'âge, la situation familiale ni les notes externes) :",
         "en": "Realistic changes to the loan that bring the estimated risk under {target}, computed by the live model (never age, family status or external ratings):",

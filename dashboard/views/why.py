@@ -150,8 +150,14 @@ class WhyView(SessionView):
         self._export_heading = html_pane(f"<h3>{escape(tr('export.heading', self.lang))}</h3>")
         self._letter = html_pane()
         self._would_take = html_pane()
+        # On demand: it scores a few hundred candidate loans (a fraction of a second), too slow for every switch.
+        self._would_take_button = pn.widgets.Button(
+            label=tr("why.would_take_button", self.lang), color="primary", width=380
+        )
+        self._would_take_button.on_click(lambda _event: self.show_what_it_would_take())
         self._content = pn.Column(
             self._body,
+            self._would_take_button,
             self._would_take,
             self._export_heading,
             pn.FlexBox(self._csv, self._letter),
@@ -161,9 +167,17 @@ class WhyView(SessionView):
     def _update(self) -> None:
         snapshot = self.session.snapshot
         self._body.object = explanation_body(snapshot, self.lang)
-        self._would_take.object = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
+        explanation = snapshot.explanation
+        self._would_take_button.visible = explanation.decision == "refused" or explanation.in_grey_zone
+        self._would_take.object = ""
         self._csv.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_{snapshot.sk_id}.csv"
         self._letter.object = letter_link(snapshot.sk_id, self.lang)
+
+    def show_what_it_would_take(self) -> None:
+        """Compute and show the smallest realistic loan changes for the client shown."""
+        snapshot = self.session.snapshot
+        if snapshot is not None:
+            self._would_take.object = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
 
     def _csv_file(self) -> io.BytesIO:
         return io.BytesIO(explanation_csv(self.session.snapshot, self.lang))

@@ -120,6 +120,8 @@ def test_why_view_speaks_in_probability_points_with_a_threshold_and_no_code(show
     assert math.isclose(total, 100 * explanation.probability, abs_tol=1e-6)
     assert f"letter?client={shown.snapshot.sk_id}&amp;lang={lang}" in view._letter.object
     needed = shown.snapshot.explanation.decision == "refused" or shown.snapshot.explanation.in_grey_zone
+    assert view._would_take_button.visible == needed and view._would_take.object == ""
+    view.show_what_it_would_take()
     assert bool(view._would_take.object) == needed
 
 
