@@ -50,6 +50,7 @@ GRANTED, REFUSED = "granted", "refused"
 TOP_CONTRIBUTIONS = 5
 BATCH_ROWS = 50_000
 NEW_CLIENT_ID = 0
+NOT_EMPLOYED_FEATURES = frozenset({"DAYS_EMPLOYED", "DAYS_EMPLOYED_PERC"})
 CONTRIBUTION_SCHEMA = {
     "feature": pl.String,
     "group": pl.String,
@@ -229,12 +230,16 @@ class Scorer:
         displays = [
             vocabulary.display(name, value, lang) for name, value in zip(names, raw_values, strict=True)
         ]
-        effects = [
-            FeatureEffect(
-                name, label, vocabulary.spoken(name, value, lang), float(c), float(pt), value is None
+        # Without a job (pensioners, the unemployed) the job's length is empty by nature, not information the
+        # client failed to give: it is said as such and may be a reason like any other fact.
+        not_employed = values.get("DAYS_EMPLOYED_ANOM") == 1
+        effects = []
+        for name, label, value, c, pt in zip(names, labels, raw_values, per_feature, points, strict=True):
+            structural = value is None and not_employed and name in NOT_EMPLOYED_FEATURES
+            spoken = vocabulary.NOT_EMPLOYED[lang] if structural else vocabulary.spoken(name, value, lang)
+            effects.append(
+                FeatureEffect(name, label, spoken, float(c), float(pt), value is None and not structural)
             )
-            for name, label, value, c, pt in zip(names, labels, raw_values, per_feature, points, strict=True)
-        ]
         against, favour, not_provided = build_reasons(self._groups, self._group_labels[lang], effects, lang)
         refused = probability >= self.threshold
         in_grey_zone = abs(probability - self.threshold) <= self.grey_zone

@@ -40,6 +40,7 @@ def display(name: str, value: object, lang: str) -> str:
     return str(value)
 
 
+NOT_EMPLOYED = {"fr": "sans emploi salarié (retraite ou autre)", "en": "not in paid work (retired or other)"}
 _NOT_PROVIDED = {"fr": "information non fournie", "en": "not provided"}
 _OUT_OF_100 = {"fr": "{} sur 100 (100 : risque le plus faible)", "en": "{} out of 100 (100: lowest risk)"}
 

@@ -151,3 +151,15 @@ def test_scores_table_written_for_every_client(scorer: Scorer, scored_warehouse:
         assert store.has_scores()
         histogram = store.score_histogram(bins=10)
     assert histogram.get_column("count").sum() == clients.height
+
+
+def test_no_job_is_a_fact_not_missing_information(scorer: Scorer, clients: pl.DataFrame) -> None:
+    retired = clients.filter(pl.col("DAYS_EMPLOYED_ANOM") == 1).head(20)
+    assert retired.height
+    for row in range(retired.height):
+        explanation = scorer.explain(retired.slice(row, 1), lang="fr")
+        assert "Ancienneté dans l'emploi" not in explanation.not_provided
+        for reason in (*explanation.reasons_against, *explanation.reasons_for):
+            for effect in reason.features:
+                if effect.feature == "DAYS_EMPLOYED":
+                    assert effect.display_value.startswith("sans emploi salarié")
