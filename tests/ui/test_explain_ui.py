@@ -84,3 +84,17 @@ def test_pages_speak_plainly_and_pass_axe(page, server, letter_clients, view, ki
             ]
         assert len(ages) >= 3 and ages == sorted(ages), ages  # the age axis ascends
     assert axe_violations(page) == []
+
+
+def test_verdict_probability_and_threshold_visible_without_scrolling_at_1366x768(
+    browser, server, letter_clients  # noqa: F811
+):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        open_app(page, f"{server.url}?lang=fr&view=decision&client={letter_clients['refused']}")
+        for selector in ("p.verdict", "dl.figures"):
+            box = page.locator(selector).first.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (selector, box)
+    finally:
+        context.close()
