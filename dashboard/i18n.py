@@ -482,7 +482,6 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Every measure, with the baseline models and calibration, is in the model card.",
     },
     "fairness.attribute": {"fr": "Critère", "en": "Criterion"},
-    "fairness.attribute.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
     "portfolio.approval_gap": {
         "fr": "À examiner — {attribute} : le taux d'accord va de {low_rate} ({low}) à {high_rate} ({high}), soit {points} points d'écart.",
         "en": "To review — {attribute}: the approval rate ranges from {low_rate} ({low}) to {high_rate} ({high}), a gap of {points} points.",
@@ -494,6 +493,7 @@ TEXT: dict[str, dict[str, str]] = {
     "fairness.default_rate_approved": {"fr": "Défaut parmi les accords", "en": "Default among approved"},
     "fairness.fnr": {"fr": "Faux accords (FNR)", "en": "False grants (FNR)"},
     "fairness.fpr": {"fr": "Faux refus (FPR)", "en": "False refusals (FPR)"},
+    "fairness.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
     "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},

@@ -12,7 +12,7 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from dashboard import charts
-from dashboard.i18n import TEXT, feature_label, format_number, format_percent, level_label, tr
+from dashboard.i18n import TEXT, feature_label, format_number, format_percent, humanize, tr
 from dashboard.views.base import HtmlSessionView
 
 IMPORTANCE_TOP = 20
@@ -67,36 +67,33 @@ APPROVAL_GAP_POINTS = 10.0  # a gap in approval rates this large between groups 
 MIN_GROUP_CLIENTS = 100  # smaller groups' rates are too noisy to compare
 
 
-def fairness_group_label(attribute: str, group: str | None, lang: str) -> str:
-    """ "Femme", "Homme", "30-39 ans", "non renseigné": a group as a manager would name it."""
-    if group is None or group == "unknown":
-        return tr("profile.missing", lang)
-    if attribute == "age_band":
-        return f"{group} {'ans' if lang == 'fr' else 'years'}"
-    return level_label(attribute, group, lang)
-
-
-def fairness_attribute_label(attribute: str, lang: str) -> str:
-    """ "Sexe" (the dictionary's word for the column), "Tranche d'âge" (a band the scorer derives)."""
-    key = f"fairness.attribute.{attribute}"
-    return tr(key, lang) if key in TEXT else feature_label(attribute, lang)
+def fairness_words(attribute: str, group: str | None, lang: str) -> tuple[str, str]:
+    """The attribute and group of a fairness row in words ("Sexe", "Femme"; "Tranche d'âge", "30-39 ans"),
+    never a column code; a group the scorer could not place is "manquant"."""
+    if group in (None, "unknown"):
+        shown = tr("profile.missing", lang)
+    elif attribute == "age_band":
+        shown = tr("unit.years", lang, value=group)
+    else:
+        shown = humanize(attribute, group, lang)
+    name = tr("fairness.age_band", lang) if attribute == "age_band" else feature_label(attribute, lang)
+    return name, shown
 
 
 def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
-    """The scorer's fairness table with human headers, attributes and groups; rates as percentages."""
+    """The scorer's fairness table with translated headers, attributes and groups in words; rates as
+    percentages, counts with separators."""
     headers = [
         tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column
         for column in fairness.columns
     ]
     rows = []
     for row in fairness.iter_rows(named=True):
+        words = fairness_words(row["attribute"], row["group"], lang)
+        row = {**row, "attribute": words[0], "group": words[1]}
         cells = []
         for column, value in row.items():
-            if column == "attribute":
-                cells.append(fairness_attribute_label(value, lang))
-            elif column == "group":
-                cells.append(fairness_group_label(row["attribute"], value, lang))
-            elif isinstance(value, str) or value is None:
+            if isinstance(value, str) or value is None:
                 cells.append(value if value is not None else tr("profile.missing", lang))
             elif column == "n":
                 cells.append(format_number(value, lang))
@@ -124,11 +121,11 @@ def approval_gaps(fairness: pl.DataFrame, lang: str) -> list[str]:
                 tr(
                     "portfolio.approval_gap",
                     lang,
-                    attribute=fairness_attribute_label(attribute, lang),
+                    attribute=fairness_words(attribute, None, lang)[0],
                     points=format_number(gap, lang, 0),
-                    high=fairness_group_label(attribute, high["group"], lang),
+                    high=fairness_words(attribute, high["group"], lang)[1],
                     high_rate=format_percent(high["approval_rate"], lang, 0),
-                    low=fairness_group_label(attribute, low["group"], lang),
+                    low=fairness_words(attribute, low["group"], lang)[1],
                     low_rate=format_percent(low["approval_rate"], lang, 0),
                 )
             )

@@ -387,3 +387,17 @@ def test_without_a_client_the_page_asks_for_one_once(session):
     view.activate()
     texts = card._error.object + view._error.object
     assert texts.count(tr("status.pick_client", session.lang)) == 1
+
+
+def test_no_view_shows_a_column_code(shown):
+    """Every page a manager sees speaks in words: no Kaggle column code outside the English model card."""
+    import re
+
+    from dashboard.shell import VIEWS, Dashboard
+
+    dashboard = Dashboard(shown.cockpit, shown.lang, client_text=str(shown.client_id))
+    for key in VIEWS:
+        view = dashboard.open_view(key)
+        html = rendered(view).split('<div lang="en">')[0]  # the model card is the scorer's English document
+        text = re.sub(r"<[^>]+>", " ", html + rendered(dashboard.card))
+        assert not re.findall(r"\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b", text), key

@@ -87,7 +87,9 @@ def test_pages_speak_plainly_and_pass_axe(page, server, letter_clients, view, ki
 
 
 def test_verdict_probability_and_threshold_visible_without_scrolling_at_1366x768(
-    browser, server, letter_clients  # noqa: F811
+    browser,
+    server,
+    letter_clients,  # noqa: F811
 ):
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
