@@ -431,6 +431,35 @@ class Warehouse:
     def has_scores(self) -> bool:
         return self._has_scores
 
+    def build_info(self) -> dict[str, str] | None:
+        """The ``build_info`` row (``build_id``, ``built_at``, ``data_fingerprint``, ``origin``, ...) as text;
+        None for a file built before builds were recorded, which readers must treat as an unknown version."""
+        if not self._has_table("build_info"):
+            return None
+        cursor = self._con.cursor()
+        try:
+            cursor.execute("SELECT * FROM build_info LIMIT 1")
+            names = [column[0] for column in cursor.description]
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else {name: str(value) for name, value in zip(names, row, strict=True)}
+
+    def scores_model_id(self) -> str | None:
+        """Id of the model that wrote the ``scores`` table; None without scores or when no model was recorded."""
+        if not self._has_scores or not self._has_table("scores_info"):
+            return None
+        rows = self._rows("SELECT model_id FROM scores_info LIMIT 1")
+        return rows[0][0] if rows else None
+
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+                [name],
+            )[0][0]
+        )
+
     def score_histogram(self, bins: int = 50) -> pl.DataFrame:
         """Clients per probability bin on [0, 1], with the known defaults among them."""
         if not self.has_scores():

@@ -199,11 +199,12 @@ def test_write_scores_and_decision_cohort(scored_copy: Path) -> None:
     with Warehouse(scored_copy) as before:
         assert not before.has_scores()
         assert before.cohort_stats(Cohort(decision="refused"))["n"] == scores.height  # ignored without scores
-    write_scores(scored_copy, scores)
-    write_scores(scored_copy, scores)  # replacing works too
+    write_scores(scored_copy, scores, model_id="first-model")
+    write_scores(scored_copy, scores, model_id="second-model")  # replacing works too
     with Warehouse(scored_copy) as after:
         refused = scores.filter(pl.col("DECISION") == "refused").height
         assert after.has_scores() and after.cohort_stats(Cohort(decision="refused"))["n"] == refused
+        assert after.scores_model_id() == "second-model"
         histogram = after.score_histogram(bins=20)
         assert histogram["count"].sum() == scores.height and histogram.height == 20
     assert sorted(p.name for p in scored_copy.parent.iterdir()) == ["scored.duckdb"]
@@ -225,7 +226,7 @@ def test_write_scores_refuses_a_file_open_read_write(scored_copy: Path) -> None:
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(WarehouseBusyError, match="read-write"):
-            write_scores(scored_copy, _scores_frame_without_reading())
+            write_scores(scored_copy, _scores_frame_without_reading(), model_id="m")
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -240,6 +241,10 @@ def _scores_frame_without_reading() -> pl.DataFrame:
 
 def test_write_scores_rejects_bad_frames(scored_copy: Path) -> None:
     with pytest.raises(ValueError, match="DECISION"):
-        write_scores(scored_copy, _scores_frame_without_reading().with_columns(DECISION=pl.lit("maybe")))
+        write_scores(
+            scored_copy, _scores_frame_without_reading().with_columns(DECISION=pl.lit("maybe")), model_id="m"
+        )
     with pytest.raises(ValueError, match="lacks"):
-        write_scores(scored_copy, _scores_frame_without_reading().drop("PROBABILITY"))
+        write_scores(scored_copy, _scores_frame_without_reading().drop("PROBABILITY"), model_id="m")
+    with pytest.raises(ValueError, match="model_id"):
+        write_scores(scored_copy, _scores_frame_without_reading(), model_id="")
