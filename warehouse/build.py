@@ -176,8 +176,14 @@ def _remove(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _connect_for_build(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_VERSION})
+def _connect_for_build(path: Path, storage_version: str) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), config={"storage_compatibility_version": storage_version})
+    except duckdb.InvalidInputException as error:
+        raise WarehouseInputError(
+            f"storage version {storage_version!r} is not one DuckDB {duckdb.__version__} knows: use 'latest' or"
+            " a release such as 'v1.0.0'"
+        ) from error
     con.execute(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'; SET preserve_insertion_order = false")
     return con
 
@@ -189,9 +195,11 @@ def build_warehouse(
     synthetic: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    storage_version: str = STORAGE_VERSION,
 ) -> Path:
     """Build the warehouse at ``out`` from Kaggle CSVs (``source``) or ``synthetic`` generated applicants.
 
+    ``storage_version`` is the oldest DuckDB release that must read the file ('latest': only this one).
     Raises :class:`WarehouseInputError` on bad input; ``out`` is only ever replaced by a complete file.
     """
     if (source is None) == (synthetic is None):
@@ -202,7 +210,7 @@ def build_warehouse(
     say = _Progress(progress)
     source_files = ingest.locate_source(Path(source)) if source is not None else None
     with _atomic_target(out, say) as temporary:
-        con = _connect_for_build(temporary)
+        con = _connect_for_build(temporary, storage_version)
         try:
             if source_files is not None:
                 say(f"reading Kaggle CSV files from {source}")
@@ -217,7 +225,7 @@ def build_warehouse(
             say("writing the clients view and column descriptions")
             analyst.create_clients_view(con)
             analyst.comment_everything(con, synthetic=synthetic is not None)
-            build_id = _record_build(con, origin)
+            build_id = _record_build(con, origin, storage_version)
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -240,14 +248,14 @@ def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return digest.hexdigest()
 
 
-def _record_build(con: duckdb.DuckDBPyConnection, origin: str) -> str:
+def _record_build(con: duckdb.DuckDBPyConnection, origin: str, storage_version: str) -> str:
     """Write the ``build_info`` row; the id is unique per build (time and a random part), readable by people."""
     build_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(4)}"
     con.execute(
         "CREATE TABLE build_info AS SELECT ?::VARCHAR AS build_id, now()::TIMESTAMP AS built_at, "
         "?::VARCHAR AS data_fingerprint, ?::VARCHAR AS origin, ?::VARCHAR AS duckdb_version, "
         "?::VARCHAR AS storage_version",
-        [build_id, data_fingerprint(con), origin, duckdb.__version__, STORAGE_VERSION],
+        [build_id, data_fingerprint(con), origin, duckdb.__version__, storage_version],
     )
     analyst.comment_build_info(con)
     return build_id

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from warehouse import WarehouseBusyError, WarehouseInputError, build_warehouse
+from warehouse.build import STORAGE_VERSION
 from warehouse.errors import BuildInterrupted
 
 
@@ -41,11 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed of the synthetic generator (default 0)"
     )
+    parser.add_argument(
+        "--storage-version",
+        default=STORAGE_VERSION,
+        help=f"oldest DuckDB release that must open the file (default {STORAGE_VERSION}; 'latest' for this one)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
     try:
         build_warehouse(
-            args.out, source=args.source, synthetic=args.synthetic, seed=args.seed, progress=not args.quiet
+            args.out,
+            source=args.source,
+            synthetic=args.synthetic,
+            seed=args.seed,
+            progress=not args.quiet,
+            storage_version=args.storage_version,
         )
     except (WarehouseInputError, WarehouseBusyError) as error:
         print(f"error: {error}", file=sys.stderr)
