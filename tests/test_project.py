@@ -128,18 +128,6 @@ def test_dockerfile_serves_as_non_root_with_a_liveness_health_check() -> None:
     assert "torch==2.13.0 torchvision==0.28.0" in dockerfile
 
 
-def test_serve_command_enables_liveness_and_session_limits() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import serve
-    finally:
-        sys.path.pop(0)
-    command = serve.panel_command(serve.parse_args(["--port", "5999"]))
-    assert command[1:4] == ["-m", "panel", "serve"] and command[4].endswith("dashboard/app.py")
-    assert "--liveness" in command and "--unused-session-lifetime" in command
-    assert command[command.index("--allow-websocket-origin") + 1] == "localhost:5999"
-
-
 def test_torchvision_workaround_lives_in_one_place() -> None:
     needle = "Library(" + '"torchvision"'  # built so that this file does not match itself
     definers = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from models import Scorer, ScorerError, train_scorer
+from models import Scorer, ScorerError, cli, train_scorer
 from models.versions import Mismatch, check_versions
 from tests.fixtures.models import SMALL_TRAINING
 from warehouse import Warehouse, build_warehouse
@@ -70,3 +70,21 @@ def test_a_warehouse_without_build_record_is_refused(small_model_dir: Path, tmp_
         assert Mismatch.WAREHOUSE_UNRECORDED in check_versions(store, Scorer.load(small_model_dir)).mismatches
     with pytest.raises(ScorerError, match="does not record its build"):
         train_scorer(legacy, tmp_path / "model", **SMALL_TRAINING)
+
+
+def test_score_only_rescores_a_rebuild_and_refuses_other_data(
+    small_model_dir: Path, other_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scorer = Scorer.load(small_model_dir)
+    rebuilt = build_warehouse(tmp_path / "same.duckdb", synthetic=4_000, seed=0, progress=False)
+    assert (
+        cli.main(["--warehouse", str(rebuilt), "--out", str(small_model_dir), "--score-only", "--quiet"]) == 0
+    )
+    with Warehouse(rebuilt) as store:
+        assert store.scores_model_id() == scorer.model_id and check_versions(store, scorer).consistent
+    other = tmp_path / "other.duckdb"
+    shutil.copyfile(other_data, other)
+    assert cli.main(["--warehouse", str(other), "--out", str(small_model_dir), "--score-only"]) == 1
+    assert "was not trained on this data (model_other_data)" in capsys.readouterr().err
+    with Warehouse(other) as store:
+        assert not store.has_scores()
