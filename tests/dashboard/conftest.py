@@ -11,8 +11,31 @@ from pathlib import Path
 import panel as pn
 import pytest
 
+from dashboard.cockpit import Cockpit, cockpit_for
 from dashboard.resources import DataPaths, Resources, load_resources
 from dashboard.session import ClientSession
+
+
+def rendered(viewable: object) -> str:
+    """What a user is shown of a view, in page order: the HTML of its visible panes and the labels, values and
+    options of its visible widgets (tests assert on this rather than on a view's private attributes)."""
+    if isinstance(viewable, pn.viewable.Viewer):
+        return rendered(viewable.__panel__())
+    if not getattr(viewable, "visible", True):
+        return ""
+    if isinstance(viewable, pn.layout.ListLike):
+        return "\n".join(rendered(child) for child in viewable.objects)
+    if isinstance(viewable, pn.pane.HTML):
+        return viewable.object or ""
+    if isinstance(viewable, pn.pane.PNG):
+        return f'<img alt="{viewable.alt_text}">' if viewable.object else ""
+    if isinstance(viewable, pn.widgets.Widget):
+        options = getattr(viewable, "options", None)
+        listed = " | ".join(options) if isinstance(options, dict | list) else ""
+        return " ".join(
+            str(part) for part in (getattr(viewable, "label", ""), getattr(viewable, "value", ""), listed)
+        )
+    return ""
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +66,15 @@ def resources(dashboard_paths) -> Resources:
 
 
 @pytest.fixture(scope="session")
-def client_ids(resources) -> list[int]:
+def cockpit(resources) -> Cockpit:
+    """The façade the views talk to, over the small scored warehouse and model."""
+    return cockpit_for(resources)
+
+
+@pytest.fixture(scope="session")
+def client_ids(cockpit) -> list[int]:
     """A few real client ids of the small warehouse (labelled first)."""
-    return resources.warehouse.search_clients("1", limit=5)
+    return cockpit.search_clients("1", limit=5)
 
 
 @pytest.fixture(params=["fr", "en"])
@@ -54,5 +83,5 @@ def lang(request) -> str:
 
 
 @pytest.fixture
-def session(resources, lang) -> ClientSession:
-    return ClientSession(resources, lang=lang)
+def session(cockpit, lang) -> ClientSession:
+    return ClientSession(cockpit, lang=lang)
