@@ -105,9 +105,9 @@ def test_the_served_footer_follows_a_rebuild_without_restart(served_copy: tuple[
         url = f"http://127.0.0.1:{port}/app?lang=en"
         first_build = _build_id(warehouse)
         assert f"Data {first_build}, model" in _page(url, time.monotonic() + 120, server)
+        script = ROOT / "scripts" / "build_warehouse.py"
         rebuild = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "build_warehouse.py"), "--out", str(warehouse)]
-            + ["--synthetic", "4000", "--quiet"],
+            [sys.executable, str(script), "--out", str(warehouse), "--synthetic", "4000", "--quiet"],
             capture_output=True,
             text=True,
             cwd=ROOT,
