@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
 
+from models.versions import Mismatch, Versions, check_versions
+
 if TYPE_CHECKING:
     from models import Scorer
-    from models.versions import Versions
     from protovit import Predictor
     from warehouse import Warehouse
 
@@ -193,8 +194,6 @@ def load_resources(paths: DataPaths) -> Resources:
             Problem("app.broken_resource", paths.model_dir, train_scorer, _describe(error))
         )
         return resources
-    from models.versions import Mismatch, check_versions
-
     resources.versions = check_versions(resources.warehouse, resources.scorer)
     fixes = {
         Mismatch.WAREHOUSE_UNRECORDED: (paths.warehouse, f"{build_warehouse} && {train_scorer}"),
