@@ -83,13 +83,22 @@ def panel_command(args: argparse.Namespace, passed: list[str] = ()) -> list[str]
     return command + list(passed)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     args, passed = parse_args(argv)
     warehouse_path = Path(os.environ.get("CREDIT_WAREHOUSE", ROOT / "data" / "warehouse.duckdb"))
     model_dir = Path(os.environ.get("CREDIT_MODEL_DIR", ROOT / "data" / "model"))
-    prepare(warehouse_path, model_dir, args.synthetic, args.seed)
+    from warehouse.errors import BuildInterrupted, WarehouseBusyError
+
+    try:
+        prepare(warehouse_path, model_dir, args.synthetic, args.seed)
+    except WarehouseBusyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BuildInterrupted as stop:
+        print(f"interrupted: {warehouse_path} unchanged, nothing half-written left", file=sys.stderr)
+        return 128 + stop.signum
     if args.prepare_only:
-        return
+        return 0
     os.environ["CREDIT_WAREHOUSE"] = str(warehouse_path)
     os.environ["CREDIT_MODEL_DIR"] = str(model_dir)
     command = panel_command(args, passed)
