@@ -300,8 +300,16 @@ class Cockpit:
     def comparison_groups(
         self, snapshot: ClientSnapshot, criteria: tuple[str, ...], k: int = NEAREST_K
     ) -> list[Group]:
-        """All clients, same decision, similar (criteria) and the ``k`` nearest neighbours, with size and default
-        rate; sizes and rates are answered concurrently."""
+        """The four comparison groups of a client, sizes and rates answered concurrently.
+
+        Args:
+            snapshot: the client shown.
+            criteria: keys of :data:`CRITERIA` defining the similar-clients group.
+            k: size of the nearest-neighbour group.
+
+        Returns:
+            ``all``, ``decision`` (same decision), ``similar`` and ``nearest`` groups, in that order.
+        """
         nearest = self.warehouse.nearest_clients(snapshot.sk_id, self.knn_features(), k=k)
         cohorts = [
             ("all", None),
@@ -324,7 +332,19 @@ class Cockpit:
     def client_percentiles(
         self, feature: str, value: float | None, groups: list[Group]
     ) -> list[float | None]:
-        """The client's percentile in each group (None where it does not apply), queried concurrently."""
+        """The client's position in each group, queried concurrently.
+
+        Args:
+            feature: a numeric feature.
+            value: the client's value of it (None when missing).
+            groups: what :meth:`comparison_groups` returned.
+
+        Returns:
+            Per group, the share (0-1) below ``value``; None for a missing value or an empty group.
+
+        Raises:
+            ValueError: an unknown or categorical feature.
+        """
 
         def share(group: Group) -> float | None:
             return self.percentile_of(feature, value, group.cohort) if group.n else None
@@ -332,7 +352,14 @@ class Cockpit:
         return in_parallel(*[functools.partial(share, group) for group in groups])
 
     def histogram(self, feature: str, cohort: Cohort | None = None, bins: int = 30) -> pl.DataFrame:
-        """``bin_start, bin_end, count, n_default`` on the population-wide edges."""
+        """Counts of a cohort on the population-wide bins of a numeric feature (cached per process).
+
+        Returns:
+            ``bin_start, bin_end, count, n_default``, every bin included.
+
+        Raises:
+            ValueError: an unknown or categorical feature.
+        """
         return self._histogram(feature, cohort, bins=bins)
 
     def bin_edges(self, feature: str, bins: int) -> list[float]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 # The warehouse's vocabulary (column labels, values in human units) and the project's one number formatter,
 # passed on to the views, which import no lower layer.
-from warehouse.dictionary import format_money, format_number, format_percent, humanize  # noqa: F401
+from warehouse.dictionary import MISSING, format_money, format_number, format_percent, humanize  # noqa: F401
 from warehouse.dictionary import label as feature_label  # noqa: F401
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
@@ -223,7 +223,7 @@ TEXT: dict[str, dict[str, str]] = {
     "profile.loan": {"fr": "Crédit demandé", "en": "Requested loan"},
     "profile.external": {"fr": "Scores externes", "en": "External scores"},
     "profile.other": {"fr": "Autres informations", "en": "Other information"},
-    "profile.missing": {"fr": "manquant", "en": "missing"},
+    "profile.missing": dict(MISSING),
     "profile.external_note": {
         "fr": "Scores d'organismes externes, de 0 (risqué) à 1 (sûr).",
         "en": "Scores from external bureaus, from 0 (risky) to 1 (safe).",
