@@ -222,7 +222,7 @@ def test_ruff_clean() -> None:
 
 def test_console_entry_points_and_scripts_run_the_same_main() -> None:
     scripts = load_toml("pyproject.toml")["project"]["scripts"]
-    assert {"pad-build-warehouse", "pad-train-scorer", "pad-serve", "pad-train-protovit"} <= set(scripts)
+    assert {"pad-build-warehouse", "pad-train-scorer", "pad-serve"} <= set(scripts)
     for command, target in scripts.items():
         module_name, function = target.split(":")
         assert callable(getattr(importlib.import_module(module_name), function)), command
