@@ -55,6 +55,25 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Could not load {what} ({path}): {error}",
     },
     "app.build_with": {"fr": "Commande pour le construire :", "en": "Command that builds it:"},
+    # Data and model versions (pack: models.versions, dashboard/resources.py)
+    "app.versions": {"fr": "Données {data}, modèle {model}.", "en": "Data {data}, model {model}."},
+    "app.version_warehouse_unrecorded": {
+        "fr": "L'entrepôt {path} ne dit pas de quelle construction il vient : reconstruisez-le, puis réentraînez "
+        "le modèle.",
+        "en": "The warehouse {path} does not record its build: rebuild it, then retrain the model.",
+    },
+    "app.version_model_other_data": {
+        "fr": "Le modèle {path} a été entraîné sur d'autres données que l'entrepôt actuel : aucune décision n'est "
+        "affichée tant qu'il n'est pas réentraîné.",
+        "en": "The model {path} was trained on other data than the current warehouse: no decision is shown "
+        "until it is retrained.",
+    },
+    "app.version_scores_other_model": {
+        "fr": "Les scores enregistrés dans {path} viennent d'un autre modèle que celui en service : aucune "
+        "décision n'est affichée tant qu'ils ne sont pas recalculés.",
+        "en": "The scores stored in {path} come from another model than the one in service: no decision is "
+        "shown until they are recomputed.",
+    },
     # Navigation
     "nav.decision": {"fr": "Décision et raisons", "en": "Decision and reasons"},
     "nav.profile": {"fr": "Profil du client", "en": "Client profile"},

@@ -101,8 +101,21 @@ class Dashboard(pn.viewable.Viewer):
 
     def page(self) -> pn.Template:
         """The accessible template holding this session's search, menu and main area."""
+        versions = self.session.cockpit.versions
+        note = (
+            ""
+            if versions is None
+            else tr(
+                "app.versions", self.session.lang, data=versions.data_version, model=versions.model_version
+            )
+        )
         return build_page(
-            self.session.lang, self.session.page_title(), search=self.search, nav=self.nav, main=self.main
+            self.session.lang,
+            self.session.page_title(),
+            search=self.search,
+            nav=self.nav,
+            main=self.main,
+            footer_note=note,
         )
 
     def _navigated(self, event: param.parameterized.Event) -> None:

@@ -129,7 +129,13 @@ a:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
 
 
 def build_page(
-    lang: str, title: str, *, main: object, search: object | None = None, nav: object | None = None
+    lang: str,
+    title: str,
+    *,
+    main: object,
+    search: object | None = None,
+    nav: object | None = None,
+    footer_note: str = "",
 ) -> pn.Template:
     """Assemble the accessible template for one session in ``lang``.
 
@@ -150,7 +156,7 @@ def build_page(
         "nav_label": tr("app.nav", lang),
         "switch_text": tr("app.switch_language", lang),
         "switch_hint": tr("app.switch_language_hint", lang),
-        "footer_text": tr("app.footer", lang),
+        "footer_text": " ".join(filter(None, [tr("app.footer", lang), footer_note])),
         "has_side": search is not None and nav is not None,
     }
     for name, value in variables.items():
