@@ -141,18 +141,25 @@ def waterfall(
     base_text: str,
     final_text: str,
     value_format,
+    threshold: float | None = None,
+    threshold_text: str = "",
+    axis_format=None,
 ) -> str:
-    """A waterfall from the base value through each contribution to the client's score (log-odds).
+    """A waterfall from the base value through each step to the client's value.
 
     Rising steps are hatched vermillion with a ▲, falling steps solid blue with a ▼, so the direction is read from
-    the shape and the sign as well as the colour.
+    the shape and the sign as well as the colour. Labels wrap on two lines instead of being cut; with
+    ``axis_format`` an x axis with ticks is drawn, with ``threshold`` a dashed line marks it.
     """
-    row_height, label_width, width = 26, 250, 720
+    wrapped = [_wrap(name, 34) for name in (base_text, *(name for name, _ in steps), final_text)]
+    row_height = 38 if any(len(lines) > 1 for lines in wrapped) else 26
+    label_width, width = 270, 740
     plot_left, plot_right = label_width + 10, width - 90
     levels = [base]
     for _, value in steps:
         levels.append(levels[-1] + value)
-    low, high = min([*levels, final, 0.0]), max([*levels, final, 0.0])
+    extra = [] if threshold is None else [threshold]
+    low, high = min([*levels, final, 0.0, *extra]), max([*levels, final, 0.0, *extra])
     scale = (plot_right - plot_left) / ((high - low) or 1.0)
 
     def x_of(value: float) -> float:
@@ -165,15 +172,19 @@ def waterfall(
         (final_text, None, final),
     ]
     running = base
-    for index, (name, delta, total) in enumerate(rows):
+    for index, ((_, delta, total), lines) in enumerate(zip(rows, wrapped, strict=True)):
         y = 8 + index * row_height
-        body.append(_text(label_width, y + 17, _shorten(name, 36), anchor="end"))
+        middle = y + row_height / 2 + 4
+        first = middle - 7 * (len(lines) - 1)
+        body += [
+            _text(label_width, first + 14 * i, line, anchor="end", size=12) for i, line in enumerate(lines)
+        ]
         if delta is None:
             body.append(
                 f'<rect x="{min(x_of(0), x_of(total)):.1f}" y="{y + 4}" width="{max(abs(x_of(total) - x_of(0)), 1):.1f}" '
                 f'height="{row_height - 8}" fill="#595959"/>'
             )
-            body.append(_text(max(x_of(0), x_of(total)) + 4, y + 17, value_format(total), size=12))
+            body.append(_text(max(x_of(0), x_of(total)) + 4, middle, value_format(total), size=12))
             continue
         start, end = running, running + delta
         running = end
@@ -182,13 +193,52 @@ def waterfall(
         body.append(
             f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1):.1f}" height="{row_height - 8}" fill="{fill}"/>'
         )
-        body.append(_text(x1 + 4, y + 17, arrow + value_format(delta), size=12))
-    height = 8 + len(rows) * row_height + 8
+        body.append(_text(x1 + 4, middle, arrow + value_format(delta), size=12))
+    bottom = 8 + len(rows) * row_height
+    height = bottom + (34 if axis_format else 8)
     body.append(
-        f'<line x1="{x_of(0):.1f}" y1="4" x2="{x_of(0):.1f}" y2="{height - 4}" stroke="{INK}" stroke-width="1" '
+        f'<line x1="{x_of(0):.1f}" y1="4" x2="{x_of(0):.1f}" y2="{bottom}" stroke="{INK}" stroke-width="1" '
         'stroke-dasharray="2 2"/>'
     )
+    if axis_format is not None:
+        body.append(f'<line x1="{plot_left}" y1="{bottom}" x2="{plot_right}" y2="{bottom}" stroke="{GRID}"/>')
+        for tick in _ticks(low, high):
+            body.append(
+                f'<line x1="{x_of(tick):.1f}" y1="{bottom}" x2="{x_of(tick):.1f}" y2="{bottom + 5}" stroke="{GRID}"/>'
+            )
+            body.append(_text(x_of(tick), bottom + 18, axis_format(tick), anchor="middle", size=11))
+    if threshold is not None:
+        x = x_of(threshold)
+        body.append(
+            f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{bottom}" stroke="{VERMILLION}" stroke-width="2" '
+            'stroke-dasharray="6 3"/>'
+        )
+        body.append(
+            _text(x, bottom + 30 if axis_format else bottom + 4, threshold_text, anchor="middle", size=11)
+        )
+        height += 6
     return _svg(width, height, label, "".join(body))
+
+
+def _wrap(text: str, limit: int) -> list[str]:
+    """Words on lines of at most ``limit`` characters (a longer single word stays whole): nothing is cut."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round tick values covering [low, high]."""
+    span = (high - low) or 1.0
+    raw = span / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.ceil(low / step) * step
+    return [start + i * step for i in range(int((high - start) / step) + 1)]
 
 
 def histogram(
@@ -294,7 +344,7 @@ def line_chart(
 def heatmap(
     x_edges: Sequence[float],
     y_edges: Sequence[float],
-    cells: Sequence[tuple[int, int, int]],
+    cells: Sequence[tuple[int, int, float]],
     *,
     label: str,
     highlight: tuple[int, int] | None,
@@ -304,9 +354,9 @@ def heatmap(
     x_format=str,
     y_format=str,
 ) -> str:
-    """Counts per (x bin, y bin) as a cividis heat map (darker = more clients), the client's cell framed twice
-    (black then white) so it stands out on any shade; ``legend`` gives the texts at the light and dark ends of
-    the shade key drawn under the chart, since a shade means nothing without it."""
+    """A value per (x bin, y bin) (a count or a rate) as a cividis heat map (darker = higher), the client's cell
+    framed twice (black then white) so it stands out on any shade; ``legend`` gives the texts at the light and
+    dark ends of the shade key drawn under the chart, since a shade means nothing without it."""
     width, height, left, right, top, bottom = 720, 460, 80, 700, 10, 360
     nx, ny = max(len(x_edges) - 1, 1), max(len(y_edges) - 1, 1)
     cell_w, cell_h = (right - left) / nx, (bottom - top) / ny

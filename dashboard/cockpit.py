@@ -25,6 +25,7 @@ import polars as pl
 
 from dashboard.resources import DataPaths, Problem, Resources, get_resources, in_parallel
 from models import Explanation, FieldSpec, WhatIfError
+from models.counterfactual import Counterfactual, what_it_would_take
 from warehouse import Cohort
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ __all__ = [
     "ClientSnapshot",
     "Cockpit",
     "Cohort",
+    "Counterfactual",
     "Explanation",
     "FieldSpec",
     "Group",
@@ -263,6 +265,10 @@ class Cockpit:
             WhatIfError: a value outside its allowed range, naming the field.
         """
         return self.scorer.what_if(snapshot.application, snapshot.features, changes, lang=lang)
+
+    def what_it_would_take(self, snapshot: ClientSnapshot) -> Counterfactual:
+        """The smallest realistic loan changes that bring a refused or grey-zone client under the limit."""
+        return what_it_would_take(self.scorer, snapshot.application, snapshot.features)
 
     def new_client(self, values: Mapping[str, Any], lang: str) -> Explanation:
         """Score a client entered through the form (no history).

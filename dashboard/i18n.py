@@ -7,13 +7,22 @@ by the same helpers everywhere so that "12,3 %" and "12.3%" are consistent acros
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from collections.abc import Mapping
 
 # The warehouse's vocabulary (column labels, values in human units) and the project's one number formatter,
 # passed on to the views, which import no lower layer.
-from warehouse.dictionary import MISSING, format_money, format_number, format_percent, humanize  # noqa: F401
+from warehouse.dictionary import (  # noqa: F401
+    MISSING,
+    format_money,
+    format_number,
+    format_percent,
+    humanize,
+    level_label,
+)
 from warehouse.dictionary import label as feature_label  # noqa: F401
+from warehouse.dictionary import unit as feature_unit  # noqa: F401
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
@@ -83,7 +92,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nav.portfolio": {"fr": "Portefeuille (chef d'équipe)", "en": "Portfolio (team lead)"},
     "nav.images": {"fr": "Images produits (ProtoViT)", "en": "Product images (ProtoViT)"},
     # Search
-    "search.label": {"fr": "Identifiant client (SK_ID_CURR)", "en": "Client id (SK_ID_CURR)"},
+    "search.label": {"fr": "Numéro de dossier client", "en": "Client file number"},
     "search.placeholder": {"fr": "ex. 100002", "en": "e.g. 100002"},
     "search.button": {"fr": "Afficher le client", "en": "Show client"},
     "search.suggestions": {"fr": "Suggestions", "en": "Suggestions"},
@@ -104,6 +113,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "“{text}” is not a valid id: type digits only (usually 6 to 10).",
     },
     "error.unknown": {"fr": "Aucun client ne porte l'identifiant {id}.", "en": "No client has the id {id}."},
+    "error.too_long": {
+        "fr": "« {text} » compte trop de chiffres pour un numéro de dossier (10 au plus en général) : vérifiez la saisie.",
+        "en": "“{text}” has too many digits for a file number (usually 10 at most): check what was typed.",
+    },
     "error.internal": {
         "fr": "Une erreur est survenue pendant le calcul ; le dernier résultat affiché reste valable. Détail : {detail}",
         "en": "An error occurred during the computation; the last result shown is still valid. Detail: {detail}",
@@ -126,7 +139,7 @@ TEXT: dict[str, dict[str, str]] = {
     "decision.refused": {"fr": "Refus", "en": "Refused"},
     "decision.granted_long": {"fr": "crédit accordé", "en": "credit granted"},
     "decision.refused_long": {"fr": "crédit refusé", "en": "credit refused"},
-    "decision.probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
+    "decision.probability": {"fr": "Risque de défaut estimé", "en": "Estimated default risk"},
     "decision.threshold": {"fr": "Seuil de la politique de crédit", "en": "Credit policy threshold"},
     "decision.margin": {"fr": "Écart au seuil", "en": "Margin to the threshold"},
     "decision.margin_below": {"fr": "{points} sous le seuil", "en": "{points} below the threshold"},
@@ -147,13 +160,17 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "decision.simulation": {"fr": "Mode simulation du seuil", "en": "Threshold simulation mode"},
     "decision.simulated_threshold": {"fr": "Seuil simulé (%)", "en": "Simulated threshold (%)"},
+    "decision.simulated_threshold_label": {
+        "fr": "Seuil simulé (non officiel)",
+        "en": "Simulated threshold (not official)",
+    },
     "decision.simulation_banner": {
         "fr": "SIMULATION : seuil {simulated} au lieu de {policy} (politique). Cette décision n'est pas officielle.",
         "en": "SIMULATION: threshold {simulated} instead of {policy} (policy). This decision is not official.",
     },
     "decision.simulation_error": {
-        "fr": "Seuil simulé entre 1 et 99 %.",
-        "en": "Simulated threshold between 1 and 99%.",
+        "fr": "Seuil simulé non pris en compte : saisissez un nombre entre 1 et 99 (%). La décision affichée est celle de la politique.",
+        "en": "Simulated threshold not used: enter a number between 1 and 99 (%). The decision shown is the policy's.",
     },
     "gauge.label": {
         "fr": "Jauge : probabilité de défaut {probability} sur une échelle de 0 à {scale_max}, seuil {threshold}, zone grise de {low} à {high}. {decision}.",
@@ -165,31 +182,41 @@ TEXT: dict[str, dict[str, str]] = {
     "gauge.client": {"fr": "client {value}", "en": "client {value}"},
     # Why
     "why.heading": {"fr": "Pourquoi cette décision ?", "en": "Why this decision?"},
-    "why.chart_heading": {"fr": "Contributions des variables", "en": "Feature contributions"},
-    "why.log_odds_note": {
-        "fr": "Les contributions sont exprimées en log-odds (échelle du modèle), pas en points de pourcentage : une valeur positive augmente le risque, une valeur négative le diminue. Elles s'additionnent à la valeur de base pour donner le score du client.",
-        "en": "Contributions are in log-odds (the model's scale), not percentage points: a positive value increases the risk, a negative one decreases it. They add up with the base value to the client's score.",
+    "why.chart_heading": {"fr": "Ce qui fait le risque estimé", "en": "What makes up the estimated risk"},
+    "why.points_note": {
+        "fr": "Chaque barre montre de combien un groupe d'éléments du dossier augmente (▲) ou diminue (▼) le risque estimé, en points de pourcentage : partant du risque moyen de départ ({base}), elles s'additionnent exactement au risque du client ({probability}). La ligne en tirets marque la limite ({threshold}).",
+        "en": "Each bar shows by how much a group of elements of the file raises (▲) or lowers (▼) the estimated risk, in percentage points: starting from the average starting risk ({base}), they add up exactly to the client's risk ({probability}). The dashed line marks the limit ({threshold}).",
     },
     "why.reasons_for": {"fr": "Ce qui joue en faveur du client", "en": "What speaks for the client"},
     "why.reasons_against": {"fr": "Ce qui joue contre le client", "en": "What speaks against the client"},
     "why.no_reason": {"fr": "Aucun facteur notable.", "en": "No notable factor."},
     "why.increases": {"fr": "▲ augmente le risque", "en": "▲ increases the risk"},
     "why.decreases": {"fr": "▼ diminue le risque", "en": "▼ decreases the risk"},
-    "why.others": {"fr": "{n} autres variables", "en": "{n} other features"},
-    "why.base": {"fr": "Valeur de base (moyenne du modèle)", "en": "Base value (model average)"},
-    "why.final": {"fr": "Score du client", "en": "Client score"},
+    "why.others_groups": {"fr": "{n} autres groupes", "en": "{n} other groups"},
+    "why.no_effect": {"fr": "aucun effet", "en": "no effect"},
+    "why.not_provided": {
+        "fr": "Informations non fournies (jamais comptées comme une raison) : {items}.",
+        "en": "Information not provided (never counted as a reason): {items}.",
+    },
+    "why.would_take_target": {
+        "fr": "Changements réalistes du prêt qui ramènent le risque estimé sous {target}, calculés par le modèle en service (jamais l'âge, la situation familiale ni les notes externes) :",
+        "en": "Realistic changes to the loan that bring the estimated risk under {target}, computed by the live model (never age, family status or external ratings):",
+    },
+    "why.threshold_mark": {"fr": "limite {value}", "en": "limit {value}"},
+    "why.base": {"fr": "Risque moyen de départ", "en": "Average starting risk"},
+    "why.final": {"fr": "Risque estimé du client", "en": "Client's estimated risk"},
     "why.chart_label": {
-        "fr": "Graphique en cascade des {n} principales contributions, de la valeur de base {base} au score {score} (log-odds). Le détail figure dans le tableau qui suit.",
-        "en": "Waterfall chart of the {n} main contributions, from the base value {base} to the score {score} (log-odds). The table below gives the details.",
+        "fr": "Graphique en cascade des {n} principaux groupes, du risque moyen de départ {base} au risque estimé du client {probability}, limite {threshold}, en points de pourcentage. Le détail figure dans le tableau qui suit.",
+        "en": "Waterfall chart of the {n} main groups, from the average starting risk {base} to the client's estimated risk {probability}, limit {threshold}, in percentage points. The table below gives the details.",
     },
     "why.table_caption": {
-        "fr": "Contributions des variables au score (log-odds)",
-        "en": "Feature contributions to the score (log-odds)",
+        "fr": "Effet de chaque élément du dossier sur le risque estimé (points de pourcentage)",
+        "en": "Effect of each element of the file on the estimated risk (percentage points)",
     },
     "why.show_table": {"fr": "Afficher le tableau des contributions", "en": "Show the contributions table"},
     "col.feature": {"fr": "Variable", "en": "Feature"},
     "col.value": {"fr": "Valeur du client", "en": "Client value"},
-    "col.contribution": {"fr": "Contribution (log-odds)", "en": "Contribution (log-odds)"},
+    "col.contribution": {"fr": "Effet (points)", "en": "Effect (points)"},
     "col.effect": {"fr": "Effet", "en": "Effect"},
     "col.group": {"fr": "Groupe", "en": "Group"},
     "col.size": {"fr": "Effectif", "en": "Size"},
@@ -260,7 +287,15 @@ TEXT: dict[str, dict[str, str]] = {
     "bool.no": {"fr": "non", "en": "no"},
     # Compare
     "compare.heading": {"fr": "Comparer le client {id}", "en": "Compare client {id}"},
-    "compare.feature": {"fr": "Variable à comparer", "en": "Feature to compare"},
+    "compare.feature": {"fr": "Élément à comparer", "en": "Element to compare"},
+    "compare.search_feature": {
+        "fr": "Ou chercher un autre élément (tapez 2 lettres)",
+        "en": "Or search another element (type 2 letters)",
+    },
+    "compare.histogram_legend": {
+        "fr": "Légende : barres bleues pleines = tous les clients ; contour orange en tirets = « {group} » ; trait noir = le client. Hauteur : part des clients de chaque groupe dans l'intervalle.",
+        "en": "Legend: solid blue bars = all clients; dashed orange outline = “{group}”; black line = the client. Height: share of each group's clients in the range.",
+    },
     "compare.filters": {"fr": "Critères des clients similaires", "en": "Criteria for similar clients"},
     "compare.filters_help": {
         "fr": "Les clients similaires partagent les critères cochés avec le client ; le groupe « plus proches voisins » réunit les {k} clients les plus proches sur les variables les plus importantes (standardisées).",
@@ -286,8 +321,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Histogram of {feature} for all clients (solid blue bars) and for the group “{group}” (dashed orange outline); the black line marks the client's value ({value}).",
     },
     "compare.distribution_summary": {
-        "fr": "Valeur du client : {value}. Elle dépasse {all_pct} des clients et {group_pct} du groupe « {group} ».",
-        "en": "Client value: {value}. It is above {all_pct} of all clients and {group_pct} of the group “{group}”.",
+        "fr": "Valeur du client : {value}. {all_pct} des clients ont une valeur plus petite ; dans le groupe « {group} » : {group_pct}.",
+        "en": "Client value: {value}. {all_pct} of all clients have a smaller value; in the group “{group}”: {group_pct}.",
     },
     "compare.categorical_summary": {
         "fr": "Valeur du client : {value}. Taux de défaut par modalité dans le tableau.",
@@ -306,12 +341,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Default rate per level of {feature}",
     },
     "compare.show_data": {"fr": "Afficher les données du graphique", "en": "Show the chart data"},
-    "compare.bivariate_heading": {"fr": "Vue croisée de deux variables", "en": "Two features together"},
+    "compare.bivariate_heading": {
+        "fr": "Taux de défaut selon deux éléments",
+        "en": "Default rate by two elements",
+    },
     "compare.x": {"fr": "Variable en abscisse", "en": "Horizontal feature"},
     "compare.y": {"fr": "Variable en ordonnée", "en": "Vertical feature"},
     "compare.heatmap_label": {
-        "fr": "Carte de densité de {y} selon {x} pour tous les clients (agrégée par cases, plus foncé = plus de clients) ; la case du client est entourée d'un cadre épais.",
-        "en": "Density map of {y} against {x} for all clients (aggregated in cells, darker = more clients); the client's cell has a thick frame.",
+        "fr": "Carte du taux de défaut selon {x} et {y} pour tous les clients (par cases, plus foncé = plus de défauts ; cases de moins de {n} clients laissées vides) ; la case du client est entourée d'un cadre épais.",
+        "en": "Map of the default rate by {x} and {y} for all clients (in cells, darker = more defaults; cells with fewer than {n} clients left blank); the client's cell has a thick frame.",
     },
     "compare.heatmap_summary": {
         "fr": "La case du client ({x} {x_range}, {y} {y_range}) compte {count} clients, taux de défaut {rate}.",
@@ -321,8 +359,8 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Une des deux valeurs du client est manquante ou hors des cases tracées.",
         "en": "One of the client's two values is missing or outside the plotted cells.",
     },
-    "compare.heatmap_legend_few": {"fr": "peu de clients", "en": "few clients"},
-    "compare.heatmap_legend_many": {"fr": "{count} clients par case", "en": "{count} clients per cell"},
+    "compare.heatmap_legend_few": {"fr": "taux de défaut 0 %", "en": "default rate 0%"},
+    "compare.heatmap_legend_many": {"fr": "taux de défaut {rate}", "en": "default rate {rate}"},
     "compare.heatmap_caption": {
         "fr": "Cases non vides de la carte de densité",
         "en": "Non-empty cells of the density map",
@@ -353,7 +391,24 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "whatif.fix_errors": {"fr": "Corrigez les champs signalés.", "en": "Fix the flagged fields."},
     "whatif.range": {"fr": "Valeurs autorisées : {low} à {high}", "en": "Allowed values: {low} to {high}"},
-    "whatif.not_number": {"fr": "{field} : saisissez un nombre.", "en": "{field}: enter a number."},
+    "whatif.not_number": {
+        "fr": "{field} : saisissez un nombre écrit à la française (virgule décimale, par exemple 10,5 ou 202 500).",
+        "en": "{field}: enter a number written the English way (decimal point, e.g. 10.5 or 202,500).",
+    },
+    "whatif.choose": {"fr": "— à choisir —", "en": "— to choose —"},
+    "whatif.choose_error": {"fr": "{field} : choisissez une valeur.", "en": "{field}: choose a value."},
+    "whatif.rule.employment_vs_age": {
+        "fr": "{YEARS_EMPLOYED} : au plus l'âge moins 14 ans ({AGE_YEARS}).",
+        "en": "{YEARS_EMPLOYED}: at most the age minus 14 years ({AGE_YEARS}).",
+    },
+    "whatif.rule.annuity_vs_credit": {
+        "fr": "{AMT_ANNUITY} : ne peut pas dépasser le {AMT_CREDIT}.",
+        "en": "{AMT_ANNUITY}: cannot exceed the {AMT_CREDIT}.",
+    },
+    "whatif.rule.household_vs_children": {
+        "fr": "{CNT_FAM_MEMBERS} : au moins le nombre d'enfants plus le client ({CNT_CHILDREN}).",
+        "en": "{CNT_FAM_MEMBERS}: at least the number of children plus the client ({CNT_CHILDREN}).",
+    },
     "whatif.new_heading": {"fr": "Nouveau client", "en": "New client"},
     "whatif.new_intro": {
         "fr": "Saisissez le dossier d'un nouveau client. Tous les champs sont requis, sauf l'ancienneté dans l'emploi et les scores externes (laissez-les vides s'ils sont inconnus). Sans historique chez nous ni au bureau de crédit, ces informations sont considérées comme absentes.",
@@ -441,7 +496,12 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Toutes les mesures, avec les modèles de référence et la calibration, figurent dans la fiche du modèle.",
         "en": "Every measure, with the baseline models and calibration, is in the model card.",
     },
-    "fairness.attribute": {"fr": "Attribut", "en": "Attribute"},
+    "fairness.attribute": {"fr": "Critère", "en": "Criterion"},
+    "fairness.attribute.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
+    "portfolio.approval_gap": {
+        "fr": "À examiner — {attribute} : le taux d'accord va de {low_rate} ({low}) à {high_rate} ({high}), soit {points} points d'écart.",
+        "en": "To review — {attribute}: the approval rate ranges from {low_rate} ({low}) to {high_rate} ({high}), a gap of {points} points.",
+    },
     "fairness.group": {"fr": "Groupe", "en": "Group"},
     "fairness.n": {"fr": "Clients", "en": "Clients"},
     "fairness.default_rate": {"fr": "Taux de défaut", "en": "Default rate"},
@@ -453,20 +513,10 @@ TEXT: dict[str, dict[str, str]] = {
     "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},
-    "export.csv": {"fr": "Télécharger les contributions (CSV)", "en": "Download the contributions (CSV)"},
-    "export.print": {
-        "fr": "Télécharger la fiche explicative imprimable (HTML)",
-        "en": "Download the printable explanation (HTML)",
+    "export.csv": {
+        "fr": "Télécharger l'explication (CSV pour tableur)",
+        "en": "Download the explanation (CSV for spreadsheets)",
     },
-    "export.print_title": {
-        "fr": "Explication de la décision de crédit – client {id}",
-        "en": "Credit decision explanation – client {id}",
-    },
-    "export.generated": {
-        "fr": "Document généré le {date} par Prêt à dépenser.",
-        "en": "Document generated on {date} by Prêt à dépenser.",
-    },
-    # Images
     "images.heading": {
         "fr": "Classement d'images produits expliqué (ProtoViT)",
         "en": "Explained product-image classification (ProtoViT)",
@@ -505,6 +555,102 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Ce fichier n'est pas une image lisible.",
         "en": "This file is not a readable image.",
     },
+    # -- client letter and CSV export (issue 11) ------------------------------------------------------------
+    "letter.title": {
+        "fr": "Lettre au client – dossier {id} – Prêt à dépenser",
+        "en": "Letter to the client – file {id} – Prêt à dépenser",
+    },
+    "letter.dated": {"fr": "Le {date}", "en": "{date}"},
+    "letter.subject": {
+        "fr": "Objet : votre demande de crédit, dossier n° {id}",
+        "en": "Your credit application, file no. {id}",
+    },
+    "letter.salutation": {"fr": "Madame, Monsieur,", "en": "Dear client,"},
+    "letter.studied": {
+        "fr": "Nous avons étudié votre demande de crédit d'un montant de {amount}.",
+        "en": "We have studied your application for a credit of {amount}.",
+    },
+    "letter.granted": {
+        "fr": "Nous avons le plaisir de vous informer que votre demande est acceptée.",
+        "en": "We are pleased to tell you that your application is accepted.",
+    },
+    "letter.refused": {
+        "fr": "Nous ne pouvons pas donner une suite favorable à votre demande aujourd'hui.",
+        "en": "We cannot accept your application today.",
+    },
+    "letter.how": {
+        "fr": "Notre évaluation s'appuie sur un traitement automatisé : un modèle statistique estime le risque que "
+        "les remboursements ne soient pas tenus. Pour votre dossier, ce risque est estimé à {probability} ; notre "
+        "limite est de {threshold}. Votre conseiller a examiné ce résultat avec vous.",
+        "en": "Our assessment relies on automated processing: a statistical model estimates the risk that the "
+        "repayments are not kept up. For your file this risk is estimated at {probability}; our limit is "
+        "{threshold}. Your adviser has reviewed this result with you.",
+    },
+    "letter.reasons_against": {
+        "fr": "Les principales raisons qui augmentent le risque estimé",
+        "en": "The main reasons that raise the estimated risk",
+    },
+    "letter.reasons_for": {
+        "fr": "Ce qui joue en votre faveur",
+        "en": "What speaks in your favour",
+    },
+    "letter.no_reason": {
+        "fr": "Aucun élément ne pèse à lui seul de façon notable.",
+        "en": "No single element weighs notably on its own.",
+    },
+    "letter.points_note": {
+        "fr": "Entre parenthèses : l'effet de chaque élément sur le risque estimé, en points de pourcentage.",
+        "en": "In brackets: the effect of each element on the estimated risk, in percentage points.",
+    },
+    "letter.would_take": {
+        "fr": "Ce qui pourrait changer la décision",
+        "en": "What could change the decision",
+    },
+    "letter.new_risk": {"fr": "risque estimé : {probability}", "en": "estimated risk: {probability}"},
+    "letter.not_provided": {
+        "fr": "Informations non fournies : {items}. Les communiquer pourrait modifier l'évaluation.",
+        "en": "Information not provided: {items}. Providing it could change the assessment.",
+    },
+    "letter.rights_heading": {"fr": "Vos droits", "en": "Your rights"},
+    "letter.rights": {
+        "fr": "Vous pouvez demander qu'une personne réexamine votre dossier, présenter votre point de vue et "
+        "contester cette décision (règlement général sur la protection des données, art. 22 ; directive (UE) "
+        "2023/2225, art. 18). Pour cela, contactez {contact}, en rappelant le dossier n° {id} ; un conseiller "
+        "reprendra l'évaluation avec vous et vous répondra par écrit.",
+        "en": "You may ask for a person to review your file, give your point of view and contest this decision "
+        "(General Data Protection Regulation, art. 22; Directive (EU) 2023/2225, art. 18). To do so, contact "
+        "{contact}, quoting file no. {id}; an adviser will go through the assessment with you and answer in "
+        "writing.",
+    },
+    "letter.closing": {
+        "fr": "Nous vous prions d'agréer, Madame, Monsieur, nos salutations distinguées.",
+        "en": "Yours sincerely,",
+    },
+    "letter.adviser": {"fr": "Votre conseiller Prêt à dépenser", "en": "Your Prêt à dépenser adviser"},
+    "letter.print": {"fr": "Imprimer ou enregistrer en PDF", "en": "Print or save as PDF"},
+    "letter.csv": {"fr": "Télécharger l'explication (CSV)", "en": "Download the explanation (CSV)"},
+    "letter.back": {"fr": "Retour au tableau de bord", "en": "Back to the dashboard"},
+    "letter.toolbar": {"fr": "Actions sur la lettre", "en": "Letter actions"},
+    "letter.outcome_granted": {"fr": "accordé", "en": "granted"},
+    "letter.outcome_refused": {"fr": "refusé", "en": "refused"},
+    "letter.unknown_client": {
+        "fr": "Aucun client ne porte ce numéro : vérifiez le numéro de dossier dans l'adresse (?client=…).",
+        "en": "No client has this number: check the file number in the address (?client=…).",
+    },
+    "letter.open": {"fr": "Lettre au client (à imprimer)", "en": "Letter to the client (to print)"},
+    "csv.section": {"fr": "Rubrique", "en": "Section"},
+    "csv.item": {"fr": "Élément", "en": "Item"},
+    "csv.value": {"fr": "Valeur", "en": "Value"},
+    "csv.points": {"fr": "Effet (points de pourcentage)", "en": "Effect (percentage points)"},
+    "csv.decision": {"fr": "Décision", "en": "Decision"},
+    "csv.client": {"fr": "Dossier", "en": "File"},
+    "csv.outcome": {"fr": "Décision", "en": "Decision"},
+    "csv.probability": {"fr": "Risque de défaut estimé (%)", "en": "Estimated default risk (%)"},
+    "csv.threshold": {"fr": "Limite de la politique (%)", "en": "Policy limit (%)"},
+    "csv.base": {"fr": "Risque moyen de départ (%)", "en": "Starting average risk (%)"},
+    "csv.against": {"fr": "Raison contre", "en": "Reason against"},
+    "csv.for": {"fr": "Raison pour", "en": "Reason for"},
+    "csv.feature": {"fr": "Détail", "en": "Detail"},
 }
 
 
@@ -543,6 +689,46 @@ def format_signed(value: float, lang: str, decimals: int = 3) -> str:
     """Format a contribution with an explicit sign, so direction never depends on colour."""
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     return sign + format_number(abs(value), lang, decimals)
+
+
+_MONTHS = {
+    "fr": (
+        [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ]
+    ),
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def format_date(day: dt.date, lang: str) -> str:
+    """A date as a letter writes it: "2 décembre 2026" / "2 December 2026" ("1er" in French)."""
+    number = "1er" if lang == "fr" and day.day == 1 else str(day.day)
+    return f"{number} {_MONTHS[lang][day.month - 1]} {day.year}"
 
 
 def missing_keys(texts: Mapping[str, Mapping[str, str]] = TEXT) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
+LETTER = ROOT / "dashboard" / "letter.py"  # served next to the app: /letter?client=ID&lang=fr
 START_TIMEOUT_SECONDS = 90
 
 
@@ -60,6 +61,7 @@ def start_local_server(
         "panel",
         "serve",
         str(APP),
+        str(LETTER),
         "--port",
         str(port),
         "--address",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = Path(__file__).resolve().with_name("app.py")
+LETTER = APP.with_name("letter.py")  # the client letter at /letter?client=ID&lang=fr
 DEFAULT_APPLICANTS = 307_511
 
 
@@ -68,7 +69,7 @@ def panel_command(args: argparse.Namespace, passed: list[str] = ()) -> list[str]
     """The ``panel serve`` command line: liveness endpoint for health checks, bounded session lifetimes, then
     the options passed through (last, so that one given twice overrides ours)."""
     command = [
-        sys.executable, "-m", "panel", "serve", str(APP),
+        sys.executable, "-m", "panel", "serve", str(APP), str(LETTER),
         "--port", str(args.port),
         "--address", args.address,
         "--num-threads", str(args.num_threads),

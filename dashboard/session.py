@@ -29,8 +29,10 @@ def parse_client_id(text: str | None) -> tuple[int | None, str | None]:
     cleaned = (text or "").strip().replace(" ", "").replace("\u202f", "")
     if not cleaned:
         return None, "error.empty"
-    if not _DIGITS.fullmatch(cleaned) or len(cleaned) > MAX_ID_DIGITS:
+    if not _DIGITS.fullmatch(cleaned):
         return None, "error.malformed"
+    if len(cleaned) > MAX_ID_DIGITS:  # digits only, but far too many: say so rather than "digits only"
+        return None, "error.too_long"
     return int(cleaned), None
 
 

@@ -62,7 +62,8 @@ of the threshold) should be reviewed by a person, and every decision comes with 
 - Warehouse `features` table, train split: {metrics["n_train"]:,} clients, {_pct(metrics["default_rate"])} defaults,
   {metrics["n_features"]} features discovered from the warehouse catalog.
 - Training-data fingerprint (SHA-256): `{metadata["training_fingerprint"]}`.
-- Excluded from the inputs on purpose: {excluded} (protected attribute; still used for the fairness table).
+- Excluded from the inputs on purpose: {excluded} (protected attribute; still used for the fairness table), and
+  the weekday and hour of the application (when the file was keyed in, nothing about the client).
 
 ## Model
 LightGBM ({metadata["library_versions"]["lightgbm"]}), categorical features native, defaulters' weight

@@ -2,6 +2,11 @@
 
 Rules match feature names (raw Home Credit columns, the warehouse's derived ratios and the side-table aggregate
 prefixes); the first matching rule wins. A feature no rule knows is its own group, labelled by the dictionary.
+
+Each group has a noun-phrase label (for sentences: "à cause des scores externes") and a headline addressed to the
+client ("Vos notes de crédit externes"). Two groups are never told to a client as a reason: the calendar of the
+application (weekday, hour: an artefact of when the file was keyed in, nothing the client is or did) and gender
+(a protected attribute, excluded from the model's inputs; the rule stays so an old artifact cannot leak it).
 """
 
 from __future__ import annotations
@@ -16,16 +21,60 @@ class Group:
     label_fr: str
     label_en: str
     pattern: re.Pattern[str]
+    headline_fr: str = ""
+    headline_en: str = ""
 
     def label(self, lang: str) -> str:
         return self.label_fr if lang == "fr" else self.label_en
 
+    def headline(self, lang: str) -> str:
+        """The group as a client hears it ("Vos revenus"), falling back on the noun-phrase label."""
+        text = self.headline_fr if lang == "fr" else self.headline_en
+        return text or self.label(lang)
+
+    @property
+    def is_reason(self) -> bool:
+        return self.key not in NOT_REASONS
+
+
+NOT_REASONS = frozenset({"calendar", "gender"})
+CALENDAR = re.compile(r"(WEEKDAY_APPR|HOUR_APPR)")  # not model inputs either (models.training)
+
+_HEADLINES = {
+    "external_scores": ("Vos notes de crédit externes", "Your external credit ratings"),
+    "age": ("Votre âge", "Your age"),
+    "employment": ("Votre emploi", "Your employment"),
+    "loan_burden": ("Le montant et les remboursements du crédit", "The loan amount and repayments"),
+    "income": ("Vos revenus", "Your income"),
+    "family": ("Votre situation familiale", "Your family situation"),
+    "education": ("Votre niveau d'études", "Your education"),
+    "contract": ("Le type de crédit demandé", "The type of credit requested"),
+    "assets": ("Votre logement et vos biens", "Your housing and assets"),
+    "region": ("Votre lieu de résidence", "Where you live"),
+    "social_circle": ("Les impayés dans votre entourage", "Defaults among your acquaintances"),
+    "documents": ("Les documents fournis", "The documents provided"),
+    "contact": ("Vos coordonnées et pièces d'identité", "Your contact details and identity papers"),
+    "bureau": ("Vos crédits auprès d'autres organismes", "Your credits with other lenders"),
+    "previous": ("Vos demandes de crédit précédentes", "Your previous credit applications"),
+    "pos_cash": ("Vos crédits en magasin", "Your in-store credits"),
+    "instalments": ("Vos remboursements passés", "Your past repayments"),
+    "credit_card": ("Vos cartes de crédit", "Your credit cards"),
+}
+
 
 def _group(key: str, label_fr: str, label_en: str, pattern: str) -> Group:
-    return Group(key, label_fr, label_en, re.compile(pattern))
+    headline_fr, headline_en = _HEADLINES.get(key, ("", ""))
+    return Group(key, label_fr, label_en, re.compile(pattern), headline_fr, headline_en)
 
 
 GROUPS: tuple[Group, ...] = (
+    # First, so that side-table aggregates of the application hour (PREV_HOUR_APPR_...) land here too.
+    _group(
+        "calendar",
+        "le jour et l'heure de la demande",
+        "the day and hour of the application",
+        CALENDAR.pattern,
+    ),
     _group("external_scores", "les scores externes", "the external scores", r"^EXT_SOURCE"),
     _group("age", "l'âge", "age", r"^(DAYS_BIRTH|AGE)"),
     _group(
@@ -51,9 +100,7 @@ GROUPS: tuple[Group, ...] = (
     ),
     _group("education", "le niveau d'études", "education", r"^NAME_EDUCATION_TYPE"),
     _group("gender", "le genre", "gender", r"^CODE_GENDER"),
-    _group(
-        "contract", "le type de contrat", "the contract type", r"^(NAME_CONTRACT_TYPE|WEEKDAY_APPR|HOUR_APPR)"
-    ),
+    _group("contract", "le type de contrat", "the contract type", r"^NAME_CONTRACT_TYPE"),
     _group(
         "assets",
         "le logement et les biens",

@@ -2,9 +2,10 @@
 
 Contributions are LightGBM's own TreeSHAP (``pred_contrib``) in the raw model's log-odds: for every client,
 base value + Σ contributions = raw score, exactly. The served probability is the Platt-calibrated
-sigmoid(slope · raw score + intercept) with slope > 0, so slope · contribution is each feature's exact share of
-the calibrated log-odds, and refusing at probability ≥ threshold is the same as refusing at raw score ≥ the raw
-threshold: the decision and its explanation always agree.
+sigmoid(slope · raw score + intercept) with slope > 0, so refusing at probability ≥ threshold is the same as
+refusing at raw score ≥ the raw threshold: the decision and its explanation always agree. What a manager reads
+is the same split carried into percentage points of probability (``models.reasons.probability_points``), which
+add up exactly to the probability minus the base probability.
 """
 
 from __future__ import annotations
@@ -24,8 +25,24 @@ from models.calibration import PlattCalibration
 from models.encoding import CATEGORICAL, NUMERIC, FeatureSchema, ScorerError
 from models.evaluation import group_keys
 from models.groups import group_of
-from models.reasons import FeatureEffect, Reason, build_reasons, check_lang, summary_sentence
-from models.whatif import FIELD_DEFINITIONS, FieldRange, FieldSpec, WhatIfError, to_human, to_raw, validate
+from models.reasons import (
+    FeatureEffect,
+    Reason,
+    build_reasons,
+    check_lang,
+    probability_points,
+    summary_sentence,
+)
+from models.whatif import (
+    FIELD_DEFINITIONS,
+    FieldRange,
+    FieldSpec,
+    WhatIfError,
+    check_consistency,
+    to_human,
+    to_raw,
+    validate,
+)
 from warehouse import Warehouse, recompute_application_features
 
 ID = "SK_ID_CURR"
@@ -40,18 +57,22 @@ CONTRIBUTION_SCHEMA = {
     "value": pl.String,
     "display_value": pl.String,
     "contribution": pl.Float64,
+    "points": pl.Float64,
 }
-GROUPED_SCHEMA = {"group": pl.String, "label": pl.String, "contribution": pl.Float64}
+GROUPED_SCHEMA = {"group": pl.String, "label": pl.String, "contribution": pl.Float64, "points": pl.Float64}
 
 
 @dataclass(frozen=True)
 class Explanation:
     """Everything the dashboard shows for one client's score.
 
-    ``contributions``: one row per model feature (``feature, group, label, value, display_value, contribution``),
-    sorted by |contribution|; ``value`` is the raw value as text (null when missing). ``grouped``: the same summed
-    per human group (``group, label, contribution``). ``margin_points``: probability − threshold in percentage
-    points (positive: on the refused side).
+    ``contributions``: one row per model feature (``feature, group, label, value, display_value, contribution,
+    points``), sorted by |contribution|; ``value`` is the raw value as text (null when missing), ``contribution``
+    in log-odds, ``points`` in percentage points of probability. ``grouped``: the same summed per human group
+    (every group, so the points add up to the probability minus ``base_probability``). ``reasons_against`` /
+    ``reasons_for``: at most four each, what may be told to the client; ``not_provided``: labels of missing
+    information that weighs on the score. ``margin_points``: probability − threshold in percentage points
+    (positive: on the refused side).
     """
 
     sk_id: int | None
@@ -68,6 +89,8 @@ class Explanation:
     reasons_for: list[Reason]
     sentence: str
     lang: str
+    base_probability: float = 0.0
+    not_provided: tuple[str, ...] = ()
 
 
 class Scorer:
@@ -212,6 +235,9 @@ class Scorer:
         )[0]
         base_value, per_feature = float(contributions[-1]), contributions[:-1]
         raw_score = float(contributions.sum())
+        points, base_probability, _ = probability_points(
+            per_feature, base_value, self.calibration.slope, self.calibration.intercept
+        )
         probability = float(self.calibration.probability(raw_score))
         names, labels = self.schema.names, self._labels[lang]
         raw_values = [values[name] for name in names]
@@ -219,10 +245,12 @@ class Scorer:
             vocabulary.display(name, value, lang) for name, value in zip(names, raw_values, strict=True)
         ]
         effects = [
-            FeatureEffect(name, label, display, float(c))
-            for name, label, display, c in zip(names, labels, displays, per_feature, strict=True)
+            FeatureEffect(
+                name, label, vocabulary.spoken(name, value, lang), float(c), float(pt), value is None
+            )
+            for name, label, value, c, pt in zip(names, labels, raw_values, per_feature, points, strict=True)
         ]
-        against, favour = build_reasons(self._groups, self._group_labels[lang], effects, lang)
+        against, favour, not_provided = build_reasons(self._groups, self._group_labels[lang], effects, lang)
         refused = probability >= self.threshold
         in_grey_zone = abs(probability - self.threshold) <= self.grey_zone
         order = np.argsort(-np.abs(per_feature), kind="stable").tolist()
@@ -234,17 +262,24 @@ class Scorer:
                 "value": [None if raw_values[i] is None else str(raw_values[i]) for i in order],
                 "display_value": [displays[i] for i in order],
                 "contribution": per_feature[order],
+                "points": points[order],
             },
             schema=CONTRIBUTION_SCHEMA,
         )
-        reasons = sorted((*against, *favour), key=lambda r: abs(r.contribution), reverse=True)
-        grouped = pl.DataFrame(
-            {
-                "group": [r.group for r in reasons],
-                "label": [r.label for r in reasons],
-                "contribution": [r.contribution for r in reasons],
-            },
-            schema=GROUPED_SCHEMA,
+        grouped = (
+            table.group_by("group", maintain_order=True)
+            .agg(pl.col("contribution").sum(), pl.col("points").sum())
+            .with_columns(
+                pl.col("group")
+                .replace_strict(
+                    dict(zip(self._groups, self._group_labels[lang], strict=True)),
+                    default=pl.col("group"),
+                    return_dtype=pl.String,
+                )
+                .alias("label")
+            )
+            .select(list(GROUPED_SCHEMA))
+            .sort(pl.col("points").abs(), descending=True)
         )
         sk_id = values.get(ID)
         return Explanation(
@@ -264,6 +299,8 @@ class Scorer:
                 probability, self.threshold, refused, in_grey_zone, against, favour, lang
             ),
             lang=lang,
+            base_probability=base_probability,
+            not_provided=tuple(not_provided),
         )
 
     # ------------------------------------------------------------------ what-if
@@ -336,7 +373,9 @@ class Scorer:
         """
         if application.height != 1 or features.height != 1:
             raise WhatIfError("client", "what_if needs the client's one application row and one features row")
-        edited = _with_values(application, self._raw_changes(changes, lang))
+        raw = self._raw_changes(changes, lang)
+        check_consistency({**self.field_values(application), **changes})
+        edited = _with_values(application, raw)
         recomputed = recompute_application_features(edited)
         updates = [
             recomputed.get_column(c).cast(features.schema[c])
@@ -352,6 +391,7 @@ class Scorer:
         ]
         if required:
             raise WhatIfError(required[0], f"a new client needs a value for {', '.join(required)}")
+        check_consistency(values)
         template = pl.DataFrame(
             {name: [None] for name in self.metadata["application_schema"]},
             schema={name: _dtype(text) for name, text in self.metadata["application_schema"].items()},

@@ -49,6 +49,7 @@ from models.card import render_model_card
 from models.cost import best_threshold, cost_curve, near_optimal_half_width
 from models.encoding import NUMERIC, FeatureSchema, ScorerError
 from models.evaluation import age_band, fairness_table, importance_tables
+from models.groups import CALENDAR
 from models.whatif import learn_ranges
 from warehouse import Warehouse
 
@@ -111,8 +112,13 @@ class TrainingData:
 
 
 def feature_names(catalog: pl.DataFrame, excluded: tuple[str, ...]) -> list[str]:
-    """Model inputs = the warehouse feature catalog, minus identifiers, the target and protected attributes."""
-    names = [n for n in catalog.get_column("name").to_list() if n not in (ID, SPLIT, TARGET, *excluded)]
+    """Model inputs = the warehouse feature catalog, minus identifiers, the target, protected attributes and the
+    calendar of the application (weekday, hour: when the file was keyed in says nothing a client could be told)."""
+    names = [
+        n
+        for n in catalog.get_column("name").to_list()
+        if n not in (ID, SPLIT, TARGET, *excluded) and not CALENDAR.search(n)
+    ]
     if not names:
         raise ScorerError("the warehouse feature catalog lists no usable feature")
     return names

@@ -40,5 +40,18 @@ def display(name: str, value: object, lang: str) -> str:
     return str(value)
 
 
+_NOT_PROVIDED = {"fr": "information non fournie", "en": "not provided"}
+_OUT_OF_100 = {"fr": "{} sur 100 (100 : risque le plus faible)", "en": "{} out of 100 (100: lowest risk)"}
+
+
+def spoken(name: str, value: object, lang: str) -> str:
+    """The value as said to a client: a 0–1 rating becomes "22 sur 100" with its direction, a gap is "not provided"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return _NOT_PROVIDED[lang]
+    if _known(name) and dictionary.unit(name) == "score" and isinstance(value, int | float):
+        return _OUT_OF_100[lang].format(round(100 * float(value)))
+    return display(name, value, lang)
+
+
 def level_label(column: str, level: str, lang: str) -> str:
     return dictionary.level_label(column, level, lang)

@@ -19,15 +19,21 @@ from models.evaluation import DAYS_PER_YEAR
 from warehouse.dictionary import format_number
 
 MIN_LEVEL_COUNT = 10
+MIN_WORKING_AGE = 14  # years in the current job can be at most age minus this
 DAYS_EMPLOYED_NOT_EMPLOYED = 365243  # Home Credit's sentinel for pensioners and the unemployed
 
 
 class WhatIfError(ValueError):
-    """A what-if value is not acceptable; the message names the field and its allowed range or choices."""
+    """A what-if value is not acceptable; the message names the field and its allowed range or choices.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``rule`` names the cross-field rule broken ("employment_vs_age", "annuity_vs_credit",
+    "household_vs_children"), so a form can say it in the page's language; empty for a single-field error.
+    """
+
+    def __init__(self, field: str, message: str, rule: str = "") -> None:
         super().__init__(message)
         self.field = field
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,8 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
         "DAYS_BIRTH",
         "float",
         days_in_years=True,
-        label_fr="Âge (années)",
-        label_en="Age (years)",
+        label_fr="Âge",
+        label_en="Age",
     ),
     FieldDefinition(
         "YEARS_EMPLOYED",
@@ -62,8 +68,8 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
         "float",
         days_in_years=True,
         allow_missing=True,
-        label_fr="Ancienneté dans l'emploi (années ; vide : sans emploi ou retraité)",
-        label_en="Years in current job (empty: not employed or retired)",
+        label_fr="Ancienneté dans l'emploi (vide : sans emploi ou retraité)",
+        label_en="Time in current job (empty: not employed or retired)",
     ),
     FieldDefinition("CNT_CHILDREN", "CNT_CHILDREN", "int"),
     FieldDefinition("CNT_FAM_MEMBERS", "CNT_FAM_MEMBERS", "int"),
@@ -71,7 +77,6 @@ FIELD_DEFINITIONS: tuple[FieldDefinition, ...] = (
     FieldDefinition("EXT_SOURCE_2", "EXT_SOURCE_2", "float", allow_missing=True),
     FieldDefinition("EXT_SOURCE_3", "EXT_SOURCE_3", "float", allow_missing=True),
     FieldDefinition("NAME_CONTRACT_TYPE", "NAME_CONTRACT_TYPE", "choice"),
-    FieldDefinition("CODE_GENDER", "CODE_GENDER", "choice"),
     FieldDefinition("NAME_EDUCATION_TYPE", "NAME_EDUCATION_TYPE", "choice"),
     FieldDefinition("NAME_FAMILY_STATUS", "NAME_FAMILY_STATUS", "choice"),
     FieldDefinition("NAME_INCOME_TYPE", "NAME_INCOME_TYPE", "choice"),
@@ -200,3 +205,31 @@ def validate(spec: FieldSpec, value: object) -> object:
             spec.name, f"{where} = {value!r} is outside the allowed range {spec.describe_range()}"
         )
     return int(value) if spec.kind == "int" else float(value)
+
+
+def check_consistency(values: Mapping[str, object]) -> None:
+    """WhatIfError when fields contradict each other (the model would score an impossible client).
+
+    ``values`` are human-unit field values after the edit (absent or None: not checked).
+    """
+    age, employed = values.get("AGE_YEARS"), values.get("YEARS_EMPLOYED")
+    if age is not None and employed is not None and float(employed) > float(age) - MIN_WORKING_AGE:
+        raise WhatIfError(
+            "YEARS_EMPLOYED",
+            f"YEARS_EMPLOYED = {employed} is more than age ({age}) minus {MIN_WORKING_AGE} years",
+            "employment_vs_age",
+        )
+    credit, annuity = values.get("AMT_CREDIT"), values.get("AMT_ANNUITY")
+    if credit is not None and annuity is not None and float(annuity) > float(credit):
+        raise WhatIfError(
+            "AMT_ANNUITY",
+            f"AMT_ANNUITY = {annuity} is larger than the credit ({credit})",
+            "annuity_vs_credit",
+        )
+    children, household = values.get("CNT_CHILDREN"), values.get("CNT_FAM_MEMBERS")
+    if children is not None and household is not None and int(household) < int(children) + 1:
+        raise WhatIfError(
+            "CNT_FAM_MEMBERS",
+            f"CNT_FAM_MEMBERS = {household} cannot be less than the children ({children}) plus the client",
+            "household_vs_children",
+        )

@@ -34,7 +34,7 @@ from dashboard.local_server import LocalServer, start_local_server  # noqa: E402
 from dashboard.resources import DataPaths, load_resources  # noqa: E402
 from tests.ui.harness import BOKEH_READY, CHROMIUM_FLAGS, PAGE_READY_SELECTOR  # noqa: E402
 
-SEARCH_LABEL = "Identifiant client (SK_ID_CURR)"
+SEARCH_LABEL = "Numéro de dossier client"
 
 
 def percentile(values: list[float], q: float) -> float:

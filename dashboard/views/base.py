@@ -43,6 +43,11 @@ class SessionView(pn.viewable.Viewer):
     with_decision_card = param.Boolean(
         default=True, constant=True, doc="Whether the client's decision card is shown above the view."
     )
+    says_pick_client = param.Boolean(
+        default=True,
+        constant=True,
+        doc="Whether the view itself asks for a client when none is shown (once per page, not per panel).",
+    )
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
         self.session = session
@@ -86,7 +91,9 @@ class SessionView(pn.viewable.Viewer):
         """Recompute the view's content from the session; errors become a visible message, not a dead page."""
         self._stale = False
         if self.needs_client and self.session.snapshot is None:
-            self._error.object = f"<p>{tr('status.pick_client', self.lang)}</p>"
+            self._error.object = (
+                f"<p>{tr('status.pick_client', self.lang)}</p>" if self.says_pick_client else ""
+            )
             self._show_content(False)
             return
         try:

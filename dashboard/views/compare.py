@@ -17,11 +17,53 @@ import polars as pl
 
 from dashboard import charts
 from dashboard.cockpit import CRITERIA, DEFAULT_CRITERIA, NEAREST_K, ClientSnapshot, Cohort, Group
-from dashboard.i18n import feature_label, format_number, format_percent, humanize, tr
+from dashboard.i18n import feature_label, feature_unit, format_number, format_percent, humanize, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
 
 HISTOGRAM_BINS = 30
 HEATMAP_BINS = 20
+MIN_CELL_CLIENTS = 20  # a default rate on fewer clients is noise: such cells stay blank on the map
+# Offered by default (when the model has them): what a manager and a client talk about; the full list is one
+# search away.
+CURATED_FEATURES = (
+    "DAYS_BIRTH",
+    "AMT_INCOME_TOTAL",
+    "AMT_CREDIT",
+    "AMT_ANNUITY",
+    "AMT_GOODS_PRICE",
+    "ANNUITY_INCOME_PERC",
+    "PAYMENT_RATE",
+    "CREDIT_TO_GOODS",
+    "DAYS_EMPLOYED",
+    "EXT_SOURCES_MEAN",
+    "CNT_CHILDREN",
+    "CNT_FAM_MEMBERS",
+    "NAME_INCOME_TYPE",
+    "NAME_EDUCATION_TYPE",
+    "NAME_FAMILY_STATUS",
+    "INSTAL_DPD_MEAN",
+)
+
+
+def human_order(feature: str) -> bool:
+    """True for DAYS_* offsets (negative days before the application): shown as durations, they read backwards
+    unless mirrored, so a 27-year-old would "exceed 90 % of clients"."""
+    try:
+        return feature_unit(feature) == "days"
+    except KeyError:
+        return False
+
+
+def feature_options(names: list[str], lang: str) -> dict[str, str]:
+    """Human label → feature name, without column codes; a repeated label gets a number to stay distinct."""
+    options: dict[str, str] = {}
+    for name in names:
+        label = feature_label(name, lang)
+        text, n = label, 2
+        while text in options:
+            text, n = f"{label} ({n})", n + 1
+        options[text] = name
+    return options
 
 
 def group_label(group: Group, snapshot: ClientSnapshot, lang: str) -> str:
@@ -65,20 +107,34 @@ class CompareView(SessionView):
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
         lang = self.lang
-        ranked = self.cockpit.ranked_features()
-        options = {feature_label(name, lang): name for name, _ in ranked}  # labels are unique: no column code
+        ranked = [name for name, _ in self.cockpit.ranked_features()]
+        everything = feature_options(ranked, lang)
+        curated = [name for name in CURATED_FEATURES if name in set(ranked)] or ranked[:15]
+        options = feature_options(curated, lang)
         numeric_names = self.cockpit.numeric_features()
-        numeric = {label: name for label, name in options.items() if name in set(numeric_names)}
+        numeric = {label: name for label, name in everything.items() if name in set(numeric_names)}
         self.param.update(
-            feature=self.feature or numeric_names[0],
+            feature=self.feature or next((n for n in curated if n in set(numeric_names)), numeric_names[0]),
             x_feature=self.x_feature or numeric_names[0],
             y_feature=self.y_feature or numeric_names[min(1, len(numeric_names) - 1)],
         )
         self._feature_select = pn.widgets.Select(
             label=tr("compare.feature", lang),
             options=options,
-            value=self.feature,
+            value=self.feature if self.feature in options.values() else None,
             sizing_mode="stretch_width",
+        )
+        self._feature_search = pn.widgets.AutocompleteInput(
+            label=tr("compare.search_feature", lang),
+            options=list(everything),
+            search_strategy="includes",
+            case_sensitive=False,
+            min_characters=2,
+            restrict=True,
+            sizing_mode="stretch_width",
+        )
+        self._feature_search.param.watch(
+            lambda event: event.new in everything and setattr(self, "feature", everything[event.new]), "value"
         )
         self._criteria_box = pn.widgets.CheckBoxGroup(
             label=tr("compare.filters", lang),
@@ -121,7 +177,7 @@ class CompareView(SessionView):
         self._bivariate = html_pane()
         self._content = pn.Column(
             self._heading,
-            self._feature_select,
+            pn.FlexBox(self._feature_select, self._feature_search),
             self._criteria_box,
             self._criteria_help,
             self._groups,
@@ -162,7 +218,9 @@ class CompareView(SessionView):
         lang, feature = self.lang, self.feature
         value = snapshot.value(feature)
         numeric = not self._is_categorical(feature)
-        percentiles = self.cockpit.client_percentiles(feature, value if numeric else None, groups)
+        percentiles = self._human_shares(
+            feature, self.cockpit.client_percentiles(feature, value if numeric else None, groups)
+        )
         rows = [
             [
                 group_label(group, snapshot, lang),
@@ -221,6 +279,16 @@ class CompareView(SessionView):
         all_shares = _shares(everyone)
         group_shares = _shares(plotted)
         edges = list(zip(everyone["bin_start"].to_list(), everyone["bin_end"].to_list(), strict=True))
+        marker = None if value is None else float(value)
+        sign = -1 if human_order(feature) else 1
+        if sign < 0:  # mirror the axis so durations grow to the right
+            edges = [(-end, -start) for start, end in reversed(edges)]
+            all_shares, group_shares = all_shares[::-1], group_shares[::-1]
+            marker = None if marker is None else -marker
+
+        def axis_format(v: float) -> str:
+            return humanize(feature, sign * v, lang)
+
         summary = tr(
             "compare.distribution_summary",
             lang,
@@ -229,18 +297,23 @@ class CompareView(SessionView):
             all_pct=self._percent_below(feature, value, None),
             group_pct=self._percent_below(feature, value, group.cohort),
         )
+        legend = tr(
+            "compare.histogram_legend",
+            lang,
+            group=name,
+        )
         chart = charts.histogram(
             edges,
             all_shares,
             overlay=group_shares,
-            marker=None if value is None else float(value),
+            marker=marker,
             marker_text=shown_value,
-            axis_format=lambda v: humanize(feature, v, lang),
+            axis_format=axis_format,
             label=tr("compare.distribution_label", lang, feature=label, group=name, value=shown_value),
         )
         rows = [
             [
-                f"{humanize(feature, start, lang)} – {humanize(feature, end, lang)}",
+                f"{axis_format(start)} – {axis_format(end)}",
                 format_percent(a, lang),
                 format_percent(g, lang),
             ]
@@ -256,11 +329,20 @@ class CompareView(SessionView):
             heading
             + f"<p>{escape(summary)}</p>"
             + chart
+            + f'<p class="legend">{escape(legend)}</p>'
             + charts.details(tr("compare.show_data", lang), table)
         )
 
     def _percent_below(self, feature: str, value: Any, cohort: Cohort | None) -> str:
-        return format_percent(self.cockpit.percentile_of(feature, value, cohort), self.lang, 0)
+        """Share of the cohort below the client, in human order (a shorter duration is below)."""
+        share = self._human_shares(feature, [self.cockpit.percentile_of(feature, value, cohort)])[0]
+        return format_percent(share, self.lang, 0)
+
+    @staticmethod
+    def _human_shares(feature: str, shares: list[float | None]) -> list[float | None]:
+        if not human_order(feature):
+            return shares
+        return [None if share is None else 1 - share for share in shares]
 
     def bivariate_html(self, snapshot: ClientSnapshot) -> str:
         """Density map of two numeric features over all clients (binned in DuckDB), the client's cell framed."""
@@ -270,34 +352,56 @@ class CompareView(SessionView):
             return f"<p>{escape(tr('compare.numeric_only', lang))}</p>"
         cells = cockpit.bivariate(x, y, HEATMAP_BINS)
         x_edges, y_edges = cockpit.bin_edges(x, HEATMAP_BINS), cockpit.bin_edges(y, HEATMAP_BINS)
+        x_sign, y_sign = (-1 if human_order(x) else 1), (-1 if human_order(y) else 1)
+        nx, ny = len(x_edges) - 1, len(y_edges) - 1
+
+        def x_index(i: int) -> int:  # durations mirrored so they grow to the right / upwards
+            return nx - 1 - i if x_sign < 0 else i
+
+        def y_index(i: int) -> int:
+            return ny - 1 - i if y_sign < 0 else i
+
+        if x_sign < 0:
+            x_edges = [-edge for edge in reversed(x_edges)]
+        if y_sign < 0:
+            y_edges = [-edge for edge in reversed(y_edges)]
         indexed = [
-            (row["x_index"], row["y_index"], row["count"], row["default_rate"])
+            (x_index(row["x_index"]), y_index(row["y_index"]), row["count"], row["default_rate"])
             for row in cells.iter_rows(named=True)
         ]
         x_value, y_value = snapshot.value(x), snapshot.value(y)
         highlight = None
         if x_value is not None and y_value is not None:
-            highlight = (cockpit.bin_of(x, x_value, HEATMAP_BINS), cockpit.bin_of(y, y_value, HEATMAP_BINS))
+            highlight = (
+                x_index(cockpit.bin_of(x, x_value, HEATMAP_BINS)),
+                y_index(cockpit.bin_of(y, y_value, HEATMAP_BINS)),
+            )
         x_label, y_label = feature_label(x, lang), feature_label(y, lang)
-        densest = max((count for _, _, count, _ in indexed), default=0)
+        rated = [
+            (ix, iy, rate)
+            for ix, iy, count, rate in indexed
+            if count >= MIN_CELL_CLIENTS and rate is not None
+        ]
+        highest = max((rate for _, _, rate in rated), default=0.0)
         chart = charts.heatmap(
             x_edges,
             y_edges,
-            [(ix, iy, count) for ix, iy, count, _ in indexed],
+            rated,
             highlight=highlight,
-            label=tr("compare.heatmap_label", lang, x=x_label, y=y_label),
+            label=tr("compare.heatmap_label", lang, x=x_label, y=y_label, n=MIN_CELL_CLIENTS),
             x_title=x_label,
             y_title=y_label,
             legend=(
                 tr("compare.heatmap_legend_few", lang),
-                tr("compare.heatmap_legend_many", lang, count=format_number(densest, lang)),
+                tr("compare.heatmap_legend_many", lang, rate=format_percent(highest, lang, 0)),
             ),
-            x_format=lambda v: humanize(x, v, lang),
-            y_format=lambda v: humanize(y, v, lang),
+            x_format=lambda v: humanize(x, x_sign * v, lang),
+            y_format=lambda v: humanize(y, y_sign * v, lang),
         )
 
         def cell_range(edges: list[float], index: int, feature: str) -> str:
-            return f"{humanize(feature, edges[index], lang)} – {humanize(feature, edges[index + 1], lang)}"
+            sign = x_sign if feature == x else y_sign
+            return f"{humanize(feature, sign * edges[index], lang)} – {humanize(feature, sign * edges[index + 1], lang)}"
 
         summary = tr("compare.heatmap_outside", lang)
         if highlight is not None:

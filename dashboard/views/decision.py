@@ -18,6 +18,7 @@ from dashboard import charts
 from dashboard.cockpit import Explanation
 from dashboard.i18n import format_percent, format_points, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.letter import letter_link
 
 CARD_CSS = """
 .verdict { font-size: 1.35rem; font-weight: 700; margin: 0.25rem 0; padding: 0.4rem 0.75rem; border-left: 8px solid; }
@@ -123,7 +124,8 @@ def render_card(sk_id: int, figures: DecisionFigures, lang: str, policy_threshol
         f"{escape(long_verdict)}</p>"
         '<dl class="figures">'
         f"<dt>{escape(tr('decision.probability', lang))}</dt><dd>{percent['probability']}</dd>"
-        f"<dt>{escape(tr('decision.threshold', lang))}</dt><dd>{percent['threshold']}</dd>"
+        f"<dt>{escape(tr('decision.simulated_threshold_label' if figures.simulated else 'decision.threshold', lang))}</dt>"
+        f"<dd>{percent['threshold']}</dd>"
         f"<dt>{escape(tr('decision.margin', lang))}</dt><dd>{escape(margin)}</dd></dl>"
         f"<p>{escape(zone)}</p>{gauge}"
         f'<p class="note">{escape(tr("decision.policy_note", lang))}</p>'
@@ -131,7 +133,12 @@ def render_card(sk_id: int, figures: DecisionFigures, lang: str, policy_threshol
 
 
 class DecisionCard(SessionView):
-    """Always visible above the client views: the decision and how far it is from the threshold."""
+    """Always visible above the client views: the decision and how far it is from the threshold.
+
+    Without a client it stays empty: the view below already asks for one (the text is said once).
+    """
+
+    says_pick_client = param.Boolean(default=False, constant=True)
 
     simulate = param.Boolean(default=False, doc="Explicit simulation mode: the threshold becomes editable.")
     simulated_threshold_percent = param.Number(
@@ -163,14 +170,24 @@ class DecisionCard(SessionView):
         self._threshold_input.visible = self.simulate
         self.refresh()
 
+    def threshold_is_valid(self) -> bool:
+        """A simulated threshold must be a number from 1 to 99 %; anything else is refused out loud, not clamped."""
+        value = self.simulated_threshold_percent
+        return value is not None and math.isfinite(value) and 1.0 <= value <= 99.0
+
     def figures(self) -> DecisionFigures:
-        """The figures currently shown (policy or simulated)."""
+        """The figures currently shown: simulated only when simulation is on and its threshold is valid."""
         explanation = self.session.snapshot.explanation
-        simulated = None
-        if self.simulate and self.simulated_threshold_percent is not None:
-            simulated = min(max(self.simulated_threshold_percent, 1.0), 99.0) / 100
+        simulated = (
+            self.simulated_threshold_percent / 100 if self.simulate and self.threshold_is_valid() else None
+        )
         return decision_figures(explanation, self.cockpit.grey_zone, simulated)
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
-        self._card.object = render_card(snapshot.sk_id, self.figures(), self.lang, self.cockpit.threshold)
+        card = render_card(snapshot.sk_id, self.figures(), self.lang, self.cockpit.threshold)
+        if self.simulate and not self.threshold_is_valid():
+            card += (
+                f'<p role="alert" class="simulation">{escape(tr("decision.simulation_error", self.lang))}</p>'
+            )
+        self._card.object = card + letter_link(snapshot.sk_id, self.lang)

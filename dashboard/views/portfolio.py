@@ -12,7 +12,7 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from dashboard import charts
-from dashboard.i18n import TEXT, feature_label, format_number, format_percent, humanize, tr
+from dashboard.i18n import TEXT, feature_label, format_number, format_percent, level_label, tr
 from dashboard.views.base import HtmlSessionView
 
 IMPORTANCE_TOP = 20
@@ -63,33 +63,40 @@ def demote_headings(markdown: str, levels: int = 2) -> str:
     )
 
 
-def fairness_words(attribute: str, group: str | None, lang: str) -> tuple[str, str]:
-    """The attribute and group of a fairness row in words ("Sexe", "Femme"; "Tranche d'âge", "30-39 ans"),
-    never a column code; a group the scorer could not place is "manquant"."""
-    if group in (None, "unknown"):
-        shown = tr("profile.missing", lang)
-    elif attribute == "age_band":
-        shown = tr("unit.years", lang, value=group)
-    else:
-        shown = humanize(attribute, group, lang)
-    name = tr("fairness.age_band", lang) if attribute == "age_band" else feature_label(attribute, lang)
-    return name, shown
+APPROVAL_GAP_POINTS = 10.0  # a gap in approval rates this large between groups is flagged in words
+MIN_GROUP_CLIENTS = 100  # smaller groups' rates are too noisy to compare
+
+
+def fairness_group_label(attribute: str, group: str | None, lang: str) -> str:
+    """ "Femme", "Homme", "30-39 ans", "non renseigné": a group as a manager would name it."""
+    if group is None or group == "unknown":
+        return tr("profile.missing", lang)
+    if attribute == "age_band":
+        return tr("unit.years", lang, value=group)
+    return level_label(attribute, group, lang)
+
+
+def fairness_attribute_label(attribute: str, lang: str) -> str:
+    """ "Sexe" (the dictionary's word for the column), "Tranche d'âge" (a band the scorer derives)."""
+    key = f"fairness.attribute.{attribute}"
+    return tr(key, lang) if key in TEXT else feature_label(attribute, lang)
 
 
 def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
-    """The scorer's fairness table with translated headers, attributes and groups in words; rates as
-    percentages, counts with separators."""
+    """The scorer's fairness table with human headers, attributes and groups; rates as percentages."""
     headers = [
         tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column
         for column in fairness.columns
     ]
     rows = []
     for row in fairness.iter_rows(named=True):
-        words = fairness_words(row["attribute"], row["group"], lang)
-        row = {**row, "attribute": words[0], "group": words[1]}
         cells = []
         for column, value in row.items():
-            if isinstance(value, str) or value is None:
+            if column == "attribute":
+                cells.append(fairness_attribute_label(value, lang))
+            elif column == "group":
+                cells.append(fairness_group_label(row["attribute"], value, lang))
+            elif isinstance(value, str) or value is None:
                 cells.append(value if value is not None else tr("profile.missing", lang))
             elif column == "n":
                 cells.append(format_number(value, lang))
@@ -98,6 +105,34 @@ def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
         rows.append(cells)
     numeric = tuple(i for i, column in enumerate(fairness.columns) if fairness.schema[column].is_numeric())
     return charts.table(tr("portfolio.fairness_caption", lang), headers, rows, numeric_columns=numeric)
+
+
+def approval_gaps(fairness: pl.DataFrame, lang: str) -> list[str]:
+    """One sentence per attribute whose groups' approval rates differ by ``APPROVAL_GAP_POINTS`` or more."""
+    sentences = []
+    for attribute in fairness.get_column("attribute").unique(maintain_order=True).to_list():
+        groups = fairness.filter(
+            (pl.col("attribute") == attribute) & (pl.col("n") >= MIN_GROUP_CLIENTS)
+        ).drop_nulls("approval_rate")
+        if groups.height < 2:
+            continue
+        low = groups.row(int(groups.get_column("approval_rate").arg_min()), named=True)
+        high = groups.row(int(groups.get_column("approval_rate").arg_max()), named=True)
+        gap = 100 * (high["approval_rate"] - low["approval_rate"])
+        if gap >= APPROVAL_GAP_POINTS:
+            sentences.append(
+                tr(
+                    "portfolio.approval_gap",
+                    lang,
+                    attribute=fairness_attribute_label(attribute, lang),
+                    points=format_number(gap, lang, 0),
+                    high=fairness_group_label(attribute, high["group"], lang),
+                    high_rate=format_percent(high["approval_rate"], lang, 0),
+                    low=fairness_group_label(attribute, low["group"], lang),
+                    low_rate=format_percent(low["approval_rate"], lang, 0),
+                )
+            )
+    return sentences
 
 
 def model_card_html(markdown: str) -> str:
@@ -168,6 +203,7 @@ class PortfolioView(HtmlSessionView):
         parts.append(f"<p>{escape(tr('portfolio.metrics_note', lang))}</p>")
         parts.append(self._cost_html(threshold))
         parts.append(f"<h3>{escape(tr('portfolio.fairness_heading', lang))}</h3>")
+        parts += [f'<p class="gap">{escape(text)}</p>' for text in approval_gaps(cockpit.fairness, lang)]
         parts.append(fairness_table(cockpit.fairness, lang))
         parts.append(f"<h3>{escape(tr('portfolio.model_card_heading', lang))}</h3>")
         return "".join(parts)

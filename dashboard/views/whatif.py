@@ -7,7 +7,7 @@ language and with the allowed range; the scorer checks again (``WhatIfError``) a
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -28,17 +28,35 @@ p.result { font-size: 1.1rem; font-weight: 600; }
 DIFF_ROWS = 12
 
 
-def parse_number(text: str | None) -> float | None:
-    """Read a number typed in French or English ("202 500", "1,5", "1.5"); None for empty; ValueError otherwise."""
-    cleaned = (text or "").strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+_SPACES = str.maketrans({"\u202f": " ", "\u00a0": " "})
+NUMBER_PATTERNS = {
+    # French: comma decimal, spaces between thousands ("202 500", "10,5"); English: dot decimal, commas.
+    "fr": re.compile(r"[+-]?(\d{1,3}( \d{3})+|\d+)(,\d+)?"),
+    "en": re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"),
+}
+
+
+def parse_number(text: str | None, lang: str) -> float | None:
+    """Read a number written the page language's way ("202 500", "10,5" / "202,500", "10.5"); None for empty.
+
+    ValueError for anything else, including the other language's decimal mark, which would be ambiguous
+    ("1,500" is one and a half in French, fifteen hundred in English).
+    """
+    cleaned = (text or "").translate(_SPACES).strip()
     if not cleaned:
         return None
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    value = float(cleaned.replace(",", ""))
-    if not math.isfinite(value):
+    if not NUMBER_PATTERNS[lang].fullmatch(cleaned):
         raise ValueError(text)
-    return value
+    thousands, decimal = (" ", ",") if lang == "fr" else (",", ".")
+    return float(cleaned.replace(thousands, "").replace(decimal, "."))
+
+
+def shown_number(value: float, lang: str) -> str:
+    """A value as the form shows it: the page language's decimal mark, no needless trailing zeros."""
+    decimals = 4 if abs(value) < 10 else 2
+    text = format_number(value, lang, decimals)
+    mark = "," if lang == "fr" else "."
+    return text.rstrip("0").rstrip(mark) if mark in text else text
 
 
 def range_text(spec: FieldSpec, lang: str) -> str:
@@ -56,7 +74,8 @@ def range_text(spec: FieldSpec, lang: str) -> str:
 class FieldForm(pn.viewable.Viewer):
     """Inputs for the scorer's editable fields with their allowed ranges and inline errors."""
 
-    def __init__(self, specs: list[FieldSpec], lang: str, **params: Any) -> None:
+    def __init__(self, specs: list[FieldSpec], lang: str, empty_choices: bool = False, **params: Any) -> None:
+        """``empty_choices``: drop-downs start on "to choose" (a new client), so nothing is picked by default."""
         super().__init__(**params)
         self.specs = {spec.name: spec for spec in specs}
         self.lang = lang
@@ -66,11 +85,10 @@ class FieldForm(pn.viewable.Viewer):
         cells = []
         for spec in specs:
             if spec.kind == "choice":
-                widget = pn.widgets.Select(
-                    label=spec.label,
-                    options=dict(zip(spec.choice_labels, spec.choices, strict=True)),
-                    width=260,
-                )
+                options = dict(zip(spec.choice_labels, spec.choices, strict=True))
+                if empty_choices:
+                    options = {tr("whatif.choose", lang): "", **options}
+                widget = pn.widgets.Select(label=spec.label, options=options, width=260)
                 hint = ""
             else:
                 unit = f" ({spec.unit})" if spec.unit and spec.unit not in spec.label else ""
@@ -96,8 +114,7 @@ class FieldForm(pn.viewable.Viewer):
                 if value in widget.options.values():
                     widget.value = value
             else:
-                decimals = 4 if value is not None and abs(float(value)) < 10 else 2
-                widget.value = "" if value is None else f"{float(value):.{decimals}f}".rstrip("0").rstrip(".")
+                widget.value = "" if value is None else shown_number(float(value), self.lang)
         self._initial = {name: widget.value for name, widget in self.inputs.items()}
         self.show_errors({})
 
@@ -113,10 +130,13 @@ class FieldForm(pn.viewable.Viewer):
             if only_changed and name in self._initial and widget.value == self._initial[name]:
                 continue
             if spec.kind == "choice":
-                values[name] = widget.value
+                if widget.value in ("", None):
+                    errors[name] = tr("whatif.choose_error", self.lang, field=spec.label)
+                else:
+                    values[name] = widget.value
                 continue
             try:
-                value = parse_number(widget.value)
+                value = parse_number(widget.value, self.lang)
             except ValueError:
                 errors[name] = (
                     f"{tr('whatif.not_number', self.lang, field=spec.label)} {range_text(spec, self.lang)}"
@@ -190,7 +210,7 @@ class WhatIfView(SessionView):
         self._rescore = pn.widgets.Button(label=tr("whatif.rescore", lang), color="primary", width=260)
         self._reset = pn.widgets.Button(label=tr("whatif.reset", lang), width=260)
         self._result = html_pane(stylesheets=[charts.TABLE_CSS, FORM_CSS])
-        self.new_form = FieldForm(specs, lang)
+        self.new_form = FieldForm(specs, lang, empty_choices=True)
         self._score_new = pn.widgets.Button(label=tr("whatif.new_score", lang), color="primary", width=260)
         self._new_result = html_pane(stylesheets=[charts.TABLE_CSS, FORM_CSS])
         self._rescore.on_click(lambda _event: self.rescore())
@@ -302,6 +322,13 @@ class WhatIfView(SessionView):
         self.session.announcement = message
         return explanation
 
+    def _rule_message(self, form: FieldForm, error: WhatIfError) -> str:
+        """A broken cross-field rule in the page's language, naming the fields by their labels."""
+        if not error.rule:
+            return str(error)
+        labels = {name: spec.label for name, spec in form.specs.items()}
+        return tr(f"whatif.rule.{error.rule}", self.lang, **labels)
+
     def _explain(
         self,
         form: FieldForm,
@@ -314,7 +341,7 @@ class WhatIfView(SessionView):
             try:
                 explanation = compute()
             except WhatIfError as error:
-                errors = {getattr(error, "field", ""): str(error)}
+                errors = {error.field: self._rule_message(form, error)}
             else:
                 form.show_errors({})
                 return explanation

@@ -1,9 +1,8 @@
-"""Why: the scorer's plain-language sentence, reasons for and against, the local waterfall with its table, and
-the exports (contributions as CSV, a printable one-page explanation as HTML)."""
+"""Why: the scorer's plain-language sentence, reasons for and against, the waterfall in probability points with
+its table, and the exports (the explanation as CSV for spreadsheets, the one-page client letter)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from html import escape
 from typing import Any
@@ -12,102 +11,90 @@ import panel as pn
 import polars as pl
 
 from dashboard import charts
-from dashboard.cockpit import ClientSnapshot, Explanation
-from dashboard.i18n import format_signed, tr
+from dashboard.cockpit import ClientSnapshot, Counterfactual, Explanation
+from dashboard.i18n import format_percent, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
-from dashboard.views.decision import CARD_CSS, decision_figures, render_card
+from dashboard.views.letter import explanation_csv, letter_link, points_text
 
-WATERFALL_STEPS = 10
-
-
-def _log_odds(value: float, lang: str) -> str:
-    return format_signed(value, lang, 3)
+WATERFALL_STEPS = 8
 
 
 def waterfall_steps(
-    contributions: pl.DataFrame, lang: str, limit: int = WATERFALL_STEPS
+    grouped: pl.DataFrame, lang: str, limit: int = WATERFALL_STEPS
 ) -> list[tuple[str, float]]:
-    """The ``limit`` largest contributions by size, then one step summing all the others (so the sum holds)."""
-    ordered = contributions.sort(pl.col("contribution").abs(), descending=True)
+    """The ``limit`` largest groups by size in points, then one step summing all the others (so the sum holds)."""
+    ordered = grouped.sort(pl.col("points").abs(), descending=True)
     head, tail = ordered.head(limit), ordered.slice(limit)
     steps = [
-        (f"{row['label']} = {row['display_value']}", row["contribution"])
-        for row in head.iter_rows(named=True)
+        (row["label"][:1].upper() + row["label"][1:], row["points"]) for row in head.iter_rows(named=True)
     ]
     if tail.height:
-        steps.append((tr("why.others", lang, n=tail.height), float(tail["contribution"].sum())))
+        steps.append((tr("why.others_groups", lang, n=tail.height), float(tail["points"].sum())))
     return steps
 
 
+def _effect(points: float, lang: str) -> str:
+    if abs(points) < 0.05:
+        return tr("why.no_effect", lang)
+    return tr("why.increases" if points > 0 else "why.decreases", lang)
+
+
 def contributions_rows(contributions: pl.DataFrame, lang: str) -> list[list[str]]:
-    """Table rows: label, client value, signed contribution, effect in words (direction never by colour)."""
-    ordered = contributions.sort(pl.col("contribution").abs(), descending=True)
+    """Table rows: label, client value, signed effect in points, effect in words (direction never by colour)."""
+    ordered = contributions.sort(pl.col("points").abs(), descending=True)
     return [
         [
             row["label"],
             row["display_value"],
-            _log_odds(row["contribution"], lang),
-            tr("why.increases" if row["contribution"] > 0 else "why.decreases", lang),
+            points_text(row["points"], lang, 2),
+            _effect(row["points"], lang),
         ]
         for row in ordered.iter_rows(named=True)
     ]
 
 
-def contributions_csv(snapshot: ClientSnapshot) -> str:
-    """The full contribution table as CSV (machine-readable: feature codes, raw contribution in log-odds)."""
-    explanation = snapshot.explanation
-    frame = explanation.contributions.select(
-        pl.lit(snapshot.sk_id).alias("SK_ID_CURR"),
-        "feature",
-        "group",
-        "label",
-        "display_value",
-        pl.col("contribution").alias("contribution_log_odds"),
-    ).sort(pl.col("contribution_log_odds").abs(), descending=True)
-    header = (
-        f"# probability={explanation.probability:.6f};threshold={explanation.threshold:.6f};"
-        f"decision={explanation.decision};base_value={explanation.base_value:.6f}\n"
-    )
-    return header + frame.write_csv()
-
-
 def reasons_html(explanation: Explanation, lang: str) -> str:
-    """Reasons against then for, as headed lists (h3) with the strength in words."""
+    """Reasons against then for (at most four each), as headed lists with their effect in points."""
     parts = []
     for key, reasons in (
         ("why.reasons_against", explanation.reasons_against),
         ("why.reasons_for", explanation.reasons_for),
     ):
         items = "".join(
-            f"<li>{escape(reason.text(lang))} – {escape(reason.strength)} "
-            f"({_log_odds(reason.contribution, lang)})</li>"
+            f"<li>{escape(reason.text(lang))} ({escape(points_text(reason.points, lang))})</li>"
             for reason in reasons
         )
         parts.append(
             f"<h3>{escape(tr(key, lang))}</h3>"
             + (f"<ul>{items}</ul>" if items else f"<p>{escape(tr('why.no_reason', lang))}</p>")
         )
+    if explanation.not_provided:
+        parts.append(
+            f"<p>{escape(tr('why.not_provided', lang, items=', '.join(explanation.not_provided)))}</p>"
+        )
     return "".join(parts)
 
 
 def explanation_body(snapshot: ClientSnapshot, lang: str, heading_level: int = 2) -> str:
-    """Sentence, reasons, waterfall and table: shared by the page and the printable export."""
+    """Sentence, reasons, waterfall in probability points (axis, threshold) and the table."""
     explanation = snapshot.explanation
-    steps = waterfall_steps(explanation.contributions, lang)
+    steps = waterfall_steps(explanation.grouped, lang)
+    percent = {
+        "base": format_percent(explanation.base_probability, lang),
+        "probability": format_percent(explanation.probability, lang),
+        "threshold": format_percent(explanation.threshold, lang),
+    }
     chart = charts.waterfall(
-        explanation.base_value,
+        100 * explanation.base_probability,
         steps,
-        explanation.raw_score,
-        label=tr(
-            "why.chart_label",
-            lang,
-            n=len(steps),
-            base=_log_odds(explanation.base_value, lang),
-            score=_log_odds(explanation.raw_score, lang),
-        ),
+        100 * explanation.probability,
+        label=tr("why.chart_label", lang, n=len(steps), **percent),
         base_text=tr("why.base", lang),
         final_text=tr("why.final", lang),
-        value_format=lambda v: _log_odds(v, lang),
+        value_format=lambda v: points_text(v, lang),
+        threshold=100 * explanation.threshold,
+        threshold_text=tr("why.threshold_mark", lang, value=percent["threshold"]),
+        axis_format=lambda v: format_percent(v / 100, lang, 0),
     )
     table = charts.table(
         tr("why.table_caption", lang),
@@ -126,28 +113,24 @@ def explanation_body(snapshot: ClientSnapshot, lang: str, heading_level: int = 2
         f'<p class="sentence"><strong>{escape(explanation.sentence)}</strong></p>'
         + reasons_html(explanation, lang)
         + f"<{sub}>{escape(tr('why.chart_heading', lang))}</{sub}>"
-        f"<p>{escape(tr('why.log_odds_note', lang))}</p>{chart}"
+        f"<p>{escape(tr('why.points_note', lang, **percent))}</p>{chart}"
         + charts.details(tr("why.show_table", lang), table)
     )
 
 
-def printable_html(
-    snapshot: ClientSnapshot, lang: str, grey_zone: float, now: dt.datetime | None = None
-) -> str:
-    """A self-contained one-page explanation for the client (print it from the browser or save it)."""
-    explanation = snapshot.explanation
-    title = tr("export.print_title", lang, id=snapshot.sk_id)
-    card = render_card(
-        snapshot.sk_id, decision_figures(explanation, grey_zone, None), lang, explanation.threshold
+def would_take_html(answer: Counterfactual, lang: str) -> str:
+    """The "what it would take" block: proposals with the risk they give, or a plain "nothing realistic"."""
+    if not answer.needed:
+        return ""
+    items = "".join(
+        f"<li>{escape(option.text(lang)[:1].upper() + option.text(lang)[1:])} "
+        f"({escape(tr('letter.new_risk', lang, probability=format_percent(option.probability, lang)))})</li>"
+        for option in answer.options
     )
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    body = explanation_body(snapshot, lang).replace("<details>", "<details open>")
+    target = tr("why.would_take_target", lang, target=format_percent(answer.target, lang))
     return (
-        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:1rem auto;color:#1a1a1a}}"
-        f"{charts.TABLE_CSS}{CARD_CSS}@media print{{details summary{{display:none}}}}</style></head>"
-        f"<body><main><h1>{escape(title)}</h1>{card}{body}"
-        f"<p>{escape(tr('export.generated', lang, date=stamp))}</p></main></body></html>"
+        f"<h3>{escape(tr('letter.would_take', lang))}</h3><p>{escape(target)}</p>"
+        f"<p>{escape(answer.summary(lang))}</p>" + (f"<ul>{items}</ul>" if items else "")
     )
 
 
@@ -164,27 +147,23 @@ class WhyView(SessionView):
             color="primary",
             width=380,
         )
-        self._print = pn.widgets.FileDownload(
-            callback=self._print_file,
-            filename="explication.html",
-            label=tr("export.print", self.lang),
-            width=380,
-        )
         self._export_heading = html_pane(f"<h3>{escape(tr('export.heading', self.lang))}</h3>")
+        self._letter = html_pane()
+        self._would_take = html_pane()
         self._content = pn.Column(
-            self._body, self._export_heading, pn.FlexBox(self._csv, self._print), sizing_mode="stretch_width"
+            self._body,
+            self._would_take,
+            self._export_heading,
+            pn.FlexBox(self._csv, self._letter),
+            sizing_mode="stretch_width",
         )
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
         self._body.object = explanation_body(snapshot, self.lang)
-        self._csv.filename = f"contributions_client_{snapshot.sk_id}.csv"
-        self._print.filename = (
-            f"{'explication' if self.lang == 'fr' else 'explanation'}_client_{snapshot.sk_id}.html"
-        )
+        self._would_take.object = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
+        self._csv.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_{snapshot.sk_id}.csv"
+        self._letter.object = letter_link(snapshot.sk_id, self.lang)
 
-    def _csv_file(self) -> io.StringIO:
-        return io.StringIO(contributions_csv(self.session.snapshot))
-
-    def _print_file(self) -> io.StringIO:
-        return io.StringIO(printable_html(self.session.snapshot, self.lang, self.cockpit.grey_zone))
+    def _csv_file(self) -> io.BytesIO:
+        return io.BytesIO(explanation_csv(self.session.snapshot, self.lang))

@@ -21,7 +21,8 @@ from dashboard.session import RECENT_LIMIT, ClientSession, parse_client_id
         ("1e5", (None, "error.malformed")),
         ("100002; DROP TABLE features", (None, "error.malformed")),
         ("<script>", (None, "error.malformed")),
-        ("1" * 13, (None, "error.malformed")),
+        ("1" * 13, (None, "error.too_long")),
+        ("1" * 30, (None, "error.too_long")),
         ("１２３", (None, "error.malformed")),
     ],
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
+import re
 
 import polars as pl
 import pytest
 
 from dashboard.cockpit import similar_cohort
+from dashboard.i18n import tr
 from dashboard.shell import VIEWS, Dashboard, parse_view
 from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard, decision_figures
@@ -17,7 +18,7 @@ from dashboard.views.portfolio import ImportanceView, PortfolioView, demote_head
 from dashboard.views.profile import ProfileView, display_value, with_duration
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView, parse_number
-from dashboard.views.why import WhyView, contributions_csv, printable_html
+from dashboard.views.why import WhyView, waterfall_steps
 from tests.dashboard.rendering import rendered
 
 
@@ -80,6 +81,20 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
     assert "SIMULATION" in rendered(card)
 
 
+@pytest.mark.parametrize("bad", [150.0, 0.0, -5.0, None, float("nan")])
+def test_invalid_simulated_thresholds_are_refused_out_loud(shown, bad):
+    card = DecisionCard(shown)
+    card.activate()
+    card.param.update(simulate=True, simulated_threshold_percent=bad)
+    assert not card.figures().simulated
+    assert 'role="alert"' in card._card.object and "NaN" not in card._card.object
+    card.simulated_threshold_percent = 20.0
+    assert card.figures().simulated and 'role="alert"' not in card._card.object
+    label = "Seuil simulé (non officiel)" if shown.lang == "fr" else "Simulated threshold (not official)"
+    assert label in card._card.object
+    assert f"letter?client={shown.snapshot.sk_id}" in card._card.object
+
+
 def test_decision_figures_margin_and_grey_zone():
     class Explanation:
         probability, threshold, decision, margin_points, in_grey_zone = 0.12, 0.09, "refused", 3.0, False
@@ -89,32 +104,23 @@ def test_decision_figures_margin_and_grey_zone():
     assert decision_figures(Explanation, 0.02, 0.2).decision == "granted"
 
 
-def test_why_view_sentence_waterfall_and_table(shown):
+def test_why_view_speaks_in_probability_points_with_a_threshold_and_no_code(shown, lang):
     view = WhyView(shown)
     view.activate()
     html = rendered(view)
     explanation = shown.snapshot.explanation
     assert explanation.sentence.split(" ")[0] in html
-    assert "log-odds" in html and "<table>" in html and "<details>" in html
-
-
-def test_contributions_csv_adds_up_to_the_score(shown):
-    text = contributions_csv(shown.snapshot)
-    header, body = text.split("\n", 1)
-    frame = pl.read_csv(io.StringIO(body))
-    explanation = shown.snapshot.explanation
-    assert frame.height == explanation.contributions.height
-    assert math.isclose(
-        frame["contribution_log_odds"].sum() + explanation.base_value, explanation.raw_score, abs_tol=1e-6
-    )
-    assert f"decision={explanation.decision}" in header
-
-
-def test_printable_page_is_a_complete_accessible_document(shown, lang):
-    html = printable_html(shown.snapshot, lang, grey_zone=0.01)
-    assert html.startswith(f'<!DOCTYPE html><html lang="{lang}">')
-    assert html.count("<h1>") == 1 and "<title>" in html and str(shown.snapshot.sk_id) in html
-    assert "<details open>" in html
+    assert "log-odds" not in html and "<table>" in html and "<details>" in html
+    assert 'stroke-dasharray="6 3"' in html  # the threshold line on the waterfall
+    assert view._body.object.count("<li>") <= 8  # at most four reasons each way
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert not re.search(r"[A-Z0-9]+(_[A-Z0-9]+)+", visible)
+    steps = waterfall_steps(explanation.grouped, lang)
+    total = 100 * explanation.base_probability + sum(points for _, points in steps)
+    assert math.isclose(total, 100 * explanation.probability, abs_tol=1e-6)
+    assert f"letter?client={shown.snapshot.sk_id}&amp;lang={lang}" in view._letter.object
+    needed = shown.snapshot.explanation.decision == "refused" or shown.snapshot.explanation.in_grey_zone
+    assert bool(view._would_take.object) == needed
 
 
 def test_profile_writes_missing_values_and_human_units(shown, lang):
@@ -188,17 +194,57 @@ def test_new_client_form_requires_values_then_scores(shown):
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
-    [("202 500", 202500.0), ("1,5", 1.5), ("1.5", 1.5), ("", None), ("1\u202f000", 1000.0)],
+    ("text", "lang", "expected"),
+    [
+        ("202 500", "fr", 202500.0),
+        ("10,5", "fr", 10.5),
+        ("1\u202f000", "fr", 1000.0),
+        ("", "fr", None),
+        ("10.5", "en", 10.5),
+        ("202,500", "en", 202500.0),
+        ("-5", "en", -5.0),
+    ],
 )
-def test_parse_number_reads_french_and_english(text, expected):
-    assert parse_number(text) == expected
+def test_parse_number_reads_the_page_languages_way(text, lang, expected):
+    assert parse_number(text, lang) == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "inf", "nan", "1..2"])
-def test_parse_number_refuses_non_numbers(text):
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("abc", "fr"),
+        ("inf", "en"),
+        ("nan", "fr"),
+        ("1..2", "en"),
+        ("10.5", "fr"),
+        ("10,5", "en"),
+        ("1,5,6", "fr"),
+    ],
+)
+def test_parse_number_refuses_anything_else(text, lang):
     with pytest.raises(ValueError):
-        parse_number(text)
+        parse_number(text, lang)
+
+
+def test_what_if_form_speaks_the_page_language_and_checks_cross_field_rules(shown, lang):
+    view = WhatIfView(shown)
+    view.activate()
+    assert "CODE_GENDER" not in view.form.inputs  # gender is not a model input, never editable
+    age = view.form.inputs["AGE_YEARS"]
+    assert ("," in age.value or age.value.isdigit()) if lang == "fr" else "," not in age.value
+    assert "(ans) (ans)" not in age.label and "(années) (ans)" not in age.label
+    view.form.inputs["CNT_FAM_MEMBERS"].value = "2,5" if lang == "fr" else "2.5"
+    assert view.rescore() is None and "alert" in view.form.errors["CNT_FAM_MEMBERS"].object
+    view.form.inputs["CNT_FAM_MEMBERS"].value = "1"
+    view.form.inputs["CNT_CHILDREN"].value = "3"
+    assert view.rescore() is None
+    message = view.form.errors["CNT_FAM_MEMBERS"].object
+    assert "alert" in message and "CNT_" not in message
+    assert all(
+        view.new_form.inputs[name].value == ""
+        for name, spec in view.new_form.specs.items()
+        if spec.kind == "choice"
+    )
 
 
 def test_portfolio_view_marks_the_policy_threshold(shown):
@@ -249,6 +295,48 @@ def test_new_client_form_works_without_a_client_shown(session):
     view.activate()
     assert view._client_part.visible is False and view._error.object == ""
     assert view.score_new_client() is None  # empty form: inline errors, no crash
+
+
+def test_compare_shows_ages_in_human_order_and_no_column_code(shown, lang):
+    view = CompareView(shown)
+    view.activate()
+    assert not any(re.search(r"[A-Z0-9]+(_[A-Z0-9]+)+", label) for label in view._feature_select.options)
+    assert len(view._feature_select.options) <= 16 and len(view._feature_search.options) > 16
+    view.feature = "DAYS_BIRTH"
+    html = view._distribution.object
+    unit = "ans" if lang == "fr" else "years"
+    starts = [
+        float(a.replace(",", "."))
+        for a, _ in re.findall(rf"(\d+(?:[.,]\d)?) {unit} – (\d+(?:[.,]\d)?) {unit}", html)
+    ]
+    assert len(starts) > 5 and starts == sorted(starts)  # the age axis ascends
+    age = -shown.snapshot.value("DAYS_BIRTH") / 365.25
+    younger = (
+        shown.cockpit.warehouse.model_frame(columns=["DAYS_BIRTH"])
+        .filter(pl.col("DAYS_BIRTH") > shown.snapshot.value("DAYS_BIRTH"))
+        .height
+        / shown.cockpit.warehouse.model_frame(columns=["DAYS_BIRTH"]).height
+    )
+    shown_share = re.search(r"(\d+)\s?%", view._distribution.object.split("<svg")[0]).group(1)
+    assert abs(int(shown_share) - 100 * younger) <= 2, (age, shown_share, younger)
+
+
+def test_fairness_table_has_human_labels_and_large_gaps_are_flagged(shown, lang):
+    from dashboard.views.portfolio import approval_gaps, fairness_table
+
+    fairness = pl.DataFrame(
+        {
+            "attribute": ["CODE_GENDER", "CODE_GENDER", "age_band", "age_band"],
+            "group": ["F", "M", "< 30", "60+"],
+            "n": [1000, 900, 500, 400],
+            "approval_rate": [0.70, 0.68, 0.48, 0.84],
+        }
+    )
+    html = fairness_table(fairness, lang)
+    assert "CODE_GENDER" not in html and "age_band" not in html
+    assert ("Femme" if lang == "fr" else "Woman") in html and "<td>F</td>" not in html
+    gaps = approval_gaps(fairness, lang)
+    assert len(gaps) == 1 and "36" in gaps[0]  # only the 36-point age gap, not the 2-point gender one
 
 
 def test_profile_and_filters_speak_the_dictionarys_words(shown, lang):
@@ -303,3 +391,11 @@ def test_no_view_shows_a_column_code(shown):
         html = rendered(view).split('<div lang="en">')[0]  # the model card is the scorer's English document
         text = re.sub(r"<[^>]+>", " ", html + rendered(dashboard.card))
         assert not re.findall(r"\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b", text), key
+
+
+def test_without_a_client_the_page_asks_for_one_once(session):
+    card, view = DecisionCard(session), WhyView(session)
+    card.activate()
+    view.activate()
+    texts = card._error.object + view._error.object
+    assert texts.count(tr("status.pick_client", session.lang)) == 1

@@ -98,7 +98,7 @@ def test_keyboard_only_selects_a_client_and_reaches_the_decision_and_reasons(pag
             break
     assert "Décision et raisons" in reached
     page.keyboard.press("Enter")
-    page.get_by_role("table", name=re.compile("Contributions des variables")).wait_for()
+    page.get_by_role("table", name=re.compile("Effet de chaque élément")).wait_for()
     assert page.get_by_role("heading", name="Ce qui joue contre le client").is_visible()
     assert "Client" in page.locator("#live-region").inner_text()
 
@@ -106,8 +106,8 @@ def test_keyboard_only_selects_a_client_and_reaches_the_decision_and_reasons(pag
 def test_client_id_lives_in_the_url(page, server, client_ids):
     open_app(page, f"{server.url}?client={client_ids[0]}&view=profile")
     page.get_by_role("heading", name=f"Profil du client {client_ids[0]}").wait_for()
-    page.get_by_label("Identifiant client (SK_ID_CURR)").fill(str(client_ids[2]))
-    page.get_by_label("Identifiant client (SK_ID_CURR)").press("Enter")
+    page.get_by_label("Numéro de dossier client").fill(str(client_ids[2]))
+    page.get_by_label("Numéro de dossier client").press("Enter")
     card_heading(page, client_ids[2]).wait_for()
     page.wait_for_function(f"() => window.location.search.includes('client={client_ids[2]}')")
     query = parse_qs(urlparse(page.url).query)
@@ -118,7 +118,7 @@ def test_client_id_lives_in_the_url(page, server, client_ids):
 @pytest.mark.parametrize("text", ['<img src=x onerror="window.__pwned=1">', "100002' OR 1=1 --", "9" * 40])
 def test_hostile_input_gives_a_message_and_breaks_nothing(page, server, client_ids, text):
     open_app(page, f"{server.url}?client={client_ids[0]}")
-    search = page.get_by_label("Identifiant client (SK_ID_CURR)")
+    search = page.get_by_label("Numéro de dossier client")
     search.fill(text)
     search.press("Enter")
     page.get_by_role("alert").wait_for()
@@ -132,17 +132,18 @@ def test_hostile_url_parameters_still_render_the_page(page, server):
     page.get_by_role("alert").wait_for()
 
 
-def test_contributions_export_is_a_csv_of_every_contribution(page, server, client_ids, tmp_path):
-    open_app(page, f"{server.url}?lang=en&client={client_ids[0]}")
-    button = page.get_by_role("button", name="Download the contributions (CSV)")
+def test_explanation_export_is_a_csv_for_french_spreadsheets(page, server, client_ids, tmp_path):
+    open_app(page, f"{server.url}?lang=fr&view=why&client={client_ids[0]}")
+    button = page.get_by_role("button", name="Télécharger l'explication (CSV pour tableur)")
     with page.expect_download() as download_info:
         button.click()
-    path = Path(tmp_path / "contributions.csv")
+    path = Path(tmp_path / "explication.csv")
     download_info.value.save_as(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("# probability=")
-    assert lines[1].startswith("SK_ID_CURR,feature,group,label,display_value,contribution_log_odds")
-    assert len(lines) > 10 and all(line.startswith(str(client_ids[0])) for line in lines[2:])
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Rubrique;Élément;Valeur;Effet (points de pourcentage)"
+    assert len(lines) > 10 and not any(line.startswith("#") for line in lines)
 
 
 def test_image_reasoning_is_shown_with_its_table_and_passes_axe(page, server):

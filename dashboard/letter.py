@@ -1,0 +1,91 @@
+"""Entry point of the client letter: ``panel serve dashboard/app.py dashboard/letter.py`` serves it at
+``/letter?client=ID&lang=fr`` (a second app file of the same server, so it shares the loaded warehouse and scorer).
+
+A plain page rather than a dashboard view: the letter has to print as one A4 page, which a page with the
+dashboard's header, side bar and widgets in shadow roots cannot guarantee. The contact printed in the letter comes
+from ``CREDIT_LETTER_CONTACT`` (a sentence naming the branch, phone or address); without it the letter points to
+the client's adviser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from html import escape
+from pathlib import Path
+
+import panel as pn
+
+if __package__ in (None, ""):  # `panel serve dashboard/letter.py` runs this file as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dashboard.cockpit import get_cockpit
+from dashboard.i18n import parse_language, tr
+from dashboard.session import parse_client_id
+from dashboard.shell import missing_data_page
+from dashboard.views.letter import (
+    LETTER_CSS,
+    LetterOptions,
+    explanation_csv,
+    letter_body,
+    letter_title,
+    toolbar_html,
+)
+
+TEMPLATE = """{% from macros import embed %}<!DOCTYPE html>
+<html lang="{{ lang }}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{{ page_title }}</title>
+  <link rel="icon" href="data:,">
+  <style>{{ css }}</style>
+  {{ bokeh_css | indent(2) if bokeh_css }}
+  {{ bokeh_js | indent(2) if bokeh_js }}
+</head>
+<body>
+{{ body | safe }}
+{{ plot_script | indent(2) }}
+</body>
+</html>
+"""
+
+
+def _query_value(name: str) -> str | None:
+    values = pn.state.session_args.get(name) if pn.state.session_args else None
+    return values[0].decode("utf-8", "replace") if values else None
+
+
+def page_parts(client_text: str | None, lang: str, today: dt.date) -> tuple[str, str]:
+    """(title, body HTML) of the letter page for the ``client`` query value, or of a page saying what is wrong."""
+    cockpit = get_cockpit()
+    sk_id, _ = parse_client_id(client_text)
+    snapshot = None if sk_id is None else cockpit.snapshot(sk_id, lang)
+    if snapshot is None:
+        message = tr("letter.unknown_client", lang)
+        return message, f"<main class='letter' id='main-content'><h1>{escape(message)}</h1></main>"
+    counterfactual = (
+        cockpit.what_it_would_take(snapshot) if snapshot.explanation.decision == "refused" else None
+    )
+    options = LetterOptions(today, contact=os.environ.get("CREDIT_LETTER_CONTACT") or None)
+    toolbar = toolbar_html(snapshot.sk_id, lang, explanation_csv(snapshot, lang))
+    return letter_title(snapshot, lang), toolbar + letter_body(snapshot, counterfactual, lang, options)
+
+
+def create_page() -> pn.Template:
+    lang = parse_language(_query_value("lang"))
+    cockpit = get_cockpit()
+    if not cockpit.ready:
+        return missing_data_page(lang, cockpit)
+    title, body = page_parts(_query_value("client"), lang, dt.date.today())
+    page = pn.Template(TEMPLATE)
+    for name, value in {"lang": lang, "page_title": title, "css": LETTER_CSS, "body": body}.items():
+        page.add_variable(name, value)
+    return page
+
+
+pn.extension(notifications=False)
+
+if pn.state.served:
+    create_page().servable()
