@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from any directory
     sys.path.insert(0, str(ROOT))
 
-import panel.models  # noqa: E402, F401  (same for Panel's own models)
+import panel.models  # noqa: E402, F401  (registers Panel's models for the client's deserializer)
 
-import dashboard.shell  # noqa: E402, F401  (registers the page's component models for the client's deserializer)
+import dashboard.shell  # noqa: E402, F401  (same for the page's own components)
 from dashboard.local_server import start_local_server  # noqa: E402
 from scripts.benchmarks_doc import load_average, write_section  # noqa: E402
 
