@@ -496,6 +496,14 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "Ce fichier n'est pas une image lisible.",
         "en": "This file is not a readable image.",
     },
+    # Lost connection and incidents (deployment behind a proxy, server restarts, bad links)
+    "app.connection_lost": {
+        "fr": "La connexion au serveur est perdue : les chiffres affichés ne sont plus mis à jour et peuvent être "
+        "périmés. Rechargez la page pour reprendre avec des données à jour.",
+        "en": "The connection to the server was lost: the figures shown are no longer updated and may be out of "
+        "date. Reload the page to continue with current data.",
+    },
+    "app.reload": {"fr": "Recharger la page", "en": "Reload the page"},
 }
 
 

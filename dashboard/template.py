@@ -151,6 +151,8 @@ def build_page(
         "switch_text": tr("app.switch_language", lang),
         "switch_hint": tr("app.switch_language_hint", lang),
         "footer_text": tr("app.footer", lang),
+        "connection_lost_text": tr("app.connection_lost", lang),
+        "reload_text": tr("app.reload", lang),
         "has_side": search is not None and nav is not None,
     }
     for name, value in variables.items():
