@@ -11,6 +11,10 @@ import math
 import string
 from collections.abc import Mapping
 
+# The warehouse's vocabulary of columns and values, passed on to the views (they import no lower layer).
+from warehouse.dictionary import humanize  # noqa: F401
+from warehouse.dictionary import label as feature_label  # noqa: F401
+
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
@@ -515,6 +519,11 @@ def tr(key: str, lang: str, **values: object) -> str:
     entry = TEXT[key]
     text = entry.get(lang, entry[DEFAULT_LANGUAGE])
     return text.format(**values) if values else text
+
+
+def decision_text(decision: str, lang: str) -> str:
+    """ "crédit accordé" / "credit refused" for a scorer decision ('granted' | 'refused')."""
+    return tr("decision.granted_long" if decision == "granted" else "decision.refused_long", lang)
 
 
 def parse_language(raw: str | bytes | None) -> str:
