@@ -508,6 +508,18 @@ TEXT: dict[str, dict[str, str]] = {
         "date. Reload the page to continue with current data.",
     },
     "app.reload": {"fr": "Recharger la page", "en": "Reload the page"},
+    "error.incident": {
+        "fr": "Une erreur inattendue est survenue ; le dernier résultat affiché reste valable. Si elle se "
+        "reproduit, communiquez au support la référence d'incident {incident}.",
+        "en": "An unexpected error occurred; the last result shown is still valid. If it happens again, give "
+        "support the incident reference {incident}.",
+    },
+    "error.page_incident": {
+        "fr": "La page n'a pas pu être préparée. Rechargez-la ; si l'erreur persiste, communiquez au support la "
+        "référence d'incident {incident}.",
+        "en": "The page could not be prepared. Reload it; if the error persists, give support the incident "
+        "reference {incident}.",
+    },
 }
 
 

@@ -115,9 +115,12 @@ class Page:
             self.session.close()
 
 
-def open_page(url: str, sk_id: int | None = None) -> tuple[Page, float]:
-    """GET the page (the server creates the session), pull its document over the websocket; (page, seconds)."""
-    query = f"?client={sk_id}" if sk_id is not None else ""
+def open_page(url: str, query: str = "") -> tuple[Page, float]:
+    """GET the page (the server creates the session), pull its document over the websocket; (page, seconds).
+
+    ``query`` is the address's query string without ``?`` (e.g. ``client=100002&lang=en``).
+    """
+    query = f"?{query}" if query else ""
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(url + query, timeout=REQUEST_TIMEOUT_SECONDS) as response:
