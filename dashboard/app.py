@@ -91,5 +91,7 @@ def create_page() -> pn.Template:
 
 pn.extension(notifications=False, exception_handler=callback_failed)
 
-if pn.state.served:
+# What ``pn.state.served`` tests, without its ``inspect.stack()``: that walk of every frame cost about a quarter of
+# a new session's server CPU.
+if __name__.startswith("bokeh_app_"):
     create_page().servable()
