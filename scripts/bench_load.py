@@ -29,7 +29,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -505,7 +505,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None, on_results: Callable[[Results], None] | None = None) -> Results:
+def _recorded_arguments(argv: list[str]) -> list[str]:
+    """The command-line arguments that shape the figures (not where they are written)."""
+    shown, skip = [], False
+    for argument in argv:
+        if skip or argument == "--record":
+            skip = False
+            continue
+        if argument == "--json":
+            skip = True
+            continue
+        shown.append(argument)
+    return shown
+
+
+def main(argv: list[str] | None = None) -> Results:
     args = parse_args(argv)
     ids = client_ids(args.warehouse, 200, args.seed)
     with served(args) as (url, probe):
@@ -526,17 +540,16 @@ def main(argv: list[str] | None = None, on_results: Callable[[Results], None] | 
     if args.json:
         args.json.write_text(json.dumps(results.__dict__, indent=1, default=str), encoding="utf-8")
     if args.record:
-        command = "python scripts/bench_load.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        shown = _recorded_arguments(argv if argv is not None else sys.argv[1:])
         write_section(
             "load",
             "## Load: many managers at once (protocol-level Bokeh clients)\n\n"
-            f"`{command.replace(' --record', '')}` — one `panel serve` process, Bokeh client sessions over the "
-            "websocket in the same machine (their own CPU use competes with the server's: "
-            f"{results.client_cpu_s:.0f} s of client CPU in this run); load average before/after "
-            f"{load_average()}.\n\n{table}\n",
+            f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command:\n\n"
+            f"    nice -n 10 python scripts/bench_load.py {' '.join(shown)}\n\n"
+            "One `panel serve` process; the Bokeh client sessions run on the same machine and their own CPU use "
+            f"competes with the server's ({results.client_cpu_s:.0f} s of client CPU in this run); load average "
+            f"at the end {load_average()} (the 2-core machine is shared).\n\n{table}\n",
         )
-    if on_results is not None:
-        on_results(results)
     return results
 
 

@@ -54,3 +54,8 @@ def test_only_loopback_servers_are_targeted(url: str) -> None:
 def test_counts_are_bounded() -> None:
     with pytest.raises(SystemExit):
         bench_load.parse_args(["--sessions", str(bench_load.MAX_SESSIONS + 1)])
+
+
+def test_recorded_command_keeps_what_shapes_the_figures() -> None:
+    argv = ["--sessions", "3", "--json", "/tmp/figures.json", "--record", "--soak-seconds", "60"]
+    assert bench_load._recorded_arguments(argv) == ["--sessions", "3", "--soak-seconds", "60"]
