@@ -58,14 +58,14 @@ WARM_PERCENTILE_FEATURES = 10  # x 3 population-wide groups: within the warehous
 CACHE_SIZE = 2048
 SCORE_BINS = 50
 
-# criterion key -> (i18n label key, Cohort field)
-CRITERIA: dict[str, tuple[str, str]] = {
-    "age": ("compare.filter.age", "age_range"),
-    "income": ("compare.filter.income", "income_range"),
-    "contract": ("compare.filter.contract", "contract_type"),
-    "gender": ("compare.filter.gender", "gender"),
-    "family": ("compare.filter.family", "family_status"),
-    "education": ("compare.filter.education", "education"),
+# criterion key -> (Cohort field, application column it filters; None for the bands around the client's value)
+CRITERIA: dict[str, tuple[str, str | None]] = {
+    "age": ("age_range", None),
+    "income": ("income_range", None),
+    "contract": ("contract_type", "NAME_CONTRACT_TYPE"),
+    "gender": ("gender", "CODE_GENDER"),
+    "family": ("family_status", "NAME_FAMILY_STATUS"),
+    "education": ("education", "NAME_EDUCATION_TYPE"),
 }
 DEFAULT_CRITERIA = ("age", "income", "contract")
 AGE_BAND_YEARS = 5.0
@@ -117,7 +117,7 @@ def similar_cohort(profile: Mapping[str, Any], criteria: tuple[str, ...]) -> Coh
     """
     fields: dict[str, Any] = {}
     for key in criteria:
-        _, cohort_field = CRITERIA[key]
+        cohort_field, _ = CRITERIA[key]
         if key == "age" and profile.get("age_years") is not None:
             age = float(profile["age_years"])
             fields[cohort_field] = (age - AGE_BAND_YEARS, age + AGE_BAND_YEARS)
@@ -294,8 +294,16 @@ class Cockpit:
     def comparison_groups(
         self, snapshot: ClientSnapshot, criteria: tuple[str, ...], k: int = NEAREST_K
     ) -> list[Group]:
-        """All clients, same decision, similar (criteria) and the ``k`` nearest neighbours, with size and default
-        rate; sizes and rates are answered concurrently."""
+        """The four comparison groups of a client, sizes and rates answered concurrently.
+
+        Args:
+            snapshot: the client shown.
+            criteria: keys of :data:`CRITERIA` defining the similar-clients group.
+            k: size of the nearest-neighbour group.
+
+        Returns:
+            ``all``, ``decision`` (same decision), ``similar`` and ``nearest`` groups, in that order.
+        """
         nearest = self.warehouse.nearest_clients(snapshot.sk_id, self.knn_features(), k=k)
         cohorts = [
             ("all", None),
@@ -318,7 +326,19 @@ class Cockpit:
     def client_percentiles(
         self, feature: str, value: float | None, groups: list[Group]
     ) -> list[float | None]:
-        """The client's percentile in each group (None where it does not apply), queried concurrently."""
+        """The client's position in each group, queried concurrently.
+
+        Args:
+            feature: a numeric feature.
+            value: the client's value of it (None when missing).
+            groups: what :meth:`comparison_groups` returned.
+
+        Returns:
+            Per group, the share (0-1) below ``value``; None for a missing value or an empty group.
+
+        Raises:
+            ValueError: an unknown or categorical feature.
+        """
 
         def share(group: Group) -> float | None:
             return self.percentile_of(feature, value, group.cohort) if group.n else None
@@ -326,7 +346,14 @@ class Cockpit:
         return in_parallel(*[functools.partial(share, group) for group in groups])
 
     def histogram(self, feature: str, cohort: Cohort | None = None, bins: int = 30) -> pl.DataFrame:
-        """``bin_start, bin_end, count, n_default`` on the population-wide edges."""
+        """Counts of a cohort on the population-wide bins of a numeric feature (cached per process).
+
+        Returns:
+            ``bin_start, bin_end, count, n_default``, every bin included.
+
+        Raises:
+            ValueError: an unknown or categorical feature.
+        """
         return self._histogram(feature, cohort, bins=bins)
 
     def bin_edges(self, feature: str, bins: int) -> list[float]:
@@ -353,12 +380,21 @@ class Cockpit:
         """Clients per probability bin (``bin_start, bin_end, count, n_default``); None without stored scores."""
         return self._score_histogram
 
+    @functools.cached_property
+    def _approval_rate(self) -> float | None:
+        return self.warehouse.share_scored_below(self.threshold) if self.warehouse.has_scores() else None
+
+    def approval_rate(self) -> float | None:
+        """Share of the scored clients granted at the policy threshold; None without stored scores."""
+        return self._approval_rate
+
     # -- warm-up ---------------------------------------------------------------------------------------------
     def warm_up(self, percentile_features: int = WARM_PERCENTILE_FEATURES) -> None:
         """Build what the first comparison needs (feature ranking, neighbour index, score distribution,
         population percentiles of the most important numeric features), so the first manager does not wait."""
         self.warehouse.neighbour_index(self.knn_features())
         self.score_histogram()
+        self.approval_rate()
         for feature in self.numeric_features()[:percentile_features]:
             for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
                 self.warehouse.percentile_of(feature, 0.0, cohort)

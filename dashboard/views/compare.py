@@ -34,6 +34,12 @@ def group_label(group: Group, snapshot: ClientSnapshot, lang: str) -> str:
     return tr(f"compare.group.{group.key}", lang)
 
 
+def criterion_label(key: str, lang: str) -> str:
+    """ "Tranche d'âge (± 5 ans)", or the dictionary's label of the column a criterion filters ("Sexe")."""
+    column = CRITERIA[key][1]
+    return tr(f"compare.filter.{key}", lang) if column is None else feature_label(column, lang)
+
+
 def _rate(value: float | None, lang: str) -> str:
     return format_percent(value, lang) if value is not None else tr("profile.missing", lang)
 
@@ -76,7 +82,7 @@ class CompareView(SessionView):
         )
         self._criteria_box = pn.widgets.CheckBoxGroup(
             label=tr("compare.filters", lang),
-            options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
+            options={criterion_label(key, lang): key for key in CRITERIA},
             value=list(self.criteria),
             inline=True,
             sizing_mode="stretch_width",

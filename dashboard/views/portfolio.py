@@ -18,18 +18,6 @@ from dashboard.views.base import HtmlSessionView
 IMPORTANCE_TOP = 20
 
 
-def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
-    """Share of scored clients below the threshold (bins straddling it are split pro rata)."""
-    total = histogram["count"].sum()
-    if not total:
-        return float("nan")
-    granted = 0.0
-    for row in histogram.iter_rows(named=True):
-        start, end, count = row["bin_start"], row["bin_end"], row["count"]
-        granted += count * min(max((threshold - start) / (end - start), 0.0), 1.0)
-    return granted / total
-
-
 # Metrics shown with a human label, in this order, and how to write each (the rest is in the model card).
 KEY_METRICS: tuple[tuple[str, str], ...] = (
     ("cv_auc", "number"),
@@ -122,7 +110,7 @@ class PortfolioView(HtmlSessionView):
         else:
             total = int(histogram["count"].sum())
             parts.append(
-                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, cockpit.threshold), lang), n=format_number(total, lang)))}</p>"
+                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(cockpit.approval_rate(), lang), n=format_number(total, lang)))}</p>"
             )
             edges = list(zip(histogram["bin_start"].to_list(), histogram["bin_end"].to_list(), strict=True))
             counts = [float(c) for c in histogram["count"].to_list()]
