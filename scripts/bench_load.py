@@ -463,7 +463,13 @@ def served(args: argparse.Namespace) -> Iterator[tuple[str, ServerProbe]]:
         return
     with tempfile.TemporaryDirectory(prefix="bench_load_") as folder:
         server = start_local_server(
-            {"CREDIT_WAREHOUSE": str(args.warehouse), "CREDIT_MODEL_DIR": str(args.model)},
+            {
+                "CREDIT_WAREHOUSE": str(args.warehouse),
+                "CREDIT_MODEL_DIR": str(args.model),
+                # The explicit local demo mode (no login, loopback only): the load is the dashboard's.
+                "CREDIT_AUTH": "demo",
+                "CREDIT_ACCESS_DIR": str(Path(folder) / "access"),
+            },
             Path(folder) / "server.log",
             num_threads=args.num_threads,
             prefix=("nice", "-n", str(args.server_nice)) if args.server_nice else (),

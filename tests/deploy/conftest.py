@@ -125,7 +125,13 @@ def proxy(
         for index in range(2):
             replicas.append(
                 start_local_server(
-                    {"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir)},
+                    {
+                        "CREDIT_WAREHOUSE": str(scored_warehouse),
+                        "CREDIT_MODEL_DIR": str(small_model_dir),
+                        # The explicit local demo mode (no login): login is tested by the access tests.
+                        "CREDIT_AUTH": "demo",
+                        "CREDIT_ACCESS_DIR": str(tmp_path / "access"),
+                    },
                     tmp_path / f"replica{index}.log",
                     extra_args=("--use-xheaders", "--allow-websocket-origin", f"127.0.0.1:{https_port}"),
                 )

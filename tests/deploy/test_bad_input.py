@@ -23,9 +23,15 @@ MALFORMED = "n'est pas un identifiant valide"
 def server(
     scored_warehouse: Path, small_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalServer]:
+    folder = tmp_path_factory.mktemp("bad_input")
     running = start_local_server(
-        {"CREDIT_WAREHOUSE": str(scored_warehouse), "CREDIT_MODEL_DIR": str(small_model_dir)},
-        tmp_path_factory.mktemp("bad_input") / "server.log",
+        {
+            "CREDIT_WAREHOUSE": str(scored_warehouse),
+            "CREDIT_MODEL_DIR": str(small_model_dir),
+            "CREDIT_AUTH": "demo",  # the explicit local demo mode (no login)
+            "CREDIT_ACCESS_DIR": str(folder / "access"),
+        },
+        folder / "server.log",
     )
     yield running
     running.stop()
