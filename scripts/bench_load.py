@@ -263,7 +263,7 @@ def run_users(
             page, _ = open_page(url)
         except LoadError as error:
             with lock:
-                results.errors.append(str(error))
+                results.errors.append(f"users: {error}")
             return
         try:
             while time.monotonic() + think < stop:
@@ -272,7 +272,7 @@ def run_users(
                     elapsed = page.switch(page.next_client(ids, rng))
                 except LoadError as error:
                     with lock:
-                        results.errors.append(str(error))
+                        results.errors.append(f"users: {error}")
                     return
                 with lock:
                     switches.append(elapsed)
