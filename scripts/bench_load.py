@@ -252,10 +252,18 @@ def client_ids(warehouse_path: Path, count: int, seed: int) -> list[int]:
 def run_users(
     url: str, users: int, ids: list[int], think: float, duration: float, seed: int, results: Results
 ) -> list[float]:
-    """M users each on their own page, switching to a random client after ``think`` seconds (±50 %)."""
+    """M users each on their own page, switching to a random client after ``think`` seconds (±50 %).
+
+    The ``duration`` starts once every page is open (opening them is the burst's business), and every user
+    switches at least once.
+    """
     switches: list[float] = []
     lock = threading.Lock()
-    stop = time.monotonic() + duration
+    all_open = threading.Barrier(users)
+
+    def wait_for_the_others() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            all_open.wait(timeout=2 * REQUEST_TIMEOUT_SECONDS)
 
     def user(index: int) -> None:
         rng = random.Random(seed + index)
@@ -264,9 +272,12 @@ def run_users(
         except LoadError as error:
             with lock:
                 results.errors.append(f"users: {error}")
+            wait_for_the_others()
             return
+        wait_for_the_others()
+        stop = time.monotonic() + duration
         try:
-            while time.monotonic() + think < stop:
+            while True:
                 time.sleep(think * rng.uniform(0.5, 1.5))
                 try:
                     elapsed = page.switch(page.next_client(ids, rng))
@@ -276,6 +287,8 @@ def run_users(
                     return
                 with lock:
                     switches.append(elapsed)
+                if time.monotonic() + think >= stop:
+                    return
         finally:
             page.close()
 
