@@ -8,17 +8,27 @@ Shared resources load once per process; this script runs once per session and on
 
 from __future__ import annotations
 
+import logging
 import sys
+from html import escape
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import panel as pn
+from panel.io.location import Location
+from panel.util import parse_query
 
 if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.cockpit import get_cockpit
-from dashboard.i18n import parse_language
+from dashboard.i18n import parse_language, tr
+from dashboard.incidents import callback_failed, register_page, report_incident
 from dashboard.shell import Dashboard, missing_data_page
+from dashboard.template import build_page
+from dashboard.views.base import html_pane
+
+log = logging.getLogger("dashboard.app")
 
 
 def _query_value(name: str) -> str | None:
@@ -26,18 +36,62 @@ def _query_value(name: str) -> str | None:
     return values[0].decode("utf-8", "replace") if values else None
 
 
+def _drop_values_panel_cannot_parse() -> None:
+    """Give this session an address Panel can parse, whatever the link carried.
+
+    Panel (1.9) converts every digit-only query value with ``int()``: a value of over 4,300 digits (or "²") raises
+    there and would kill the page before our code runs. When the address holds such a value, the session's
+    ``Location`` is built from the address without it; the dashboard still reads the raw value from the request
+    and says what is wrong with it.
+    """
+    request = (
+        pn.state.curdoc.session_context.request
+        if pn.state.curdoc and pn.state.curdoc.session_context
+        else None
+    )
+    if request is None or not request.uri:
+        return
+    pairs = parse_qsl(urlsplit(request.uri).query, keep_blank_values=True)
+    kept = [(name, value) for name, value in pairs if _panel_can_parse(value)]
+    if len(kept) < len(pairs):
+        search = f"?{urlencode(kept)}" if kept else ""
+        pn.state._locations[pn.state.curdoc] = Location(pathname=urlsplit(request.uri).path, search=search)
+
+
+def _panel_can_parse(value: str) -> bool:
+    try:
+        parse_query("?value=" + quote(value))
+    except ValueError:
+        return False
+    return True
+
+
 def create_page() -> pn.Template:
-    """This session's page: the dashboard, or the "data missing" page naming the commands to run."""
+    """This session's page: the dashboard, the "data missing" page naming the commands to run, or, when building
+    it fails, a page with an incident reference (never a blank page or a traceback)."""
     lang = parse_language(_query_value("lang"))
-    cockpit = get_cockpit()
-    if not cockpit.ready:
-        return missing_data_page(lang, cockpit)
-    cockpit.warm_up_in_background()
-    dashboard = Dashboard(cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client"))
-    return dashboard.page()
+    _drop_values_panel_cannot_parse()
+    try:
+        cockpit = get_cockpit()
+        if not cockpit.ready:
+            return missing_data_page(lang, cockpit)
+        cockpit.warm_up_in_background()
+        dashboard = Dashboard(
+            cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client")
+        )
+        page = dashboard.page()
+    except Exception:
+        incident = report_incident(log, "page creation failed")
+        message = tr("error.page_incident", lang, incident=incident)
+        title = tr("app.title", lang, client=tr("app.no_client", lang))
+        return build_page(lang, title, main=html_pane(f'<p role="alert">{escape(message)}</p>'))
+    register_page(dashboard.session)
+    return page
 
 
-pn.extension(notifications=False)
+pn.extension(notifications=False, exception_handler=callback_failed)
 
-if pn.state.served:
+# What ``pn.state.served`` tests, without its ``inspect.stack()``: that walk of every frame cost about a quarter of
+# a new session's server CPU.
+if __name__.startswith("bokeh_app_"):
     create_page().servable()

@@ -651,6 +651,26 @@ TEXT: dict[str, dict[str, str]] = {
     "csv.against": {"fr": "Raison contre", "en": "Reason against"},
     "csv.for": {"fr": "Raison pour", "en": "Reason for"},
     "csv.feature": {"fr": "Détail", "en": "Detail"},
+    # Lost connection and incidents (deployment behind a proxy, server restarts, bad links)
+    "app.connection_lost": {
+        "fr": "La connexion au serveur est perdue : les chiffres affichés ne sont plus mis à jour et peuvent être "
+        "périmés. Rechargez la page pour reprendre avec des données à jour.",
+        "en": "The connection to the server was lost: the figures shown are no longer updated and may be out of "
+        "date. Reload the page to continue with current data.",
+    },
+    "app.reload": {"fr": "Recharger la page", "en": "Reload the page"},
+    "error.incident": {
+        "fr": "Une erreur inattendue est survenue ; le dernier résultat affiché reste valable. Si elle se "
+        "reproduit, communiquez au support la référence d'incident {incident}.",
+        "en": "An unexpected error occurred; the last result shown is still valid. If it happens again, give "
+        "support the incident reference {incident}.",
+    },
+    "error.page_incident": {
+        "fr": "La page n'a pas pu être préparée. Rechargez-la ; si l'erreur persiste, communiquez au support la "
+        "référence d'incident {incident}.",
+        "en": "The page could not be prepared. Reload it; if the error persists, give support the incident "
+        "reference {incident}.",
+    },
 }
 
 

@@ -14,4 +14,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium not found; browser tests will be skipped (they fail instead when CI=true)" >&2
   fi
 fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  # The deployment tests run Debian's nginx (deploy/nginx) in front of two dashboard processes.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing nginx and openssl from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null
+  else
+    echo "warning: nginx not found; deployment tests will be skipped (they fail instead when CI=true)" >&2
+  fi
+fi
 exec python -m pytest "$@"

@@ -137,7 +137,9 @@ def test_readme_quick_start_is_two_commands_matching_pixi_and_ci() -> None:
 
 def test_dockerfile_serves_as_non_root_with_a_liveness_health_check() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert dockerfile.startswith("#") and re.search(
+        r"^ARG PYTHON_IMAGE=python:3\.11[.\d]*-slim", dockerfile, re.M
+    )
     users = re.findall(r"^USER (\S+)", dockerfile, flags=re.M)
     assert users and users[-1] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n?.*/liveness", dockerfile, flags=re.M)
@@ -149,9 +151,39 @@ def test_dockerfile_serves_as_non_root_with_a_liveness_health_check() -> None:
         "PANEL_ALLOW_WEBSOCKET_ORIGIN",
     ):
         assert f"{variable}=" in dockerfile
-    for copied in re.findall(r"^COPY (\S+)", dockerfile, flags=re.M):
+    for copied in re.findall(r"^COPY (?!--from)(\S+)", dockerfile, flags=re.M):
         assert (ROOT / copied).exists(), f"Dockerfile copies {copied}, which does not exist"
     assert "torch==2.13.0 torchvision==0.28.0" in dockerfile
+
+
+def test_dockerfile_is_multi_stage_pinned_and_carries_no_data() -> None:
+    """Reproducible base, dependency layer cached across code changes, data prepared in a volume at first start."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    base = re.search(r"^ARG PYTHON_IMAGE=(\S+)", dockerfile, re.M).group(1)
+    assert re.fullmatch(r"python:3\.11[\w.-]*-slim[\w.-]*@sha256:[0-9a-f]{64}", base), base
+    stages = re.findall(r"^FROM (\S+) AS (\w+)", dockerfile, re.M)
+    assert [image for image, _ in stages] == ["${PYTHON_IMAGE}"] * 2 and len(stages) == 2
+    lines = dockerfile.splitlines()
+    first_code_copy = next(
+        i for i, line in enumerate(lines) if re.match(r"COPY (dashboard|warehouse|models)", line)
+    )
+    dependency_install = next(i for i, line in enumerate(lines) if "pip install -c constraints.txt" in line)
+    assert dependency_install < first_code_copy
+    runtime = dockerfile.split(" AS runtime", 1)[1]
+    assert "COPY --from=dependencies /opt/venv /opt/venv" in runtime and "pip install" not in runtime
+    assert "download.pytorch.org/whl/cpu" in dockerfile  # CPU torch
+    assert "--prepare-only" not in dockerfile and 'VOLUME ["/data"]' in dockerfile  # no data baked in
+    start_period = re.search(r"--start-period=(\d+)m", dockerfile)
+    assert start_period and int(start_period.group(1)) >= 10  # first start builds the data
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".git", ".venv", "data", "runs", "*.duckdb", "tests"):
+        assert entry in ignored, f".dockerignore lacks {entry}"
+    copied = [
+        path for line in re.findall(r"^COPY (?!--from)(.+)", dockerfile, re.M) for path in line.split()[:-1]
+    ]
+    assert not any(path in ignored for path in copied), (
+        "the Dockerfile copies something .dockerignore excludes"
+    )
 
 
 def test_torchvision_workaround_lives_in_one_place() -> None:
