@@ -287,7 +287,7 @@ def _third_party_imports(folders: list[str]) -> set[str]:
                     if (
                         top in sys.stdlib_module_names
                         or top in OWN_PACKAGES
-                        or top in ("tests", "benchmarks_doc")
+                        or top in ("tests", "scripts", "benchmarks_doc")
                     ):
                         continue
                     assert top in distributions, (
