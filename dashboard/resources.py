@@ -178,7 +178,9 @@ def load_resources(paths: DataPaths) -> Resources:
     try:
         from warehouse import Warehouse
 
-        resources.warehouse = Warehouse(paths.warehouse)
+        # A bounded buffer cache keeps a long-running server's memory steady (README: configuration).
+        memory = os.environ.get("CREDIT_WAREHOUSE_MEMORY", "256MB")
+        resources.warehouse = Warehouse(paths.warehouse, memory_limit=memory)
     except Exception as error:
         resources.problems.append(
             Problem("app.broken_resource", paths.warehouse, build_warehouse, _describe(error))

@@ -63,14 +63,23 @@ _CATEGORY_FILTERS = {
 class Warehouse:
     """Read-only access to a warehouse file built by :func:`warehouse.build_warehouse`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_limit: str | None = None) -> None:
+        """Open ``path`` read-only.
+
+        ``memory_limit`` (DuckDB syntax, e.g. ``"256MB"``) bounds DuckDB's buffer cache: a long-running server
+        reads many small pieces of the file and would otherwise keep them cached up to most of the machine's
+        memory, while training reads whole tables and needs no bound.
+        """
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"no warehouse at {self.path}: run scripts/build_warehouse.py first")
         # Not duckdb.connect(path): DuckDB shares one database instance per path within a process, so after a
         # rebuild a new Warehouse would still read the replaced file while an older one is open. A private
         # in-memory instance attaching the file reads what is at ``path`` now; see ``_cursor`` for the USE.
-        self._con = duckdb.connect(":memory:", config={"python_enable_replacements": False})
+        config = {"python_enable_replacements": False}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        self._con = duckdb.connect(":memory:", config=config)
         self._con.execute(f"ATTACH '{str(self.path).replace(chr(39), chr(39) * 2)}' AS warehouse (READ_ONLY)")
         self._con.execute("USE warehouse")
         self._lock = threading.Lock()

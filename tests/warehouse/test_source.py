@@ -276,3 +276,10 @@ def test_build_info_identifies_the_build_and_fingerprints_the_data(
             "SELECT comment FROM duckdb_tables() WHERE table_name = 'build_info'"
         ).fetchone()[0]
     assert "build id" in comment
+
+
+def test_a_memory_limit_bounds_duckdbs_cache_and_queries_still_answer(small_warehouse: Path) -> None:
+    with Warehouse(small_warehouse, memory_limit="64MB") as bounded:
+        setting = bounded._rows("SELECT current_setting('memory_limit')")[0][0]
+        assert setting.replace(" ", "").upper() in {"64.0MB", "61.0MIB", "64MB"}, setting
+        assert bounded.cohort_stats(None)["n"] > 0
