@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from dashboard.access.web import LOGIN_URL, LOGOUT_URL, LoginHandler, LogoutHandler, get_user  # noqa: E402
+from dashboard.access.web import LOGIN_URL, LOGOUT_URL, LoginHandler, LogoutHandler, get_user
 
 login_url = LOGIN_URL
 logout_url = LOGOUT_URL

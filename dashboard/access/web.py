@@ -12,6 +12,7 @@ it, and the websocket is accepted only when they name the same user and login as
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from html import escape
 from urllib.parse import quote, urlencode
@@ -139,10 +140,8 @@ def get_user(handler: RequestHandler) -> str | None:
 def record_quietly(**fields: object) -> None:
     """Record an action that is not refused when the audit is down (failed login, logout): the failure is
     already counted and logged by the audit trail."""
-    try:
+    with contextlib.suppress(AuditUnavailable):
         audit_trail().record(**fields)
-    except AuditUnavailable:
-        pass
 
 
 class LoginHandler(RequestHandler):
