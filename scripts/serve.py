@@ -13,6 +13,9 @@ import os
 import sys
 from pathlib import Path
 
+from dashboard.access.config import ConfigError
+from dashboard.access.serving import prepare_access
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_APPLICANTS = 307_511
 
@@ -35,6 +38,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prepare-only", action="store_true", help="build data and model, then exit")
+    parser.add_argument(
+        "--auth",
+        choices=("local", "oidc", "demo"),
+        default=os.environ.get("CREDIT_AUTH") or "local",
+        help="local users (default), the bank's identity provider (OIDC), or a local demo without login",
+    )
+    parser.add_argument("--demo", action="store_const", const="demo", dest="auth", help="same as --auth demo")
+    parser.add_argument("--use-xheaders", action="store_true", help="behind a TLS proxy (X-Forwarded-*)")
     return parser.parse_args(argv)
 
 
@@ -83,7 +94,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     os.environ["CREDIT_WAREHOUSE"] = str(warehouse_path)
     os.environ["CREDIT_MODEL_DIR"] = str(model_dir)
-    command = panel_command(args)
+    os.environ["CREDIT_AUTH"] = args.auth
+    try:
+        access_args = prepare_access(os.environ, address=args.address, use_xheaders=args.use_xheaders)
+    except ConfigError as error:
+        sys.exit(f"refusing to start: {error}")
+    command = panel_command(args) + access_args
     print(f"==> serving on http://{args.address}:{args.port}/app", flush=True)
     os.execv(command[0], command)
 
