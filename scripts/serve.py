@@ -87,6 +87,13 @@ def panel_command(args: argparse.Namespace) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    access_args: list[str] = []
+    if not args.prepare_only:  # refuse an unprotected configuration before building anything
+        os.environ["CREDIT_AUTH"] = args.auth
+        try:
+            access_args = prepare_access(os.environ, address=args.address, use_xheaders=args.use_xheaders)
+        except ConfigError as error:
+            sys.exit(f"refusing to start: {error}")
     warehouse_path = Path(os.environ.get("CREDIT_WAREHOUSE", ROOT / "data" / "warehouse.duckdb"))
     model_dir = Path(os.environ.get("CREDIT_MODEL_DIR", ROOT / "data" / "model"))
     prepare(warehouse_path, model_dir, args.synthetic, args.seed)
@@ -94,11 +101,6 @@ def main(argv: list[str] | None = None) -> None:
         return
     os.environ["CREDIT_WAREHOUSE"] = str(warehouse_path)
     os.environ["CREDIT_MODEL_DIR"] = str(model_dir)
-    os.environ["CREDIT_AUTH"] = args.auth
-    try:
-        access_args = prepare_access(os.environ, address=args.address, use_xheaders=args.use_xheaders)
-    except ConfigError as error:
-        sys.exit(f"refusing to start: {error}")
     command = panel_command(args) + access_args
     print(f"==> serving on http://{args.address}:{args.port}/app", flush=True)
     os.execv(command[0], command)

@@ -101,8 +101,9 @@ class UserStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
+        with sqlite3.connect(self.path, timeout=10) as connection:
             connection.execute("PRAGMA journal_mode=WAL")
+        with self._connect() as connection:
             connection.execute(SCHEMA)
 
     @contextmanager
