@@ -15,6 +15,9 @@ import panel as pn
 if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dashboard.access.guard import AccessRefused, SessionAccess, resolve_access
+from dashboard.access.panels import expire_page, refusal_page, watch_idle
+from dashboard.access.runtime import access_config, audit_trail, user_store
 from dashboard.i18n import parse_language
 from dashboard.resources import get_resources
 from dashboard.shell import Dashboard, missing_data_page, warm_up_once
@@ -25,16 +28,38 @@ def _query_value(name: str) -> str | None:
     return values[0].decode("utf-8", "replace") if values else None
 
 
+def session_access() -> SessionAccess:
+    """Who this session belongs to, as authenticated by the server (or the explicit demo mode)."""
+    document = pn.state.curdoc
+    access = resolve_access(
+        access_config(),
+        session_id=document.session_context.id if document and document.session_context else "-",
+        user=pn.state.user,
+        user_info=pn.state.user_info if access_config().auth == "oidc" else None,
+        lookup=user_store().get,
+        trail=audit_trail(),
+    )
+    if document is not None:
+        # Changes sent by the browser (a typed value, a selection) are activity; the server's own are not.
+        document.on_change(lambda event: access.touch() if getattr(event, "setter", None) else None)
+    return access
+
+
 def create_page() -> pn.Template:
-    """This session's page: the dashboard, or the "data missing" page naming the commands to run."""
+    """This session's page: the dashboard, a refusal, or the "data missing" page (commands for admins)."""
     lang = parse_language(_query_value("lang"))
+    try:
+        access = session_access()
+    except AccessRefused as refusal:
+        return refusal_page(lang, refusal.key)
     resources = get_resources()
     if not resources.ready:
-        return missing_data_page(lang, resources)
+        return missing_data_page(lang, resources, show_paths=access.role == "admin")
     warm_up_once(resources)
     dashboard = Dashboard(
-        resources, lang, view=_query_value("view") or "", client_text=_query_value("client")
+        resources, lang, view=_query_value("view") or "", client_text=_query_value("client"), access=access
     )
+    watch_idle(access, lambda: expire_page(dashboard.main, lang))
     return dashboard.page()
 
 

@@ -183,8 +183,15 @@ class WhyView(SessionView):
             f"{'explication' if self.lang == 'fr' else 'explanation'}_client_{snapshot.sk_id}.html"
         )
 
+    def _traced(self, detail: str) -> None:
+        """Record the export first; an export that cannot be recorded is not produced (fail closed)."""
+        if not self.session.trace("export", self.session.client_id, detail):
+            raise PermissionError("export refused: the audit trail is unavailable")
+
     def _csv_file(self) -> io.StringIO:
+        self._traced("contributions_csv")
         return io.StringIO(contributions_csv(self.session.snapshot))
 
     def _print_file(self) -> io.StringIO:
+        self._traced("printable_html")
         return io.StringIO(printable_html(self.session.snapshot, self.lang, self.resources.scorer.grey_zone))
