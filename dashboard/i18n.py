@@ -611,6 +611,18 @@ TEXT: dict[str, dict[str, str]] = {
     "audit.action": {"fr": "Action", "en": "Action"},
     "audit.detail": {"fr": "Détail", "en": "Detail"},
     "audit.unavailable": {"fr": "Journal illisible : {error}", "en": "Audit trail unreadable: {error}"},
+    "action.login": {"fr": "connexion", "en": "sign-in"},
+    "action.login_failed": {"fr": "connexion refusée", "en": "failed sign-in"},
+    "action.logout": {"fr": "déconnexion", "en": "sign-out"},
+    "action.session_expired": {"fr": "session expirée", "en": "session expired"},
+    "action.session_start": {"fr": "ouverture de page", "en": "page opened"},
+    "action.client_opened": {"fr": "client consulté", "en": "client opened"},
+    "action.view_opened": {"fr": "vue ouverte", "en": "view opened"},
+    "action.view_refused": {"fr": "vue refusée", "en": "view refused"},
+    "action.whatif_run": {"fr": "simulation", "en": "what-if run"},
+    "action.letter": {"fr": "lettre au client", "en": "client letter"},
+    "action.export": {"fr": "export", "en": "export"},
+    "action.decision": {"fr": "décision enregistrée", "en": "decision recorded"},
 }
 
 

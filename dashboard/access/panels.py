@@ -270,7 +270,7 @@ class AuditView(HtmlSessionView):
         )
         rows = [
             [_when(row), row.username, role_name(row.role, lang) if row.role in ("manager", "lead", "admin") else row.role,
-             row.action, "" if row.client_id is None else str(row.client_id), row.detail[:80]]
+             tr(f"action.{row.action}", lang), "" if row.client_id is None else str(row.client_id), row.detail[:80]]
             for row in recent
         ]  # fmt: skip
         headers = ["team.when", "audit.user", "audit.role", "audit.action", "team.client", "audit.detail"]

@@ -79,3 +79,29 @@ def audit_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "audit.sqlite")
     return request.getfixturevalue("postgres_audit_url")
+
+
+@pytest.fixture(scope="session")
+def resources(scored_warehouse, small_model_dir, tmp_path_factory):
+    """The dashboard's shared resources on the small scored fixtures (no ProtoViT run)."""
+    from dashboard.resources import DataPaths, load_resources
+
+    empty = tmp_path_factory.mktemp("no_protovit")
+    loaded = load_resources(
+        DataPaths(Path(scored_warehouse), Path(small_model_dir), empty / "run", empty / "images")
+    )
+    assert loaded.ready, loaded.problems
+    return loaded
+
+
+@pytest.fixture(autouse=True)
+def _reset_panel_state():
+    import panel as pn
+
+    yield
+    pn.state.reset()
+
+
+@pytest.fixture(scope="session")
+def client_ids(resources) -> list[int]:
+    return resources.warehouse.search_clients("1", limit=3)
