@@ -8,9 +8,11 @@ Shared resources load once per process; this script runs once per session and on
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import panel as pn
+from tornado.web import decode_signed_value
 
 if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,6 +20,7 @@ if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file a
 from dashboard.access.guard import AccessRefused, SessionAccess, resolve_access
 from dashboard.access.panels import expire_page, refusal_page, watch_idle
 from dashboard.access.runtime import access_config, audit_trail, user_store
+from dashboard.access.web import LOGIN_COOKIE
 from dashboard.i18n import parse_language
 from dashboard.resources import get_resources
 from dashboard.shell import Dashboard, missing_data_page, warm_up_once
@@ -26,6 +29,20 @@ from dashboard.shell import Dashboard, missing_data_page, warm_up_once
 def _query_value(name: str) -> str | None:
     values = pn.state.session_args.get(name) if pn.state.session_args else None
     return values[0].decode("utf-8", "replace") if values else None
+
+
+def _login_hooks() -> tuple[Callable[[], None], Callable[[], bool]] | None:
+    """Activity and still-open checks of the local login this page was opened with (its signed cookie)."""
+    raw = pn.state.cookies.get(LOGIN_COOKIE)
+    login_id = (
+        decode_signed_value(pn.config.cookie_secret, LOGIN_COOKIE, raw)
+        if raw and pn.config.cookie_secret
+        else None
+    )
+    if not login_id:
+        return None
+    login_id, store, idle = login_id.decode("utf-8"), user_store(), access_config().idle_seconds
+    return (lambda: store.seen(login_id)), (lambda: store.login_active(login_id, idle))
 
 
 def session_access() -> SessionAccess:
@@ -38,6 +55,7 @@ def session_access() -> SessionAccess:
         user_info=pn.state.user_info if access_config().auth == "oidc" else None,
         lookup=user_store().get,
         trail=audit_trail(),
+        login=_login_hooks(),
     )
     if document is not None:
         # Changes sent by the browser (a typed value, a selection) are activity; the server's own are not.

@@ -7,6 +7,7 @@
 | ``CREDIT_USERS_DB`` | SQLite file of local users | ``<access dir>/users.sqlite`` |
 | ``CREDIT_AUDIT_URL`` | ``postgresql://...`` or a SQLite file path | ``<access dir>/audit.sqlite`` |
 | ``CREDIT_IDLE_MINUTES`` | idle time after which a session ends (may be fractional) | ``15`` |
+| ``CREDIT_SESSION_HOURS`` | longest life of a login, active or not | ``10`` |
 | ``CREDIT_ROLE_CLAIM`` | dotted path of the roles claim in the OIDC id token | ``roles`` |
 | ``CREDIT_ROLE_MAP`` | ``idp-name=role,...`` mapping identity-provider role names to ours | identity |
 | ``CREDIT_DEMO_ROLE`` | the role of everyone in demo mode | ``admin`` |
@@ -42,6 +43,7 @@ class AccessConfig:
     users_db: Path
     audit_url: str
     idle_seconds: float
+    session_hours: float = 10.0
     role_claim: str = "roles"
     role_map: dict[str, str] = field(default_factory=dict)
     demo_role: str = "admin"
@@ -57,8 +59,12 @@ class AccessConfig:
             idle_seconds = float(env.get("CREDIT_IDLE_MINUTES") or "15") * 60
         except ValueError as error:
             raise ConfigError(f"CREDIT_IDLE_MINUTES must be a number of minutes: {error}") from None
-        if idle_seconds <= 0:
-            raise ConfigError("CREDIT_IDLE_MINUTES must be positive")
+        try:
+            session_hours = float(env.get("CREDIT_SESSION_HOURS") or "10")
+        except ValueError as error:
+            raise ConfigError(f"CREDIT_SESSION_HOURS must be a number of hours: {error}") from None
+        if idle_seconds <= 0 or session_hours <= 0:
+            raise ConfigError("CREDIT_IDLE_MINUTES and CREDIT_SESSION_HOURS must be positive")
         role_map = {}
         for pair in filter(None, (env.get("CREDIT_ROLE_MAP") or "").split(",")):
             name, _, role = pair.partition("=")
@@ -69,6 +75,7 @@ class AccessConfig:
             users_db=_path(env.get("CREDIT_USERS_DB"), access_dir / "users.sqlite"),
             audit_url=env.get("CREDIT_AUDIT_URL") or str(access_dir / "audit.sqlite"),
             idle_seconds=idle_seconds,
+            session_hours=session_hours,
             role_claim=env.get("CREDIT_ROLE_CLAIM") or "roles",
             role_map=role_map,
             demo_role=parse_role(env.get("CREDIT_DEMO_ROLE") or "admin"),

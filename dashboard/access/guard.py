@@ -18,6 +18,8 @@ from dashboard.access.config import AccessConfig
 from dashboard.access.roles import highest, may_open
 from dashboard.access.users import User
 
+SHARE_ACTIVITY_SECONDS = 10.0
+
 
 class AccessRefused(Exception):
     """No page for this session; ``key`` is the i18n key of the reason shown instead."""
@@ -38,8 +40,13 @@ class SessionAccess:
     trail: AuditTrail
     idle_seconds: float
     clock: Callable[[], float] = time.monotonic
+    # Shares activity with the login (so a page reload after long work is not refused) and says whether the
+    # login is still open (signed out in another tab, user disabled); both None in demo and OIDC modes.
+    on_activity: Callable[[], None] | None = None
+    login_open: Callable[[], bool] | None = None
     last_activity: float = field(default=0.0)
     ended: bool = False
+    _shared_at: float = field(default=float("-inf"), repr=False)
 
     def __post_init__(self) -> None:
         self.last_activity = self.clock()
@@ -52,11 +59,17 @@ class SessionAccess:
         return may_open(self.role, view)
 
     def touch(self) -> None:
-        """The user did something: restart the idle clock."""
+        """The user did something: restart the idle clock (and the login's, at most every few seconds)."""
         self.last_activity = self.clock()
+        if self.on_activity is not None and self.last_activity - self._shared_at > SHARE_ACTIVITY_SECONDS:
+            self._shared_at = self.last_activity
+            self.on_activity()
 
-    def idle_expired(self) -> bool:
-        return self.clock() - self.last_activity > self.idle_seconds
+    def should_end(self) -> bool:
+        """Idle for too long, or the login was closed elsewhere (sign-out, disabled user)."""
+        if self.clock() - self.last_activity > self.idle_seconds:
+            return True
+        return self.login_open is not None and not self.login_open()
 
     def record(self, action: str, client_id: int | None = None, detail: str = "") -> None:
         """Trace an action of this user; raises :class:`AuditUnavailable` only for fail-closed actions."""
@@ -95,6 +108,7 @@ def resolve_access(
     user_info: dict[str, Any] | None,
     lookup: Callable[[str], User | None],
     trail: AuditTrail,
+    login: tuple[Callable[[], None], Callable[[], bool]] | None = None,
 ) -> SessionAccess:
     """The access of a new session, or :class:`AccessRefused`; records the session's start (fail closed)."""
     if config.auth is None:
@@ -113,7 +127,11 @@ def resolve_access(
         if role is None:
             raise AccessRefused("access.no_role")
         name = user
-    access = SessionAccess(name, role, session_id, config.auth, trail, config.idle_seconds)
+    on_activity, login_open = login if login is not None and config.auth == "local" else (None, None)
+    access = SessionAccess(
+        name, role, session_id, config.auth, trail, config.idle_seconds,
+        on_activity=on_activity, login_open=login_open,
+    )  # fmt: skip
     try:
         access.record("session_start", detail=config.auth)
     except AuditUnavailable:

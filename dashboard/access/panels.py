@@ -59,7 +59,7 @@ def watch_idle(access: SessionAccess, on_expired: Callable[[], None]) -> Any:
     """Check the session's idle clock every few seconds; once expired, record it and call ``on_expired``."""
 
     def check() -> None:
-        if access.ended or not access.idle_expired():
+        if access.ended or not access.should_end():
             return
         access.ended = True
         access.record("session_expired", detail="idle")

@@ -49,7 +49,11 @@ CREATE TABLE IF NOT EXISTS users (
     failures INTEGER NOT NULL DEFAULT 0,
     locked_until REAL NOT NULL DEFAULT 0,
     created_utc TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-)
+);
+CREATE TABLE IF NOT EXISTS logins (
+    login_id TEXT PRIMARY KEY, username TEXT NOT NULL, started REAL NOT NULL, last_seen REAL NOT NULL,
+    ended REAL
+);
 """
 
 
@@ -101,10 +105,12 @@ class UserStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(self.path, timeout=10) as connection:
+        connection = sqlite3.connect(self.path, timeout=10)
+        try:
             connection.execute("PRAGMA journal_mode=WAL")
-        with self._connect() as connection:
-            connection.execute(SCHEMA)
+            connection.executescript(SCHEMA)
+        finally:
+            connection.close()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -209,6 +215,40 @@ class UserStore:
                 updates, values = updates + ", password_hash = ?", (_HASHER.hash(password),)
             connection.execute(f"UPDATE users SET {updates} WHERE username = ?", (*values, name))
         return LoginResult(User(name, role, False, 0, 0.0), "ok")
+
+    # Logins: what makes idle expiry and sign-out hold for every server process, whatever the cookie says.
+
+    def start_login(self, login_id: str, username: str, *, now: float | None = None) -> None:
+        """Open a login (after a correct password); logins over two days old are dropped on the way."""
+        now = time.time() if now is None else now
+        with self._connect() as connection:
+            connection.execute("DELETE FROM logins WHERE last_seen < ?", (now - 2 * 86400,))
+            connection.execute("INSERT INTO logins VALUES (?, ?, ?, ?, NULL)", (login_id, username, now, now))
+
+    def login_active(self, login_id: str, idle_seconds: float, *, now: float | None = None) -> bool:
+        """Whether a login is open, of an enabled user, and was seen within the idle time."""
+        now = time.time() if now is None else now
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT l.last_seen, l.ended, u.disabled FROM logins l JOIN users u USING (username) "
+                "WHERE l.login_id = ?",
+                (login_id,),
+            ).fetchone()
+        return row is not None and row[1] is None and not row[2] and now - row[0] <= idle_seconds
+
+    def seen(self, login_id: str, *, now: float | None = None) -> None:
+        """The user of this login did something: restart its idle time (an ended login stays ended)."""
+        now = time.time() if now is None else now
+        with self._connect() as connection:
+            connection.execute(
+                "UPDATE logins SET last_seen = ? WHERE login_id = ? AND ended IS NULL", (now, login_id)
+            )
+
+    def end_login(self, login_id: str, *, now: float | None = None) -> None:
+        """Sign-out or expiry: the login's cookies, even replayed, are refused from now on."""
+        now = time.time() if now is None else now
+        with self._connect() as connection:
+            connection.execute("UPDATE logins SET ended = ? WHERE login_id = ?", (now, login_id))
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -2,8 +2,9 @@
 
 Bokeh calls :func:`get_user` for the page and for the websocket; both refuse (redirect or 403) when it returns
 None. The user is carried by Tornado's signed cookies (``user``, ``login``; HttpOnly, SameSite=Lax, Secure over
-HTTPS or behind a TLS proxy with ``--use-xheaders``), whose signed timestamp is renewed on every page request,
-so a cookie idle for longer than ``CREDIT_IDLE_MINUTES`` is refused.
+HTTPS or behind a TLS proxy with ``--use-xheaders``), valid for at most ``CREDIT_SESSION_HOURS``. The login they
+name is kept in the user store with its last activity, so idle expiry (``CREDIT_IDLE_MINUTES``) and sign-out hold
+in every server process and a replayed cookie of an ended login is refused.
 
 Session binding: with ``--sign-sessions`` a made-up session id or token fails Bokeh's signature check. A real
 token copied from another user is refused here: Bokeh's token carries the cookies of the page request that made
@@ -88,7 +89,7 @@ def _decode(handler: RequestHandler, name: str, value: str | None, max_age_days:
 
 
 def _set_identity(handler: RequestHandler, username: str, login_id: str) -> None:
-    """(Re)issue the signed identity cookies: their signed timestamp is the start of the idle window."""
+    """Issue the signed identity cookies (the idle time and sign-out are kept with the login, server-side)."""
     options = {
         "httponly": True,
         "secure": handler.request.protocol == "https",
@@ -99,19 +100,18 @@ def _set_identity(handler: RequestHandler, username: str, login_id: str) -> None
     handler.set_secure_cookie(LOGIN_COOKIE, login_id, **options)
 
 
-def _identity(
-    handler: RequestHandler, cookies: dict[str, str] | None = None, max_age_days: float | None = None
-) -> tuple[str, str] | None:
-    """(user, login id) from the request's cookies (or from ``cookies``), if signed, fresh and of a live user."""
-    max_age = access_config().idle_seconds / 86400 if max_age_days is None else max_age_days
+def _identity(handler: RequestHandler, cookies: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(user, login id) from the request's cookies (or from ``cookies``): signed, at most a working day old,
+    and of an open login of an enabled user seen within the idle time."""
+    config = access_config()
+    max_age = config.session_hours / 24
     if cookies is None:
         cookies = {name: morsel.value for name, morsel in handler.request.cookies.items()}
     user = _decode(handler, USER_COOKIE, cookies.get(USER_COOKIE), max_age)
     login_id = _decode(handler, LOGIN_COOKIE, cookies.get(LOGIN_COOKIE), max_age)
     if not user or not login_id:
         return None
-    stored = user_store().get(user)
-    if stored is None or stored.disabled:
+    if not user_store().login_active(login_id, config.idle_seconds):
         return None
     return user, login_id
 
@@ -129,11 +129,10 @@ def get_user(handler: RequestHandler) -> str | None:
             payload = get_token_payload(protocols[1].strip())
         except Exception:  # a malformed token is simply not authenticated
             return None
-        # The token's cookies are those of the page request, as old as the page: only their signature counts.
-        if _identity(handler, payload.get("cookies") or {}, max_age_days=1) != identity:
+        if _identity(handler, payload.get("cookies") or {}) != identity:
             return None
         return identity[0]
-    _set_identity(handler, *identity)  # activity: renew the idle window
+    user_store().seen(identity[1])  # a page request is activity
     return identity[0]
 
 
@@ -188,11 +187,20 @@ class LoginHandler(RequestHandler):
         except AuditUnavailable:
             self._back(lang, next_url, "audit")
             return
+        user_store().start_login(login_id, result.user.username)
         _set_identity(self, result.user.username, login_id)
         self.redirect(next_url)
 
     def _back(self, lang: str, next_url: str, error: str) -> None:
         self.redirect(f"{LOGIN_URL}?{urlencode({'lang': lang, 'next': next_url, 'error': error})}")
+
+
+def _login_of(handler: RequestHandler) -> tuple[str, str] | None:
+    """(user, login id) of validly signed cookies, whether or not the login is still open (to sign it out)."""
+    max_age = access_config().session_hours / 24
+    user = _decode(handler, USER_COOKIE, handler.get_cookie(USER_COOKIE), max_age)
+    login_id = _decode(handler, LOGIN_COOKIE, handler.get_cookie(LOGIN_COOKIE), max_age)
+    return (user, login_id) if user and login_id else None
 
 
 class LogoutHandler(RequestHandler):
@@ -201,7 +209,7 @@ class LogoutHandler(RequestHandler):
     def get(self) -> None:
         lang = _language(self)
         idle = self.get_argument("reason", "") == "idle"
-        identity = _identity(self)
+        identity = _login_of(self)
         if identity is not None:
             user = user_store().get(identity[0])
             record_quietly(
@@ -210,6 +218,7 @@ class LogoutHandler(RequestHandler):
                 session=identity[1],
                 action="session_expired" if idle else "logout",
             )
+            user_store().end_login(identity[1])
         self.clear_cookie(USER_COOKIE)
         self.clear_cookie(LOGIN_COOKIE)
         message = tr("access.expired" if idle else "access.logged_out", lang)

@@ -102,12 +102,12 @@ def test_idle_expiry_follows_activity(tmp_path):
         "alice", "manager", "s", "local", AuditTrail(str(tmp_path / "a.sqlite")), 60, clock=lambda: now[0]
     )
     now[0] = 59
-    assert not access.idle_expired()
+    assert not access.should_end()
     access.record("view_opened", detail="decision")
     now[0] = 100
-    assert not access.idle_expired()
+    assert not access.should_end()
     now[0] = 121
-    assert access.idle_expired()
+    assert access.should_end()
 
 
 def test_fail_closed_actions_raise_and_the_others_do_not(tmp_path):

@@ -95,3 +95,21 @@ def test_command_line_adds_disables_and_lists(tmp_path, monkeypatch, capsys):
     assert "carol\tadmin\tdisabled" in capsys.readouterr().out
     assert main(["--db", db, "enable", "nobody"]) == 2
     assert "no user 'nobody'" in capsys.readouterr().err
+
+
+def test_logins_expire_when_idle_and_stay_ended_after_sign_out(store):
+    store.start_login("L1", "alice", now=1000.0)
+    assert store.login_active("L1", idle_seconds=60, now=1050.0)
+    assert not store.login_active("L1", idle_seconds=60, now=1061.0)
+    store.seen("L1", now=1055.0)
+    assert store.login_active("L1", idle_seconds=60, now=1110.0)
+    store.end_login("L1", now=1111.0)
+    store.seen("L1", now=1112.0)  # a replayed cookie's activity does not reopen it
+    assert not store.login_active("L1", idle_seconds=60, now=1113.0)
+    assert not store.login_active("made-up", idle_seconds=60, now=1113.0)
+
+
+def test_disabling_a_user_closes_their_open_logins(store):
+    store.start_login("L2", "alice")
+    store.set_disabled("alice", True)
+    assert not store.login_active("L2", idle_seconds=60)
