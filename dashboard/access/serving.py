@@ -43,7 +43,7 @@ def panel_access_args(config: AccessConfig, *, use_xheaders: bool = False) -> li
     args = ["--use-xheaders"] if use_xheaders else []
     if config.auth == "demo":
         return args
-    args += ["--sign-sessions", "--session-token-expiration", str(SESSION_TOKEN_SECONDS)]
+    args += ["--session-ids", "signed", "--session-token-expiration", str(SESSION_TOKEN_SECONDS)]
     if config.auth == "local":
         return [*args, "--auth-module", str(AUTH_MODULE)]
     expiry_days = f"{config.idle_seconds / 86400:.6f}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from html import escape
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlparse
 
 from bokeh.util.token import get_token_payload
 from tornado.web import RequestHandler, decode_signed_value
@@ -50,7 +50,10 @@ nav { text-align: right; margin: 0.5rem 1rem; }
 
 
 def _language(handler: RequestHandler) -> str:
+    """The page's language: ``?lang=``, else that of the page the user was going to, else the browser's."""
     raw = handler.get_argument("lang", None)
+    if raw is None:
+        raw = (parse_qs(urlparse(handler.get_argument("next", "")).query).get("lang") or [None])[0]
     if raw is None:
         accepted = handler.request.headers.get("Accept-Language", "")
         raw = "en" if accepted.lower().startswith("en") else "fr"

@@ -19,7 +19,7 @@ def test_local_mode_generates_secrets_and_a_first_admin_once(tmp_path, capsys):
     environ = {"CREDIT_AUTH": "local", "CREDIT_ACCESS_DIR": str(tmp_path)}
     args = prepare_access(environ, address="127.0.0.1")
     assert args[args.index("--auth-module") + 1] == str(AUTH_MODULE)
-    assert "--sign-sessions" in args and "--session-token-expiration" in args
+    assert args[args.index("--session-ids") + 1] == "signed" and "--session-token-expiration" in args
     assert len(environ["PANEL_COOKIE_SECRET"]) >= 32 and len(environ["BOKEH_SECRET_KEY"]) >= 32
     assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
     printed = capsys.readouterr().out
