@@ -556,6 +556,7 @@ TEXT: dict[str, dict[str, str]] = {
     "record.override": {"fr": "Ne pas suivre le score ({decision})", "en": "Override the score ({decision})"},
     "record.justification": {"fr": "Justification", "en": "Justification"},
     "record.notes": {"fr": "Notes (facultatif)", "en": "Notes (optional)"},
+    "record.required": {"fr": "obligatoire", "en": "required"},
     "record.save": {"fr": "Enregistrer la décision", "en": "Record the decision"},
     "record.saved": {"fr": "Décision enregistrée.", "en": "Decision recorded."},
     "record.need_justification": {

@@ -52,7 +52,7 @@ def refused_view_pane(lang: str, role: str | None, view_label: str) -> pn.pane.H
     """Shown instead of a view the role may not open (the view itself is never built)."""
     role_text = role_name(role, lang) if role else "–"
     message = tr("access.refused_view", lang, role=role_text, view=view_label)
-    return html_pane(f'<h2 role="alert">{escape(message)}</h2>')
+    return html_pane(f"<h2>{escape(message)}</h2>")
 
 
 def watch_idle(access: SessionAccess, on_expired: Callable[[], None]) -> Any:
@@ -126,6 +126,8 @@ class DecisionRecordPanel(SessionView):
         )
         self._save = pn.widgets.Button(label=tr("record.save", lang), color="primary", width=260)
         self._save.on_click(lambda _event: self.save())
+        self._outcome.param.watch(self._allow_save, "value")
+        self._justification.param.watch(self._allow_save, "value_input")
         self._status = html_pane()
         self._history = html_pane()
         self._content = pn.Column(
@@ -150,9 +152,16 @@ class DecisionRecordPanel(SessionView):
             tr("record.override", self.lang, decision=decision_text(other, self.lang)): "override",
         }
         self._outcome.value = "follow"
-        self._justification.value = self._notes.value = ""
+        self._justification.value = self._justification.value_input = self._notes.value = ""
         self._status.object = ""
         self._show_history()
+
+    def _allow_save(self, *_events: Any) -> None:
+        """Overriding needs a justification: say so on its label and keep the button off until one is typed."""
+        override = self._outcome.value == "override"
+        required = f" ({tr('record.required', self.lang)})" if override else ""
+        self._justification.label = tr("record.justification", self.lang) + required
+        self._save.disabled = override and not (self._justification.value_input or "").strip()
 
     def _show_history(self) -> None:
         self._history.object = history_html(
@@ -165,22 +174,23 @@ class DecisionRecordPanel(SessionView):
         if snapshot is None:
             return False
         try:
+            # value_input is what was typed so far: the text is there even if the box has not lost focus yet.
             record = DecisionRecord(
-                snapshot.explanation.decision, self._outcome.value, self._justification.value or "",
-                self._notes.value or "",
+                snapshot.explanation.decision, self._outcome.value, self._justification.value_input or "",
+                self._notes.value_input or "",
             )  # fmt: skip
         except ValueError:
             message = tr("record.need_justification", self.lang)
             self._status.object = f'<p role="alert">{escape(message)}</p>'
-            self.session.announcement = message
             return False
         if not self.session.trace("decision", snapshot.sk_id, record.detail()):
             self._status.object = f'<p role="alert">{escape(tr("access.audit_down", self.lang))}</p>'
             return False
         message = tr("record.saved", self.lang)
-        self._status.object = f'<p role="status">{escape(message)}</p>'
-        self.session.announcement = message
-        self._justification.value = self._notes.value = ""
+        self._status.object = f"<p>{escape(message)}</p>"
+        self.session.announcement = message  # read out through the page's live region
+        self._justification.value = self._justification.value_input = ""
+        self._notes.value = self._notes.value_input = ""
         self._show_history()
         return True
 

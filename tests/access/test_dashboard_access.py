@@ -83,8 +83,10 @@ def test_decision_record_needs_a_justification_to_override_and_shows_in_the_hist
     panel: DecisionRecordPanel = dashboard.record
     assert any(shown is panel.__panel__() for shown in dashboard.main.objects)
     panel._outcome.value = "override"
-    assert panel.save() is False and "justification" in panel._status.object
-    panel._justification.value = "Revenus confirmés par les trois derniers bulletins"
+    assert panel._save.disabled and "obligatoire" in panel._justification.label
+    assert panel.save() is False and "justification" in panel._status.object  # the server checks too
+    panel._justification.value_input = "Revenus confirmés par les trois derniers bulletins"
+    assert not panel._save.disabled
     assert panel.save() is True
     history = panel._history.object
     assert "alice" in history and "score non suivi" in history and "bulletins" in history

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.access.audit import AuditTrail
 from dashboard.access.config import AccessConfig
@@ -198,7 +199,7 @@ def test_manager_signs_in_is_refused_a_lead_view_by_url_and_signs_out(page, secu
     assert page.get_by_role("heading", name=re.compile("Score des clients|Portfolio")).count() == 0
     page.get_by_role("link", name="Se déconnecter").click()
     page.get_by_text("Vous êtes déconnecté.").wait_for()
-    page.goto(secured.url)
+    page.goto(f"{secured.url}?lang=fr")
     page.get_by_label("Mot de passe").wait_for()  # back on the login form
     actions = _actions(secured, "alice")
     for action in ("login", "session_start", "client_opened", "view_refused", "logout"):
@@ -217,12 +218,15 @@ def test_each_action_is_recorded_and_no_client_data_reaches_the_log(
     page.get_by_role("heading", name=f"Décision pour le client {client}").wait_for()
     with page.expect_download():
         page.get_by_role("button", name="Télécharger les contributions (CSV)").click()
-    page.get_by_label("Votre décision").select_option(label=re.compile("Ne pas suivre"))
-    page.get_by_role("button", name="Enregistrer la décision").click()
-    page.get_by_text("Écrivez une justification").wait_for()
-    page.get_by_label("Justification").fill("Garant solide présenté en agence")
-    page.get_by_role("button", name="Enregistrer la décision").click()
-    page.get_by_text("Décision enregistrée.").wait_for()
+    outcome = page.get_by_label("Votre décision")
+    override = next(text for text in outcome.locator("option").all_inner_texts() if "Ne pas suivre" in text)
+    outcome.select_option(label=override)
+    save = page.get_by_role("button", name="Enregistrer la décision")
+    expect(save).to_be_disabled()  # no override without a justification
+    page.get_by_label("Justification (obligatoire)").fill("Garant solide présenté en agence")
+    expect(save).to_be_enabled()
+    save.click()
+    page.locator("#main-content").get_by_text("Décision enregistrée.").wait_for()
     page.get_by_text(re.compile("bruno : .*score non suivi")).wait_for()
     context.close()
     rows = [row for row in _trail(secured).rows() if row.username == "bruno"]
@@ -269,7 +273,7 @@ def test_an_idle_session_expires(browser, scored_warehouse, small_model_dir, tmp
         login(page, server, "alice")
         page.wait_for_selector("nav a[aria-current=page]")
         page.get_by_text(re.compile("Votre session a expiré")).wait_for(timeout=60_000)
-        page.goto(server.url)
+        page.goto(f"{server.url}?lang=fr")
         page.get_by_label("Mot de passe").wait_for()
         page.close()
         assert "session_expired" in _actions(server, "alice")
