@@ -61,7 +61,8 @@ class SessionAccess:
     def touch(self) -> None:
         """The user did something: restart the idle clock (and the login's, at most every few seconds)."""
         self.last_activity = self.clock()
-        if self.on_activity is not None and self.last_activity - self._shared_at > SHARE_ACTIVITY_SECONDS:
+        every = min(SHARE_ACTIVITY_SECONDS, self.idle_seconds / 4)
+        if self.on_activity is not None and self.last_activity - self._shared_at > every:
             self._shared_at = self.last_activity
             self.on_activity()
 
