@@ -1,7 +1,8 @@
 """Entry point: ``panel serve dashboard/app.py``.
 
 Reads the data paths from ``CREDIT_WAREHOUSE``, ``CREDIT_MODEL_DIR``, ``PROTOVIT_RUN`` and ``PROTOVIT_IMAGES``
-(see ``dashboard/resources.py``); the language, client and view from the URL (``?lang=en&client=100002&view=why``).
+(see ``dashboard/resources.py``) into the process's one :class:`dashboard.cockpit.Cockpit`; the language, client
+and view from the URL (``?lang=en&client=100002&view=why``).
 Shared resources load once per process; this script runs once per session and only builds that session's page.
 """
 
@@ -21,9 +22,9 @@ from dashboard.access.guard import AccessRefused, SessionAccess, resolve_access
 from dashboard.access.panels import expire_page, refusal_page, watch_idle
 from dashboard.access.runtime import access_config, audit_trail, user_store
 from dashboard.access.web import LOGIN_COOKIE
+from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language
-from dashboard.resources import get_resources
-from dashboard.shell import Dashboard, missing_data_page, warm_up_once
+from dashboard.shell import Dashboard, missing_data_page
 
 
 def _query_value(name: str) -> str | None:
@@ -70,12 +71,12 @@ def create_page() -> pn.Template:
         access = session_access()
     except AccessRefused as refusal:
         return refusal_page(lang, refusal.key)
-    resources = get_resources()
-    if not resources.ready:
-        return missing_data_page(lang, resources, show_paths=access.role == "admin")
-    warm_up_once(resources)
+    cockpit = get_cockpit()
+    if not cockpit.ready:
+        return missing_data_page(lang, cockpit, show_paths=access.role == "admin")
+    cockpit.warm_up_in_background()
     dashboard = Dashboard(
-        resources, lang, view=_query_value("view") or "", client_text=_query_value("client"), access=access
+        cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client"), access=access
     )
     watch_idle(access, lambda: expire_page(dashboard.main, lang))
     return dashboard.page()

@@ -245,7 +245,7 @@ class AuditView(HtmlSessionView):
     with_decision_card = False
 
     def _update(self) -> None:
-        lang, trail, paths = self.lang, self.session.access.trail, self.resources.paths
+        lang, trail, paths = self.lang, self.session.access.trail, self.cockpit.resources.paths
         parts = [f"<h2>{escape(tr('audit.heading', lang))}</h2>"]
         try:
             report = trail.verify()

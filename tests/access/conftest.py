@@ -82,8 +82,9 @@ def audit_url(request, tmp_path) -> str:
 
 
 @pytest.fixture(scope="session")
-def resources(scored_warehouse, small_model_dir, tmp_path_factory):
-    """The dashboard's shared resources on the small scored fixtures (no ProtoViT run)."""
+def cockpit(scored_warehouse, small_model_dir, tmp_path_factory):
+    """The dashboard's façade on the small scored fixtures (no ProtoViT run)."""
+    from dashboard.cockpit import cockpit_for
     from dashboard.resources import DataPaths, load_resources
 
     empty = tmp_path_factory.mktemp("no_protovit")
@@ -91,7 +92,7 @@ def resources(scored_warehouse, small_model_dir, tmp_path_factory):
         DataPaths(Path(scored_warehouse), Path(small_model_dir), empty / "run", empty / "images")
     )
     assert loaded.ready, loaded.problems
-    return loaded
+    return cockpit_for(loaded)
 
 
 @pytest.fixture(autouse=True)
@@ -103,5 +104,5 @@ def _reset_panel_state():
 
 
 @pytest.fixture(scope="session")
-def client_ids(resources) -> list[int]:
-    return resources.warehouse.search_clients("1", limit=3)
+def client_ids(cockpit) -> list[int]:
+    return cockpit.search_clients("1", limit=3)

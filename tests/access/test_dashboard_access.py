@@ -17,9 +17,9 @@ def trail(tmp_path) -> AuditTrail:
     return AuditTrail(str(tmp_path / "audit.sqlite"))
 
 
-def _dashboard(resources, trail, role: str, user: str = "alice", **kwargs) -> Dashboard:
+def _dashboard(cockpit, trail, role: str, user: str = "alice", **kwargs) -> Dashboard:
     access = SessionAccess(user, role, f"session-{user}", "local", trail, 900)
-    return Dashboard(resources, "fr", access=access, **kwargs)
+    return Dashboard(cockpit, "fr", access=access, **kwargs)
 
 
 def _actions(trail: AuditTrail) -> list[tuple[str, int | None, str]]:
@@ -34,15 +34,13 @@ def _actions(trail: AuditTrail) -> list[tuple[str, int | None, str]]:
         ("admin", set(VIEWS)),
     ],
 )
-def test_each_role_sees_only_its_views_in_the_menu(resources, trail, role, allowed):
-    dashboard = _dashboard(resources, trail, role)
+def test_each_role_sees_only_its_views_in_the_menu(cockpit, trail, role, allowed):
+    dashboard = _dashboard(cockpit, trail, role)
     assert {key for key, _label in dashboard.nav.items} == allowed
 
 
-def test_a_manager_typing_a_lead_view_gets_a_refusal_and_the_view_is_never_built(
-    resources, trail, client_ids
-):
-    dashboard = _dashboard(resources, trail, "manager", view="portfolio", client_text=str(client_ids[0]))
+def test_a_manager_typing_a_lead_view_gets_a_refusal_and_the_view_is_never_built(cockpit, trail, client_ids):
+    dashboard = _dashboard(cockpit, trail, "manager", view="portfolio", client_text=str(client_ids[0]))
     assert "portfolio" not in dashboard.views
     assert dashboard.open_view("audit") is None and "audit" not in dashboard.views
     text = dashboard.main.objects[-1].object
@@ -51,8 +49,8 @@ def test_a_manager_typing_a_lead_view_gets_a_refusal_and_the_view_is_never_built
     assert ("view_refused", client_ids[0], "audit") in _actions(trail)
 
 
-def test_client_view_whatif_and_export_are_recorded_with_the_id_only(resources, trail, client_ids):
-    dashboard = _dashboard(resources, trail, "manager", client_text=str(client_ids[0]))
+def test_client_view_whatif_and_export_are_recorded_with_the_id_only(cockpit, trail, client_ids):
+    dashboard = _dashboard(cockpit, trail, "manager", client_text=str(client_ids[0]))
     whatif = dashboard.open_view("whatif")
     whatif.rescore()
     dashboard.open_view("decision")._csv_file()
@@ -61,25 +59,25 @@ def test_client_view_whatif_and_export_are_recorded_with_the_id_only(resources, 
     assert ("view_opened", client_ids[0], "whatif") in actions
     assert ("whatif_run", client_ids[0], "edit") in actions
     assert ("export", client_ids[0], "contributions_csv") in actions
-    profile = resources.warehouse.client_profile(client_ids[0])
+    profile = cockpit.warehouse.client_profile(client_ids[0])
     stored = " ".join(f"{row.detail} {row.session}" for row in trail.rows())
     assert not [
         value for value in profile.values() if isinstance(value, str) and len(value) > 3 and value in stored
     ]
 
 
-def test_an_audit_that_cannot_write_refuses_the_actions(resources, client_ids):
+def test_an_audit_that_cannot_write_refuses_the_actions(cockpit, client_ids):
     down = AuditTrail(f"postgresql://audit@127.0.0.1:{free_port()}/audit", sleep=lambda seconds: None)
-    dashboard = Dashboard(resources, "en", access=SessionAccess("alice", "manager", "s", "local", down, 900))
+    dashboard = Dashboard(cockpit, "en", access=SessionAccess("alice", "manager", "s", "local", down, 900))
     assert dashboard.session.show(client_ids[0]) is False
     assert dashboard.session.client_id is None and "audit trail is unavailable" in dashboard.session.error
     assert dashboard.open_view("profile") is None and "profile" not in dashboard.views
 
 
 def test_decision_record_needs_a_justification_to_override_and_shows_in_the_history(
-    resources, trail, client_ids
+    cockpit, trail, client_ids
 ):
-    dashboard = _dashboard(resources, trail, "manager", client_text=str(client_ids[0]))
+    dashboard = _dashboard(cockpit, trail, "manager", client_text=str(client_ids[0]))
     panel: DecisionRecordPanel = dashboard.record
     assert any(shown is panel.__panel__() for shown in dashboard.main.objects)
     panel._outcome.value = "override"
@@ -93,21 +91,24 @@ def test_decision_record_needs_a_justification_to_override_and_shows_in_the_hist
     row = trail.client_decisions(client_ids[0])[0]
     assert row.data["outcome"] == "override" and row.username == "alice"
 
-    lead = _dashboard(resources, trail, "lead", user="lena")
+    lead = _dashboard(cockpit, trail, "lead", user="lena")
     team = lead.open_view("team")
     assert "alice" in team._body.object and "100" in team._body.object  # one decision, 100 % overridden
 
 
-def test_admins_audit_view_reports_the_chain(resources, trail, client_ids):
-    _dashboard(resources, trail, "manager", client_text=str(client_ids[0]))
-    view = _dashboard(resources, trail, "admin", user="root").open_view("audit")
+def test_admins_audit_view_reports_the_chain(cockpit, trail, client_ids):
+    _dashboard(cockpit, trail, "manager", client_text=str(client_ids[0]))
+    view = _dashboard(cockpit, trail, "admin", user="root").open_view("audit")
     assert "intégrité vérifiée : 4 lignes" in view._body.object and "client consulté" in view._body.object
 
 
 def test_missing_data_page_shows_commands_to_admins_only(tmp_path):
+    from dashboard.cockpit import cockpit_for
     from dashboard.resources import DataPaths, load_resources
 
-    missing = load_resources(DataPaths(tmp_path / "w.duckdb", tmp_path / "m", tmp_path / "r", tmp_path / "i"))
+    missing = cockpit_for(
+        load_resources(DataPaths(tmp_path / "w.duckdb", tmp_path / "m", tmp_path / "r", tmp_path / "i"))
+    )
     hidden = missing_data_page("fr", missing, show_paths=False)
     shown = missing_data_page("fr", missing, show_paths=True)
 

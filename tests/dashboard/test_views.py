@@ -8,15 +8,17 @@ import math
 import polars as pl
 import pytest
 
+from dashboard.cockpit import similar_cohort
 from dashboard.shell import VIEWS, Dashboard, parse_view
-from dashboard.views.compare import CompareView, comparison_groups, similar_cohort
+from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard, decision_figures
 from dashboard.views.images import ImagesView
-from dashboard.views.portfolio import ImportanceView, PortfolioView, approval_rate, demote_headings
+from dashboard.views.portfolio import ImportanceView, PortfolioView, demote_headings
 from dashboard.views.profile import ProfileView, display_value, with_duration
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView, parse_number
 from dashboard.views.why import WhyView, contributions_csv, printable_html
+from tests.dashboard.rendering import rendered
 
 
 @pytest.fixture
@@ -25,8 +27,8 @@ def shown(session, client_ids):
     return session
 
 
-def test_every_view_opens_without_error_in_both_languages(resources, client_ids, lang):
-    dashboard = Dashboard(resources, lang, client_text=str(client_ids[0]))
+def test_every_view_opens_without_error_in_both_languages(cockpit, client_ids, lang):
+    dashboard = Dashboard(cockpit, lang, client_text=str(client_ids[0]))
     for key in filter(dashboard.may_open, VIEWS):  # the audit's views need a signed-in user (tests/access)
         view = dashboard.open_view(key)
         assert view._error.object == "", (key, view._error.object)
@@ -68,14 +70,14 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
     card.activate()
     explanation = shown.snapshot.explanation
     assert card.figures().threshold == explanation.threshold and not card.figures().simulated
-    assert "SIMULATION" not in card._card.object and 'role="img"' in card._card.object
+    assert "SIMULATION" not in rendered(card) and 'role="img"' in rendered(card)
     low = max(explanation.probability * 100 / 2, 1.0)
     card.param.update(simulate=True, simulated_threshold_percent=low)
     figures = card.figures()
     assert figures.simulated and figures.decision == (
         "refused" if explanation.probability >= low / 100 else "granted"
     )
-    assert "SIMULATION" in card._card.object
+    assert "SIMULATION" in rendered(card)
 
 
 def test_decision_figures_margin_and_grey_zone():
@@ -90,7 +92,7 @@ def test_decision_figures_margin_and_grey_zone():
 def test_why_view_sentence_waterfall_and_table(shown):
     view = WhyView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     explanation = shown.snapshot.explanation
     assert explanation.sentence.split(" ")[0] in html
     assert "log-odds" in html and "<table>" in html and "<details>" in html
@@ -118,7 +120,7 @@ def test_printable_page_is_a_complete_accessible_document(shown, lang):
 def test_profile_writes_missing_values_and_human_units(shown, lang):
     view = ProfileView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     assert "<h3>" in html and "nan" not in html.lower().replace("financ", "")
     assert display_value({}, "annual_income", "money", lang) == ("manquant" if lang == "fr" else "missing")
     assert display_value({"owns_car": True}, "owns_car", "bool", lang) in ("oui", "yes")
@@ -126,16 +128,17 @@ def test_profile_writes_missing_values_and_human_units(shown, lang):
     assert with_duration({"credit_amount": 1.0, "annuity": None})["duration_years"] is None
 
 
-def test_comparison_groups_have_sizes_and_default_rates(shown, resources):
-    groups = comparison_groups(resources, shown.snapshot, ("age", "contract"), shown.lang, k=20)
+def test_comparison_groups_have_sizes_and_default_rates(shown, cockpit):
+    groups = cockpit.comparison_groups(shown.snapshot, ("age", "contract"), k=20)
     by_key = {group.key: group for group in groups}
-    assert by_key["all"].n == resources.warehouse.cohort_stats(None)["n"]
+    assert [group.key for group in groups] == ["all", "decision", "similar", "nearest"]
+    assert by_key["all"].n == cockpit.warehouse.cohort_stats(None)["n"]
     assert by_key["nearest"].n == 20
     assert 0 < by_key["similar"].n <= by_key["all"].n
     assert by_key["decision"].n <= by_key["all"].n
 
 
-def test_similar_cohort_is_centred_on_the_client(resources):
+def test_similar_cohort_is_centred_on_the_client():
 
     profile = {"age_years": 40.0, "annual_income": 100000.0, "contract_type": "Cash loans", "gender": None}
     cohort = similar_cohort(profile, ("age", "income", "contract", "gender"))
@@ -147,12 +150,13 @@ def test_similar_cohort_is_centred_on_the_client(resources):
 def test_compare_view_numeric_categorical_and_bivariate(shown):
     view = CompareView(shown)
     view.activate()
-    assert "<svg" in view._distribution.object and "<table>" in view._groups.object
-    assert "<svg" in view._bivariate.object
-    categorical = [name for name, is_cat in view.ranked() if is_cat]
+    html = rendered(view)
+    assert html.count("<svg") >= 2 and "<table>" in html
+    assert ("Tous les clients" if shown.lang == "fr" else "All clients") in html
+    categorical = [name for name, is_cat in shown.cockpit.ranked_features() if is_cat]
     if categorical:
         view.feature = categorical[0]
-        assert "<table>" in view._distribution.object and view._error.object == ""
+        assert "<table>" in rendered(view) and 'role="alert"' not in rendered(view)
 
 
 def test_what_if_rescores_at_once_and_reports_bad_values_inline(shown):
@@ -178,7 +182,7 @@ def test_new_client_form_requires_values_then_scores(shown):
     view.activate()
     assert view.score_new_client() is None
     assert any("alert" in pane.object for pane in view.new_form.errors.values())
-    view.new_form.set_values(shown.resources.scorer.field_values(shown.snapshot.application))
+    view.new_form.set_values(shown.cockpit.field_values(shown.snapshot))
     explanation = view.score_new_client()
     assert explanation is not None and '<p class="result">' in view._new_result.object
 
@@ -200,16 +204,20 @@ def test_parse_number_refuses_non_numbers(text):
 def test_portfolio_view_marks_the_policy_threshold(shown):
     view = PortfolioView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     assert view._error.object == ""
     assert html.count("<h1") == 0 and 'lang="en"' in html and "stroke-dasharray" in html
     assert "AUC" in html and "cv_auc" not in html.split('lang="en"')[0]
 
 
-def test_approval_rate_splits_bins_pro_rata():
-    histogram = pl.DataFrame({"bin_start": [0.0, 0.5], "bin_end": [0.5, 1.0], "count": [10, 10]})
-    assert approval_rate(histogram, 0.25) == pytest.approx(0.25)
-    assert approval_rate(histogram, 0.5) == pytest.approx(0.5)
+def test_approval_rate_is_the_share_of_stored_scores_below_the_threshold(cockpit, scored_warehouse):
+    import duckdb
+
+    with duckdb.connect(str(scored_warehouse), read_only=True) as con:
+        granted, total = con.sql(
+            "SELECT count(*) FILTER (WHERE PROBABILITY < ?), count(*) FROM scores", params=[cockpit.threshold]
+        ).fetchall()[0]
+    assert cockpit.approval_rate() == pytest.approx(granted / total)
 
 
 def test_demote_headings_keeps_a_single_h1():
@@ -219,13 +227,13 @@ def test_demote_headings_keeps_a_single_h1():
 def test_importance_view_lists_top_features_with_a_table(shown):
     view = ImportanceView(shown)
     view.activate()
-    assert view._body.object.count("<tr>") > 2 and "<svg" in view._body.object
+    assert rendered(view).count("<tr>") > 2 and "<svg" in rendered(view)
 
 
 def test_images_tab_without_a_run_says_how_to_train_one(shown):
     view = ImagesView(shown)
     view.activate()
-    assert "train_protovit.py" in view._status.object
+    assert "train_protovit.py" in rendered(view)
     assert view._controls.visible is False
 
 
@@ -236,35 +244,6 @@ def test_rescoring_an_unedited_file_gives_the_clients_own_score(shown):
     assert view.rescore().probability == pytest.approx(shown.snapshot.explanation.probability)
 
 
-def test_neighbour_index_agrees_with_the_warehouse(resources, client_ids):
-    from dashboard.neighbours import neighbour_index
-    from dashboard.views.compare import knn_features
-
-    features = knn_features(resources.scorer, resources.warehouse)
-    index = neighbour_index(resources.warehouse, features)
-    for sk_id in client_ids[:3]:
-        ids, distances = index.nearest(sk_id, 25)
-        expected = resources.warehouse.nearest_clients(sk_id, list(features), k=25)
-        assert distances == pytest.approx(expected["distance"].to_numpy(), rel=1e-9, abs=1e-9)
-        assert set(ids.tolist()) == set(expected["SK_ID_CURR"].to_list())
-        for feature in features[:3]:
-            value = float(resources.warehouse.quantiles(feature, None, qs=(0.5,))[0.5])
-            cohort = _cohort(client_ids=tuple(int(i) for i in ids))
-            expected_share = resources.warehouse.percentile_of(feature, value, cohort)
-            assert index.percentile_of(feature, value, ids) == pytest.approx(expected_share, nan_ok=True)
-        size, rate = index.outcome_stats(ids)
-        stats = resources.warehouse.cohort_stats(_cohort(client_ids=tuple(int(i) for i in ids)))
-        assert size == stats["n"] and rate == pytest.approx(stats["default_rate"])
-    assert index.nearest(1, 5)[0].size == 0
-    assert index.percentile_of("not_indexed", 0.0, ids) is None
-
-
-def _cohort(**fields):
-    from warehouse import Cohort
-
-    return Cohort(**fields)
-
-
 def test_new_client_form_works_without_a_client_shown(session):
     view = WhatIfView(session)
     view.activate()
@@ -272,22 +251,41 @@ def test_new_client_form_works_without_a_client_shown(session):
     assert view.score_new_client() is None  # empty form: inline errors, no crash
 
 
-def test_warm_percentiles_fills_the_population_cache_with_exact_answers(resources, scored_warehouse):
-    from types import SimpleNamespace
+def test_profile_and_filters_speak_the_dictionarys_words(shown, lang):
+    """Category labels and levels come from the one vocabulary: no Kaggle code reaches the page."""
+    view = ProfileView(shown)
+    view.activate()
+    html = rendered(view)
+    gender = shown.snapshot.profile["gender"]
+    assert ("Sexe" if lang == "fr" else "Sex") in html and "Genre" not in html
+    words = {"F": ("Femme", "Woman"), "M": ("Homme", "Man")}
+    if gender in words:
+        assert f"<td>{words[gender][0 if lang == 'fr' else 1]}</td>" in html
+    for code in ("Cash loans", "Revolving loans", "<td>F</td>", "<td>M</td>", "Working", "XNA"):
+        assert code not in html
+    compare = CompareView(shown)
+    labels = list(compare._criteria_box.options)
+    assert ("Sexe" if lang == "fr" else "Sex") in labels and len(labels) == 6
 
-    from dashboard.views.compare import ranked_features, warm_percentiles
-    from warehouse import Cohort, Warehouse
 
-    with Warehouse(scored_warehouse) as warehouse:
-        warm_percentiles(SimpleNamespace(warehouse=warehouse, scorer=resources.scorer), count=2)
-        assert len(warehouse._sorted) == 6  # 2 features x (all clients, granted, refused)
-        numeric = [
-            name for name, categorical in ranked_features(resources.scorer, warehouse) if not categorical
-        ]
-        for feature in numeric[:2]:
-            value = float(warehouse.quantiles(feature, None, (0.5,))[0.5])
-            for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
-                assert warehouse.percentile_of(feature, value, cohort) == warehouse._percentile_of_sql(
-                    feature, value, cohort
-                )
-        assert len(warehouse._sorted) == 6  # answered from the cache, nothing new fetched
+def test_the_cockpit_is_typed_with_the_real_classes():
+    """No ``Any`` where the warehouse, scorer, predictor or explanation travel (the façade's contract)."""
+    import typing
+
+    from dashboard import cockpit as module
+    from dashboard.resources import Resources
+    from models import Explanation, Scorer
+    from protovit import Predictor
+    from warehouse import Warehouse
+
+    names = {"Warehouse": Warehouse, "Scorer": Scorer, "Predictor": Predictor}
+
+    def hints(obj: object) -> dict:
+        return typing.get_type_hints(obj, localns=names)
+
+    assert hints(module.Cockpit.warehouse.fget)["return"] is Warehouse
+    assert hints(module.Cockpit.scorer.fget)["return"] is Scorer
+    assert hints(module.Cockpit.predictor)["return"] == Predictor | None
+    assert hints(module.Cockpit.what_if)["return"] is Explanation
+    assert hints(module.ClientSnapshot)["explanation"] is Explanation
+    assert hints(Resources)["warehouse"] == Warehouse | None and hints(Resources)["scorer"] == Scorer | None
