@@ -14,4 +14,15 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium not found; browser tests will be skipped (they fail instead when CI=true)" >&2
   fi
 fi
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  # The audit trail's PostgreSQL path is tested against a throwaway cluster the suite starts itself.
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing PostgreSQL from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "warning: PostgreSQL not found; its audit tests will be skipped (they fail instead when CI=true)" >&2
+  fi
+fi
 exec python -m pytest "$@"
