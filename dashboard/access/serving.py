@@ -59,6 +59,8 @@ def prepare_access(environ: dict[str, str], *, address: str, use_xheaders: bool 
     if config.auth == "demo" and address not in LOOPBACK:
         raise ConfigError(f"demo mode (no login) serves on the loopback interface only, not on {address}")
     if config.auth in ("local", "oidc"):
+        config.access_dir.mkdir(parents=True, exist_ok=True)
+        config.access_dir.chmod(0o700)  # user store, audit file and secrets: the server's account only
         stored = load_secrets(config.access_dir)
         environ.setdefault("PANEL_COOKIE_SECRET", stored["cookie_secret"])
         environ.setdefault("BOKEH_SECRET_KEY", stored["session_key"])

@@ -22,6 +22,7 @@ def test_local_mode_generates_secrets_and_a_first_admin_once(tmp_path, capsys):
     assert args[args.index("--session-ids") + 1] == "signed" and "--session-token-expiration" in args
     assert len(environ["PANEL_COOKIE_SECRET"]) >= 32 and len(environ["BOKEH_SECRET_KEY"]) >= 32
     assert stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o700
     printed = capsys.readouterr().out
     password = printed.split("password\n")[1].split()[0]
     assert UserStore(tmp_path / "users.sqlite").authenticate("admin", password).reason == "ok"
