@@ -190,15 +190,20 @@ def test_wrong_password_gives_a_clear_message_and_is_recorded(page, secured):
 
 
 def test_manager_signs_in_is_refused_a_lead_view_by_url_and_signs_out(page, secured, client_ids):
+    from tests.ui.test_dashboard_ui import axe_violations
+
     login(page, secured, "alice", query=f"?client={client_ids[0]}")
     page.wait_for_selector("nav a[aria-current=page]")
     assert page.get_by_text("Connecté : alice (chargé de clientèle)").is_visible()
+    page.get_by_label("Votre décision").wait_for()  # the decision record under the card
+    assert axe_violations(page) == []
     assert page.locator("nav a", has_text="Portefeuille").count() == 0
     open_app(page, f"{secured.url}?view=portfolio&client={client_ids[0]}")
     page.get_by_role("heading", name=re.compile("Accès refusé")).wait_for()
     assert page.get_by_role("heading", name=re.compile("Score des clients|Portfolio")).count() == 0
     page.get_by_role("link", name="Se déconnecter").click()
     page.get_by_text("Vous êtes déconnecté.").wait_for()
+    assert axe_violations(page) == []
     page.goto(f"{secured.url}?lang=fr")
     page.get_by_label("Mot de passe").wait_for()  # back on the login form
     actions = _actions(secured, "alice")
