@@ -20,8 +20,12 @@ def rendered(viewable: object) -> str:
         return f'<img alt="{viewable.alt_text}">' if viewable.object else ""
     if isinstance(viewable, pn.widgets.Widget):
         options = getattr(viewable, "options", None)
-        listed = " | ".join(options) if isinstance(options, dict | list) else ""
-        return " ".join(
-            str(part) for part in (getattr(viewable, "label", ""), getattr(viewable, "value", ""), listed)
-        )
+        value = getattr(viewable, "value", "")
+        if isinstance(options, dict):  # a choice shows its label, not the value behind it
+            values = value if isinstance(value, list) else [value]
+            chosen = [label for label, option in options.items() if option in values]
+            value, listed = ", ".join(chosen), " | ".join(options)
+        else:
+            listed = " | ".join(map(str, options)) if isinstance(options, list) else ""
+        return " ".join(str(part) for part in (getattr(viewable, "label", ""), value, listed))
     return ""
