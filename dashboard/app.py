@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file a
 from dashboard.access.guard import AccessRefused, SessionAccess, resolve_access
 from dashboard.access.panels import expire_page, refusal_page, watch_idle
 from dashboard.access.runtime import access_config, audit_trail, user_store
-from dashboard.access.web import LOGIN_COOKIE
+from dashboard.access.web import LOGIN_COOKIE, USER_COOKIE
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language
 from dashboard.shell import Dashboard, missing_data_page
@@ -32,17 +32,21 @@ def _query_value(name: str) -> str | None:
     return values[0].decode("utf-8", "replace") if values else None
 
 
+def _signed_cookie(name: str) -> str | None:
+    """A cookie of the page request this session was created from, if signed with the server's secret."""
+    raw = pn.state.cookies.get(name)
+    if not raw or not pn.config.cookie_secret:
+        return None
+    value = decode_signed_value(pn.config.cookie_secret, name, raw)
+    return value.decode("utf-8") if value else None
+
+
 def _login_hooks() -> tuple[Callable[[], None], Callable[[], bool]] | None:
-    """Activity and still-open checks of the local login this page was opened with (its signed cookie)."""
-    raw = pn.state.cookies.get(LOGIN_COOKIE)
-    login_id = (
-        decode_signed_value(pn.config.cookie_secret, LOGIN_COOKIE, raw)
-        if raw and pn.config.cookie_secret
-        else None
-    )
+    """Activity and still-open checks of the local login this page was opened with."""
+    login_id = _signed_cookie(LOGIN_COOKIE)
     if not login_id:
         return None
-    login_id, store, idle = login_id.decode("utf-8"), user_store(), access_config().idle_seconds
+    store, idle = user_store(), access_config().idle_seconds
     return (lambda: store.seen(login_id)), (lambda: store.login_active(login_id, idle))
 
 
@@ -52,7 +56,8 @@ def session_access() -> SessionAccess:
     access = resolve_access(
         access_config(),
         session_id=document.session_context.id if document and document.session_context else "-",
-        user=pn.state.user,
+        # Local mode reads the signed cookie itself: Panel's state.user also honours an unsigned guest cookie.
+        user=_signed_cookie(USER_COOKIE) if access_config().auth == "local" else pn.state.user,
         user_info=pn.state.user_info if access_config().auth == "oidc" else None,
         lookup=user_store().get,
         trail=audit_trail(),
