@@ -83,7 +83,8 @@ def create_page() -> pn.Template:
     dashboard = Dashboard(
         cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client"), access=access
     )
-    watch_idle(access, lambda: expire_page(dashboard.main, lang))
+    if not access.demo:  # nothing to expire without a sign-in
+        watch_idle(access, lambda: expire_page(dashboard.main, lang))
     return dashboard.page()
 
 

@@ -62,7 +62,8 @@ def watch_idle(access: SessionAccess, on_expired: Callable[[], None]) -> Any:
         if access.ended or not access.should_end():
             return
         access.ended = True
-        access.record("session_expired", detail="idle")
+        idle = access.clock() - access.last_activity > access.idle_seconds
+        access.record("session_expired", detail="idle" if idle else "login_closed")
         on_expired()
 
     period = int(min(IDLE_CHECK_MS, max(access.idle_seconds * 250, 500)))
