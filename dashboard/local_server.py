@@ -55,8 +55,8 @@ def start_local_server(
 ) -> LocalServer:
     """Serve the dashboard on 127.0.0.1 with ``--liveness``; return once ``/liveness`` answers.
 
-    ``prefix`` runs the server under another command (e.g. ``("nice", "-n", "10")``); ``extra_args`` go to
-    ``panel serve`` (e.g. ``--use-xheaders`` behind a proxy).
+    ``prefix`` runs the server under another command (e.g. ``("nice", "-n", "10")``); ``extra_args`` are more
+    ``panel serve`` options (e.g. those of an access mode, :func:`dashboard.access.serving.panel_access_args`).
     """
     port = free_port()
     env = {**os.environ, **env_overrides, "PYTHONUNBUFFERED": "1"}

@@ -44,6 +44,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prepare-only", action="store_true", help="build data and model, then exit")
+    parser.add_argument(
+        "--auth",
+        choices=("local", "oidc", "demo"),
+        default=os.environ.get("CREDIT_AUTH") or "local",
+        help="local users (default), the bank's identity provider (OIDC), or a local demo without login",
+    )
+    parser.add_argument("--demo", action="store_const", const="demo", dest="auth", help="same as --auth demo")
+    parser.add_argument("--use-xheaders", action="store_true", help="behind a TLS proxy (X-Forwarded-*)")
     return parser.parse_known_args(argv)
 
 
@@ -86,6 +94,17 @@ def panel_command(args: argparse.Namespace, passed: list[str] = ()) -> list[str]
 
 def main(argv: list[str] | None = None) -> int:
     args, passed = parse_args(argv)
+    access_args: list[str] = []
+    if not args.prepare_only:  # refuse an unprotected configuration before building anything
+        from dashboard.access.config import ConfigError
+        from dashboard.access.serving import prepare_access
+
+        os.environ["CREDIT_AUTH"] = args.auth
+        try:
+            access_args = prepare_access(os.environ, address=args.address, use_xheaders=args.use_xheaders)
+        except ConfigError as error:
+            print(f"refusing to start: {error}", file=sys.stderr)
+            return 2
     warehouse_path = Path(os.environ.get("CREDIT_WAREHOUSE", ROOT / "data" / "warehouse.duckdb"))
     model_dir = Path(os.environ.get("CREDIT_MODEL_DIR", ROOT / "data" / "model"))
     from warehouse.errors import BuildInterrupted, WarehouseBusyError
@@ -102,6 +121,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     os.environ["CREDIT_WAREHOUSE"] = str(warehouse_path)
     os.environ["CREDIT_MODEL_DIR"] = str(model_dir)
-    command = panel_command(args, passed)
+    command = panel_command(args, [*access_args, *passed])
     print(f"==> serving on http://{args.address}:{args.port}/app", flush=True)
     os.execv(command[0], command)

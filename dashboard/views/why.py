@@ -165,5 +165,11 @@ class WhyView(SessionView):
         self._csv.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_{snapshot.sk_id}.csv"
         self._letter.object = letter_link(snapshot.sk_id, self.lang)
 
+    def _traced(self, detail: str) -> None:
+        """Record the export first; an export that cannot be recorded is not produced (fail closed)."""
+        if not self.session.trace("export", self.session.client_id, detail):
+            raise PermissionError("export refused: the audit trail is unavailable")
+
     def _csv_file(self) -> io.BytesIO:
+        self._traced("explanation_csv")
         return io.BytesIO(explanation_csv(self.session.snapshot, self.lang))
