@@ -8,17 +8,33 @@ Shared resources load once per process; this script runs once per session and on
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Callable
+from html import escape
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import panel as pn
+from panel.io.location import Location
+from panel.util import parse_query
+from tornado.web import decode_signed_value
 
 if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dashboard.access.guard import AccessRefused, SessionAccess, resolve_access
+from dashboard.access.panels import expire_page, refusal_page, watch_idle
+from dashboard.access.runtime import access_config, audit_trail, user_store
+from dashboard.access.web import LOGIN_COOKIE, USER_COOKIE
 from dashboard.cockpit import get_cockpit
-from dashboard.i18n import parse_language
+from dashboard.i18n import parse_language, tr
+from dashboard.incidents import callback_failed, register_page, report_incident
 from dashboard.shell import Dashboard, missing_data_page
+from dashboard.template import build_page
+from dashboard.views.base import html_pane
+
+log = logging.getLogger("dashboard.app")
 
 
 def _query_value(name: str) -> str | None:
@@ -26,18 +42,105 @@ def _query_value(name: str) -> str | None:
     return values[0].decode("utf-8", "replace") if values else None
 
 
+def _drop_values_panel_cannot_parse() -> None:
+    """Give this session an address Panel can parse, whatever the link carried.
+
+    Panel (1.9) converts every digit-only query value with ``int()``: a value of over 4,300 digits (or "²") raises
+    there and would kill the page before our code runs. When the address holds such a value, the session's
+    ``Location`` is built from the address without it; the dashboard still reads the raw value from the request
+    and says what is wrong with it.
+    """
+    request = (
+        pn.state.curdoc.session_context.request
+        if pn.state.curdoc and pn.state.curdoc.session_context
+        else None
+    )
+    if request is None or not request.uri:
+        return
+    pairs = parse_qsl(urlsplit(request.uri).query, keep_blank_values=True)
+    kept = [(name, value) for name, value in pairs if _panel_can_parse(value)]
+    if len(kept) < len(pairs):
+        search = f"?{urlencode(kept)}" if kept else ""
+        pn.state._locations[pn.state.curdoc] = Location(pathname=urlsplit(request.uri).path, search=search)
+
+
+def _panel_can_parse(value: str) -> bool:
+    try:
+        parse_query("?value=" + quote(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _signed_cookie(name: str) -> str | None:
+    """A cookie of the page request this session was created from, if signed with the server's secret."""
+    raw = pn.state.cookies.get(name)
+    if not raw or not pn.config.cookie_secret:
+        return None
+    value = decode_signed_value(pn.config.cookie_secret, name, raw)
+    return value.decode("utf-8") if value else None
+
+
+def _login_hooks() -> tuple[Callable[[], None], Callable[[], bool]] | None:
+    """Activity and still-open checks of the local login this page was opened with."""
+    login_id = _signed_cookie(LOGIN_COOKIE)
+    if not login_id:
+        return None
+    store, idle = user_store(), access_config().idle_seconds
+    return (lambda: store.seen(login_id)), (lambda: store.login_active(login_id, idle))
+
+
+def session_access() -> SessionAccess:
+    """Who this session belongs to, as authenticated by the server (or the explicit demo mode)."""
+    document = pn.state.curdoc
+    access = resolve_access(
+        access_config(),
+        session_id=document.session_context.id if document and document.session_context else "-",
+        # Local mode reads the signed cookie itself: Panel's state.user also honours an unsigned guest cookie.
+        user=_signed_cookie(USER_COOKIE) if access_config().auth == "local" else pn.state.user,
+        user_info=pn.state.user_info if access_config().auth == "oidc" else None,
+        lookup=user_store().get,
+        trail=audit_trail(),
+        login=_login_hooks(),
+    )
+    if document is not None:
+        # Changes sent by the browser (a typed value, a selection) are activity; the server's own are not.
+        document.on_change(lambda event: access.touch() if getattr(event, "setter", None) else None)
+    return access
+
+
 def create_page() -> pn.Template:
-    """This session's page: the dashboard, or the "data missing" page naming the commands to run."""
+    """This session's page: the dashboard, a refusal, the "data missing" page (commands for admins), or, when
+    building it fails, a page with an incident reference (never a blank page or a traceback)."""
     lang = parse_language(_query_value("lang"))
-    cockpit = get_cockpit()
-    if not cockpit.ready:
-        return missing_data_page(lang, cockpit)
-    cockpit.warm_up_in_background()
-    dashboard = Dashboard(cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client"))
-    return dashboard.page()
+    _drop_values_panel_cannot_parse()
+    try:
+        try:
+            access = session_access()
+        except AccessRefused as refusal:
+            return refusal_page(lang, refusal.key)
+        cockpit = get_cockpit()
+        if not cockpit.ready:
+            return missing_data_page(lang, cockpit, show_paths=access.role == "admin")
+        cockpit.warm_up_in_background()
+        dashboard = Dashboard(
+            cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client"), access=access
+        )
+        if not access.demo:  # nothing to expire without a sign-in
+            watch_idle(access, lambda: expire_page(dashboard.main, lang))
+        page = dashboard.page()
+    except Exception:
+        incident = report_incident(log, "page creation failed")
+        message = tr("error.page_incident", lang, incident=incident)
+        title = tr("app.title", lang, client=tr("app.no_client", lang))
+        return build_page(lang, title, main=html_pane(f'<p role="alert">{escape(message)}</p>'))
+    register_page(dashboard.session)
+    return page
 
 
-pn.extension(notifications=False)
+pn.extension(notifications=False, exception_handler=callback_failed)
 
-if pn.state.served:
+# What ``pn.state.served`` tests, without its ``inspect.stack()``: that walk of every frame cost about a quarter of
+# a new session's server CPU.
+if __name__.startswith("bokeh_app_"):
     create_page().servable()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from dashboard.resources import Problem, Resources, get_resources, in_parallel
+from dashboard.resources import DataPaths, Problem, Resources, get_resources, in_parallel
 from models import Explanation, FieldSpec, WhatIfError
 from models.counterfactual import Counterfactual, what_it_would_take
 from warehouse import Cohort
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from models import Scorer
+    from models.versions import Versions
     from protovit import Predictor
     from protovit.explain import Reasoning
     from warehouse import Warehouse
@@ -159,6 +160,11 @@ class Cockpit:
     def problems(self) -> list[Problem]:
         """What could not be loaded, each with the command that builds it."""
         return self.resources.problems
+
+    @property
+    def versions(self) -> Versions | None:
+        """Data build id and model id in use (shown in the page footer); None when loading failed earlier."""
+        return self.resources.versions
 
     @property
     def warehouse_path(self) -> Path:
@@ -460,17 +466,21 @@ class Cockpit:
         return predictor.explain(image)
 
 
-_COCKPITS: dict[int, tuple[Resources, Cockpit]] = {}
+_COCKPITS: dict[DataPaths, Cockpit] = {}
 _COCKPITS_LOCK = threading.Lock()
 
 
 def cockpit_for(resources: Resources) -> Cockpit:
-    """The one cockpit of ``resources`` (its caches live as long as the resources)."""
+    """The one cockpit of ``resources`` (its caches live as long as the resources).
+
+    Only the latest cockpit per data paths is kept here: after a hot swap the previous one lives on only in the
+    sessions that hold it, and goes (closing the replaced warehouse file) when they end.
+    """
     with _COCKPITS_LOCK:
-        entry = _COCKPITS.get(id(resources))
-        if entry is None or entry[0] is not resources:
-            entry = _COCKPITS[id(resources)] = (resources, Cockpit(resources))
-        return entry[1]
+        cockpit = _COCKPITS.get(resources.paths)
+        if cockpit is None or cockpit.resources is not resources:
+            cockpit = _COCKPITS[resources.paths] = Cockpit(resources)
+        return cockpit
 
 
 def get_cockpit(loader: Callable[[], Resources] = get_resources) -> Cockpit:

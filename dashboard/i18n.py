@@ -64,6 +64,25 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Could not load {what} ({path}): {error}",
     },
     "app.build_with": {"fr": "Commande pour le construire :", "en": "Command that builds it:"},
+    # Data and model versions (pack: models.versions, dashboard/resources.py)
+    "app.versions": {"fr": "Données {data}, modèle {model}.", "en": "Data {data}, model {model}."},
+    "app.version_warehouse_unrecorded": {
+        "fr": "L'entrepôt {path} ne dit pas de quelle construction il vient : reconstruisez-le, puis réentraînez "
+        "le modèle.",
+        "en": "The warehouse {path} does not record its build: rebuild it, then retrain the model.",
+    },
+    "app.version_model_other_data": {
+        "fr": "Le modèle {path} a été entraîné sur d'autres données que l'entrepôt actuel : aucune décision n'est "
+        "affichée tant qu'il n'est pas réentraîné.",
+        "en": "The model {path} was trained on other data than the current warehouse: no decision is shown "
+        "until it is retrained.",
+    },
+    "app.version_scores_other_model": {
+        "fr": "Les scores enregistrés dans {path} viennent d'un autre modèle que celui en service : aucune "
+        "décision n'est affichée tant qu'ils ne sont pas recalculés.",
+        "en": "The scores stored in {path} come from another model than the one in service: no decision is "
+        "shown until they are recomputed.",
+    },
     # Navigation
     "nav.decision": {"fr": "Décision et raisons", "en": "Decision and reasons"},
     "nav.profile": {"fr": "Profil du client", "en": "Client profile"},
@@ -635,6 +654,154 @@ TEXT: dict[str, dict[str, str]] = {
     "csv.against": {"fr": "Raison contre", "en": "Reason against"},
     "csv.for": {"fr": "Raison pour", "en": "Reason for"},
     "csv.feature": {"fr": "Détail", "en": "Detail"},
+    # Lost connection and incidents (deployment behind a proxy, server restarts, bad links)
+    "app.connection_lost": {
+        "fr": "La connexion au serveur est perdue : les chiffres affichés ne sont plus mis à jour et peuvent être "
+        "périmés. Rechargez la page pour reprendre avec des données à jour.",
+        "en": "The connection to the server was lost: the figures shown are no longer updated and may be out of "
+        "date. Reload the page to continue with current data.",
+    },
+    "app.reload": {"fr": "Recharger la page", "en": "Reload the page"},
+    "error.incident": {
+        "fr": "Une erreur inattendue est survenue ; le dernier résultat affiché reste valable. Si elle se "
+        "reproduit, communiquez au support la référence d'incident {incident}.",
+        "en": "An unexpected error occurred; the last result shown is still valid. If it happens again, give "
+        "support the incident reference {incident}.",
+    },
+    "error.page_incident": {
+        "fr": "La page n'a pas pu être préparée. Rechargez-la ; si l'erreur persiste, communiquez au support la "
+        "référence d'incident {incident}.",
+        "en": "The page could not be prepared. Reload it; if the error persists, give support the incident "
+        "reference {incident}.",
+    },
+    # Access: login, roles, audit trail, decision record (dashboard/access)
+    "access.login_title": {"fr": "Connexion – Prêt à dépenser", "en": "Sign in – Prêt à dépenser"},
+    "access.login_heading": {"fr": "Connexion au scoring crédit", "en": "Sign in to credit scoring"},
+    "access.username": {"fr": "Identifiant", "en": "User name"},
+    "access.password": {"fr": "Mot de passe", "en": "Password"},
+    "access.submit": {"fr": "Se connecter", "en": "Sign in"},
+    "access.login_failed": {
+        "fr": "Identifiant ou mot de passe incorrect, ou compte bloqué quelques minutes après plusieurs échecs.",
+        "en": "Wrong user name or password, or account locked for a few minutes after several failures.",
+    },
+    "access.audit_down": {
+        "fr": "Le journal d'audit est indisponible : l'action est refusée tant qu'elle ne peut pas être tracée. Prévenez un administrateur.",
+        "en": "The audit trail is unavailable: the action is refused until it can be recorded. Tell an administrator.",
+    },
+    "access.logged_out": {"fr": "Vous êtes déconnecté.", "en": "You are signed out."},
+    "access.expired": {
+        "fr": "Votre session a expiré après une période d'inactivité. Reconnectez-vous pour continuer.",
+        "en": "Your session expired after a period of inactivity. Sign in again to continue.",
+    },
+    "access.login_again": {"fr": "Se reconnecter", "en": "Sign in again"},
+    "access.logout": {"fr": "Se déconnecter", "en": "Sign out"},
+    "access.signed_in": {"fr": "Connecté : {user} ({role})", "en": "Signed in: {user} ({role})"},
+    "access.demo": {
+        "fr": "Mode démonstration locale : sans connexion ni contrôle d'accès. Ne pas utiliser avec de vraies données.",
+        "en": "Local demo mode: no sign-in and no access control. Do not use with real data.",
+    },
+    "access.not_configured": {
+        "fr": "Accès refusé : l'authentification n'est pas configurée sur ce serveur.",
+        "en": "Access refused: authentication is not configured on this server.",
+    },
+    "access.no_role": {
+        "fr": "Accès refusé : aucun rôle ne vous est attribué pour ce tableau de bord.",
+        "en": "Access refused: you have no role for this dashboard.",
+    },
+    "access.refused_view": {
+        "fr": "Accès refusé : votre rôle ({role}) ne permet pas d'ouvrir la vue « {view} ».",
+        "en": "Access refused: your role ({role}) may not open the view “{view}”.",
+    },
+    "access.missing_ask_admin": {
+        "fr": "Prévenez un administrateur : il sait quelle commande lancer.",
+        "en": "Tell an administrator: they know which command to run.",
+    },
+    "role.manager": {"fr": "chargé de clientèle", "en": "relationship manager"},
+    "role.lead": {"fr": "chef d'équipe", "en": "team lead"},
+    "role.admin": {"fr": "administrateur", "en": "administrator"},
+    "nav.team": {"fr": "Décisions de l'équipe", "en": "Team decisions"},
+    "nav.audit": {"fr": "Journal d'audit", "en": "Audit trail"},
+    "record.heading": {
+        "fr": "Décision finale du chargé de clientèle",
+        "en": "Relationship manager's final decision",
+    },
+    "record.intro": {
+        "fr": "Dossier en zone grise : enregistrez si vous suivez le score ou non. Une justification est obligatoire pour ne pas le suivre.",
+        "en": "Grey-zone file: record whether you follow the score. A justification is required to override it.",
+    },
+    "record.outcome": {"fr": "Votre décision", "en": "Your decision"},
+    "record.follow": {"fr": "Suivre le score ({decision})", "en": "Follow the score ({decision})"},
+    "record.override": {"fr": "Ne pas suivre le score ({decision})", "en": "Override the score ({decision})"},
+    "record.justification": {"fr": "Justification", "en": "Justification"},
+    "record.notes": {"fr": "Notes (facultatif)", "en": "Notes (optional)"},
+    "record.required": {"fr": "obligatoire", "en": "required"},
+    "record.save": {"fr": "Enregistrer la décision", "en": "Record the decision"},
+    "record.saved": {"fr": "Décision enregistrée.", "en": "Decision recorded."},
+    "record.need_justification": {
+        "fr": "Écrivez une justification pour ne pas suivre le score.",
+        "en": "Write a justification to override the score.",
+    },
+    "record.history": {"fr": "Historique des décisions du dossier", "en": "Decision history of the file"},
+    "record.none": {
+        "fr": "Aucune décision enregistrée pour ce dossier.",
+        "en": "No decision recorded for this file.",
+    },
+    "record.entry": {
+        "fr": "{when} – {user} : {final} ({outcome})",
+        "en": "{when} – {user}: {final} ({outcome})",
+    },
+    "record.followed": {"fr": "score suivi", "en": "score followed"},
+    "record.overridden": {"fr": "score non suivi", "en": "score overridden"},
+    "record.because": {"fr": "Justification : {text}", "en": "Justification: {text}"},
+    "record.note": {"fr": "Notes : {text}", "en": "Notes: {text}"},
+    "team.heading": {"fr": "Décisions de l'équipe", "en": "Team decisions"},
+    "team.rates_caption": {
+        "fr": "Décisions enregistrées et taux de non-suivi du score par chargé de clientèle",
+        "en": "Recorded decisions and override rate per relationship manager",
+    },
+    "team.manager": {"fr": "Chargé de clientèle", "en": "Relationship manager"},
+    "team.count": {"fr": "Décisions", "en": "Decisions"},
+    "team.overrides": {"fr": "Scores non suivis", "en": "Overrides"},
+    "team.rate": {"fr": "Taux de non-suivi", "en": "Override rate"},
+    "team.records_caption": {"fr": "Dernières décisions enregistrées", "en": "Latest recorded decisions"},
+    "team.when": {"fr": "Date (UTC)", "en": "Date (UTC)"},
+    "team.client": {"fr": "Client", "en": "Client"},
+    "team.final": {"fr": "Décision finale", "en": "Final decision"},
+    "team.none": {"fr": "Aucune décision enregistrée pour l'instant.", "en": "No decision recorded yet."},
+    "audit.heading": {"fr": "Journal d'audit et état du service", "en": "Audit trail and service status"},
+    "audit.chain_ok": {
+        "fr": "Chaîne d'intégrité vérifiée : {rows} lignes, aucune modification.",
+        "en": "Integrity chain verified: {rows} rows, no change.",
+    },
+    "audit.chain_broken": {
+        "fr": "Chaîne d'intégrité ROMPUE à la ligne {row} : {reason}",
+        "en": "Integrity chain BROKEN at row {row}: {reason}",
+    },
+    "audit.failures": {
+        "fr": "Écritures du journal en échec depuis le démarrage : {count}. Dernière erreur ({when}) : {error}",
+        "en": "Failed audit writes since start: {count}. Last error ({when}): {error}",
+    },
+    "audit.store": {"fr": "Stockage du journal : {store}", "en": "Audit storage: {store}"},
+    "audit.data": {"fr": "Entrepôt de données : {path}", "en": "Data warehouse: {path}"},
+    "audit.model": {"fr": "Modèle de scoring : {path}", "en": "Scoring model: {path}"},
+    "audit.recent_caption": {"fr": "Dernières actions tracées", "en": "Latest recorded actions"},
+    "audit.user": {"fr": "Utilisateur", "en": "User"},
+    "audit.role": {"fr": "Rôle", "en": "Role"},
+    "audit.action": {"fr": "Action", "en": "Action"},
+    "audit.detail": {"fr": "Détail", "en": "Detail"},
+    "audit.unavailable": {"fr": "Journal illisible : {error}", "en": "Audit trail unreadable: {error}"},
+    "action.login": {"fr": "connexion", "en": "sign-in"},
+    "action.login_failed": {"fr": "connexion refusée", "en": "failed sign-in"},
+    "action.logout": {"fr": "déconnexion", "en": "sign-out"},
+    "action.session_expired": {"fr": "session expirée", "en": "session expired"},
+    "action.session_start": {"fr": "ouverture de page", "en": "page opened"},
+    "action.client_opened": {"fr": "client consulté", "en": "client opened"},
+    "action.view_opened": {"fr": "vue ouverte", "en": "view opened"},
+    "action.view_refused": {"fr": "vue refusée", "en": "view refused"},
+    "action.whatif_run": {"fr": "simulation", "en": "what-if run"},
+    "action.letter": {"fr": "lettre au client", "en": "client letter"},
+    "action.export": {"fr": "export", "en": "export"},
+    "action.decision": {"fr": "décision enregistrée", "en": "decision recorded"},
 }
 
 

@@ -46,11 +46,17 @@ class LocalServer:
 
 
 def start_local_server(
-    env_overrides: dict[str, str], log: Path, *, num_threads: int = 2, prefix: tuple[str, ...] = ()
+    env_overrides: dict[str, str],
+    log: Path,
+    *,
+    num_threads: int = 2,
+    prefix: tuple[str, ...] = (),
+    extra_args: tuple[str, ...] = (),
 ) -> LocalServer:
     """Serve the dashboard on 127.0.0.1 with ``--liveness``; return once ``/liveness`` answers.
 
-    ``prefix`` runs the server under another command (e.g. ``("nice", "-n", "10")``).
+    ``prefix`` runs the server under another command (e.g. ``("nice", "-n", "10")``); ``extra_args`` are more
+    ``panel serve`` options (e.g. those of an access mode, :func:`dashboard.access.serving.panel_access_args`).
     """
     port = free_port()
     env = {**os.environ, **env_overrides, "PYTHONUNBUFFERED": "1"}
@@ -71,6 +77,7 @@ def start_local_server(
         "--liveness",
         "--num-threads",
         str(num_threads),
+        *extra_args,
     ]
     with log.open("w") as handle:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)

@@ -6,7 +6,12 @@ session reuses them. Views never open files or connections, nor see these: they 
 :class:`dashboard.cockpit.Cockpit` built over them.
 
 When something is missing the app must still answer with a page saying which command builds it, so loading never
-raises: problems are collected in :attr:`Resources.problems`.
+raises: problems are collected in :attr:`Resources.problems`. A warehouse, model and stored scores that do not
+belong together (see :mod:`models.versions`) are such a problem too: no page mixes two models' decisions.
+
+A rebuilt warehouse or retrained model is picked up without restart: each new session compares the files on disk
+with what was loaded and loads the new version if they changed, while open sessions keep the resources they
+started with (the replaced warehouse file stays readable through its open connection until they end).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
 
+from models.versions import Mismatch, Versions, check_versions
+
 if TYPE_CHECKING:
     from models import Scorer
     from protovit import Predictor
@@ -32,6 +39,7 @@ T = TypeVar("T")
 
 BUILD_WAREHOUSE = "python scripts/build_warehouse.py --out {path} --synthetic 307511"
 TRAIN_SCORER = "python scripts/train_scorer.py --warehouse {warehouse} --out {path}"
+SCORE_ONLY = " --score-only"
 CATALOGUE_LIMIT = 70
 TRAIN_PROTOVIT = "python scripts/train_protovit.py --data {images} --out {path}"
 
@@ -84,6 +92,8 @@ class Resources:
     scorer: Scorer | None = None
     predictor: Predictor | None = None
     problems: list[Problem] = field(default_factory=list)
+    versions: Versions | None = None
+    stamp: tuple = ()
     protovit_problem: Problem | None = None
     _predictor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _predictor_loaded: bool = field(default=False, repr=False)
@@ -168,7 +178,9 @@ def load_resources(paths: DataPaths) -> Resources:
     try:
         from warehouse import Warehouse
 
-        resources.warehouse = Warehouse(paths.warehouse)
+        # A bounded buffer cache keeps a long-running server's memory steady (README: configuration).
+        memory = os.environ.get("CREDIT_WAREHOUSE_MEMORY", "256MB")
+        resources.warehouse = Warehouse(paths.warehouse, memory_limit=memory)
     except Exception as error:
         resources.problems.append(
             Problem("app.broken_resource", paths.warehouse, build_warehouse, _describe(error))
@@ -183,6 +195,16 @@ def load_resources(paths: DataPaths) -> Resources:
         resources.problems.append(
             Problem("app.broken_resource", paths.model_dir, train_scorer, _describe(error))
         )
+        return resources
+    resources.versions = check_versions(resources.warehouse, resources.scorer)
+    fixes = {
+        Mismatch.WAREHOUSE_UNRECORDED: (paths.warehouse, f"{build_warehouse} && {train_scorer}"),
+        Mismatch.MODEL_FOR_OTHER_DATA: (paths.model_dir, train_scorer),
+        Mismatch.SCORES_FROM_OTHER_MODEL: (paths.warehouse, train_scorer + SCORE_ONLY),
+    }
+    for mismatch in resources.versions.mismatches:
+        path, command = fixes[mismatch]
+        resources.problems.append(Problem(f"app.version_{mismatch.value}", path, command))
     return resources
 
 
@@ -207,15 +229,33 @@ _LOADED: dict[DataPaths, Resources] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def get_resources() -> Resources:
-    """The process-wide :class:`Resources` for the paths in the environment.
+def files_stamp(paths: DataPaths) -> tuple:
+    """What identifies the versions on disk: the warehouse file's and the model metadata's inode and time.
 
-    Loaded once per process; a failed load is retried on the next session, so building the missing warehouse or
-    model while the server runs is enough (no restart).
+    Builds replace files (``os.replace``), so a new version is a new inode; two ``stat`` calls per new session.
+    """
+    stamp = []
+    for path in (paths.warehouse, paths.model_dir / "metadata.json"):
+        try:
+            info = path.stat()
+            stamp.append((info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+def get_resources() -> Resources:
+    """The process-wide :class:`Resources` for the paths in the environment, for a new session.
+
+    Loaded once per version of the files: when the warehouse or the model changed on disk (or the last load
+    failed), the next session loads them again, so a rebuild needs no restart. Sessions already open keep the
+    :class:`Resources` they got.
     """
     paths = DataPaths.from_env()
+    stamp = files_stamp(paths)
     with _LOAD_LOCK:
         resources = _LOADED.get(paths)
-        if resources is None or not resources.ready:
+        if resources is None or not resources.ready or resources.stamp != stamp:
             resources = _LOADED[paths] = load_resources(paths)
+            resources.stamp = stamp
         return resources

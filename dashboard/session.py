@@ -12,6 +12,7 @@ from typing import Any
 
 import param
 
+from dashboard.access.audit import AuditUnavailable
 from dashboard.cockpit import ClientSnapshot, Cockpit
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, decision_text, format_percent, tr
 
@@ -59,9 +60,25 @@ class ClientSession(param.Parameterized):
     announcement = param.String(default="", doc="Text for the aria-live region (score updates).")
     view = param.String(default="decision", doc="Key of the view shown; written to ?view= in the URL.")
 
-    def __init__(self, cockpit: Cockpit, **params: Any) -> None:
+    def __init__(self, cockpit: Cockpit, access: Any = None, **params: Any) -> None:
         self.cockpit = cockpit
+        self.access = (
+            access  # dashboard.access.guard.SessionAccess; None outside a served page (tests, bench)
+        )
         super().__init__(**params)
+
+    def trace(self, action: str, client_id: int | None = None, detail: str = "") -> bool:
+        """Record an action in the audit trail; False (with a visible message) when it cannot be recorded, in
+        which case the caller must not do it (fail closed)."""
+        if self.access is None:
+            return True
+        try:
+            self.access.record(action, client_id, detail)
+        except AuditUnavailable:
+            self.error = tr("access.audit_down", self.lang)
+            self.announcement = self.error
+            return False
+        return True
 
     def show_text(self, text: str | None) -> bool:
         """Show the client typed by the user; on bad or unknown input set :attr:`error` and keep the current client."""
@@ -79,6 +96,8 @@ class ClientSession(param.Parameterized):
         if snapshot is None:
             self.error = tr("error.unknown", self.lang, id=sk_id)
             self.announcement = self.error
+            return False
+        if not self.trace("client_opened", sk_id):
             return False
         explanation = snapshot.explanation
         self.param.update(

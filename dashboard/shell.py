@@ -13,6 +13,7 @@ from typing import Any
 import panel as pn
 import param
 
+from dashboard.access.panels import AuditView, DecisionRecordPanel, TeamView, access_bar, refused_view_pane
 from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
 from dashboard.session import ClientSession
@@ -38,8 +39,11 @@ VIEWS: dict[str, tuple[str, ViewFactory]] = {
     "importance": ("nav.importance", ImportanceView),
     "portfolio": ("nav.portfolio", PortfolioView),
     "images": ("nav.images", ImagesView),
+    "team": ("nav.team", TeamView),
+    "audit": ("nav.audit", AuditView),
 }
 DEFAULT_VIEW = "decision"
+AUDIT_VIEWS = ("team", "audit")  # read the audit trail: only in a served page, for the roles allowed
 
 
 def parse_view(raw: str | None) -> str:
@@ -58,18 +62,22 @@ class Dashboard(pn.viewable.Viewer):
         *,
         view: str = DEFAULT_VIEW,
         client_text: str | None = None,
+        access: Any = None,
         **params: Any,
     ) -> None:
         super().__init__(**params)
-        self.session = ClientSession(cockpit, lang=lang, view=parse_view(view))
+        # The signed-in user (dashboard.access.guard.SessionAccess); None only outside a served page.
+        self.access = access
+        self.session = ClientSession(cockpit, access=access, lang=lang, view=parse_view(view))
         self.search = ClientSearch(self.session)
         self.nav = LinkList(
-            items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
+            items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items() if self.may_open(key)],
             current=self.session.view,
             query_key="view",
         )
         self.meta = PageMeta(title=self.session.page_title())
         self.card = DecisionCard(self.session)
+        self.record = DecisionRecordPanel(self.session) if access is not None else None
         self.views: dict[str, SessionView] = {}
         self.main = pn.Column(self.meta, self.card, sizing_mode="stretch_width")
         self.nav.param.watch(self._navigated, "current")
@@ -81,28 +89,70 @@ class Dashboard(pn.viewable.Viewer):
     def __panel__(self) -> pn.Column:
         return self.main
 
-    def open_view(self, key: str) -> SessionView:
-        """Show view ``key`` (building it on first use) and bring it up to date."""
+    def may_open(self, key: str) -> bool:
+        """Whether this session's role may have view ``key`` built (outside a served page: all but the audit's)."""
+        return key not in AUDIT_VIEWS if self.access is None else self.access.may_open(key)
+
+    def open_view(self, key: str) -> SessionView | None:
+        """Show view ``key`` (building it on first use) and bring it up to date; a view the role may not open,
+        or whose opening cannot be recorded, is replaced by a message and never built."""
         key = parse_view(key)
         for other_key, other in self.views.items():
             if other_key != key:
                 other.deactivate()
+        if not self.may_open(key):
+            self.session.trace("view_refused", self.session.client_id, key)
+            label = tr(VIEWS[key][0], self.session.lang)
+            role = self.access.role if self.access else None
+            self.main.objects = [self.meta, refused_view_pane(self.session.lang, role, label)]
+            self._show_key(key)
+            return None
+        if not self.session.trace("view_opened", self.session.client_id, key):
+            self.main.objects = [self.meta, html_pane(f'<p role="alert">{escape(self.session.error)}</p>')]
+            self._show_key(key)
+            return None
         if key not in self.views:
             self.views[key] = VIEWS[key][1](self.session)
         view = self.views[key]
         self.main.objects = [self.meta, self.card, view] if view.with_decision_card else [self.meta, view]
         if view.with_decision_card:
             self.card.activate()
+        if key == DEFAULT_VIEW and self.record is not None:
+            self.main.append(self.record)
+            self.record.activate()
+        elif self.record is not None:
+            self.record.deactivate()
         view.activate()
+        self._show_key(key)
+        return view
+
+    def _show_key(self, key: str) -> None:
         self.session.view = key
         self.nav.current = key
         self._write_url()
-        return view
 
     def page(self) -> pn.Template:
         """The accessible template holding this session's search, menu and main area."""
+        versions = self.session.cockpit.versions
+        note = (
+            ""
+            if versions is None
+            else tr(
+                "app.versions", self.session.lang, data=versions.data_version, model=versions.model_version
+            )
+        )
+        main = (
+            self.main
+            if self.access is None
+            else pn.Column(access_bar(self.access, self.session.lang), self.main)
+        )
         return build_page(
-            self.session.lang, self.session.page_title(), search=self.search, nav=self.nav, main=self.main
+            self.session.lang,
+            self.session.page_title(),
+            search=self.search,
+            nav=self.nav,
+            main=main,
+            footer_note=note,
         )
 
     def _navigated(self, event: param.parameterized.Event) -> None:
@@ -128,8 +178,16 @@ class Dashboard(pn.viewable.Viewer):
         location.search = "?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
-def missing_data_page(lang: str, cockpit: Cockpit) -> pn.Template:
-    """The page shown when the warehouse or the model is missing: what is missing and which command builds it."""
+def missing_data_page(lang: str, cockpit: Cockpit, *, show_paths: bool = True) -> pn.Template:
+    """The page shown when the warehouse or the model is missing: what is missing and which command builds it
+    (paths and commands for admins only; others are asked to tell one)."""
+    title = tr("app.title", lang, client=tr("app.missing_title", lang))
+    if not show_paths:
+        body = (
+            f"<h2>{escape(tr('app.missing_title', lang))}</h2><p>{escape(tr('app.missing_intro', lang))}</p>"
+            f"<p>{escape(tr('access.missing_ask_admin', lang))}</p>"
+        )
+        return build_page(lang, title, main=html_pane(body))
     items = []
     for problem in cockpit.problems:
         what = tr(
@@ -150,5 +208,4 @@ def missing_data_page(lang: str, cockpit: Cockpit) -> pn.Template:
         f"<h2>{escape(tr('app.missing_title', lang))}</h2><p>{escape(tr('app.missing_intro', lang))}</p>"
         f"<ul>{''.join(items)}</ul>"
     )
-    title = tr("app.title", lang, client=tr("app.missing_title", lang))
     return build_page(lang, title, main=html_pane(body))

@@ -128,8 +128,25 @@ a:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
     ]
 
 
+class PageTemplate(pn.Template):
+    """Panel's Template with a short ``repr``.
+
+    ``Template.add_panel`` stores ``repr(self)`` for notebook display each time a panel is added, and the stock
+    repr walks every component of the page: on a server that was a fifth of the CPU of opening a session.
+    """
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self._render_items)})"
+
+
 def build_page(
-    lang: str, title: str, *, main: object, search: object | None = None, nav: object | None = None
+    lang: str,
+    title: str,
+    *,
+    main: object,
+    search: object | None = None,
+    nav: object | None = None,
+    footer_note: str = "",
 ) -> pn.Template:
     """Assemble the accessible template for one session in ``lang``.
 
@@ -137,7 +154,7 @@ def build_page(
     header, ``main`` and the footer.
     """
     other = next(code for code in LANGUAGES if code != lang)
-    page = pn.Template(PAGE_TEMPLATE, design=AccessibleDesign, location=True)
+    page = PageTemplate(PAGE_TEMPLATE, design=AccessibleDesign, location=True)
     variables = {
         "lang": lang,
         "other_lang": other,
@@ -150,7 +167,9 @@ def build_page(
         "nav_label": tr("app.nav", lang),
         "switch_text": tr("app.switch_language", lang),
         "switch_hint": tr("app.switch_language_hint", lang),
-        "footer_text": tr("app.footer", lang),
+        "footer_text": " ".join(filter(None, [tr("app.footer", lang), footer_note])),
+        "connection_lost_text": tr("app.connection_lost", lang),
+        "reload_text": tr("app.reload", lang),
         "has_side": search is not None and nav is not None,
     }
     for name, value in variables.items():

@@ -3,10 +3,15 @@
 Nothing is pickled, so an artifact can be read, diffed and audited without running our code. A folder is written
 next to its destination and swapped in with ``os.replace``: a reader never sees half an artifact, and a failed
 training leaves the previous one in place.
+
+Every artifact carries a ``model_id``: a fingerprint of what decides (the trees, the threshold, the calibration,
+the features), recomputed at read time, so a hand-edited or corrupted artifact is refused and the ``scores``
+table written by this model can be matched to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,7 +23,7 @@ import polars as pl
 
 from models.encoding import ScorerError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: model_id and warehouse_build_id in metadata.json
 MODEL_FILE = "model.txt"
 METADATA_FILE = "metadata.json"
 METRICS_FILE = "metrics.json"
@@ -27,6 +32,8 @@ IMPORTANCE_FILE = "importance.csv"
 GROUP_IMPORTANCE_FILE = "group_importance.csv"
 COST_CURVE_FILE = "cost_curve.csv"
 MODEL_CARD_FILE = "model_card.md"
+# The metadata entries that change a decision; the model id covers them and the trees.
+DECIDING_KEYS = ("features", "threshold", "raw_threshold", "grey_zone", "calibration")
 TABLE_FILES = {
     "fairness": FAIRNESS_FILE,
     "importance": IMPORTANCE_FILE,
@@ -44,6 +51,12 @@ class Artifact:
     model_card: str
 
 
+def model_fingerprint(model_text: str, metadata: dict) -> str:
+    """The model id: SHA-256 (16 hex digits) of the trees and the deciding metadata, stable across rewrites."""
+    deciding = json.dumps({key: metadata[key] for key in DECIDING_KEYS}, sort_keys=True, allow_nan=False)
+    return hashlib.sha256(model_text.encode() + b"\0" + deciding.encode()).hexdigest()[:16]
+
+
 def write_artifact(out_dir: Path, artifact: Artifact) -> Path:
     """Write every file into a fresh sibling folder, then swap it in place of ``out_dir``."""
     out_dir = Path(out_dir)
@@ -52,7 +65,11 @@ def write_artifact(out_dir: Path, artifact: Artifact) -> Path:
     staging.chmod(0o755)  # mkdtemp makes it private; the served folder must be readable by the app's user
     try:
         (staging / MODEL_FILE).write_text(artifact.model_text, encoding="utf-8")
-        metadata = {**artifact.metadata, "format_version": FORMAT_VERSION}
+        metadata = {
+            **artifact.metadata,
+            "format_version": FORMAT_VERSION,
+            "model_id": model_fingerprint(artifact.model_text, artifact.metadata),
+        }
         (staging / METADATA_FILE).write_text(
             json.dumps(metadata, indent=2, allow_nan=False), encoding="utf-8"
         )
@@ -96,8 +113,14 @@ def read_artifact(model_dir: Path) -> Artifact:
             f"{model_dir} has artifact format {metadata.get('format_version')!r}; this code reads"
             f" format {FORMAT_VERSION}: retrain with scripts/train_scorer.py"
         )
+    model_text = (model_dir / MODEL_FILE).read_text(encoding="utf-8")
+    if metadata.get("model_id") != model_fingerprint(model_text, metadata):
+        raise ScorerError(
+            f"{model_dir}: model.txt or metadata.json was changed after training (the model id no longer"
+            " matches): retrain with scripts/train_scorer.py"
+        )
     return Artifact(
-        model_text=(model_dir / MODEL_FILE).read_text(encoding="utf-8"),
+        model_text=model_text,
         metadata=metadata,
         metrics=json.loads((model_dir / METRICS_FILE).read_text(encoding="utf-8")),
         tables={key: pl.read_csv(model_dir / name) for key, name in TABLE_FILES.items()},

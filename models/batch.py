@@ -20,5 +20,5 @@ def write_population_scores(
     log(f"scoring {frame.height:,} clients (probability, decision, top contributions)")
     scores = scorer.population_scores(frame)
     log(f"writing the scores table into {warehouse_path}")
-    write_scores(Path(warehouse_path), scores)
+    write_scores(Path(warehouse_path), scores, model_id=scorer.model_id)
     return scores

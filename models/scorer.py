@@ -134,6 +134,21 @@ class Scorer:
     def feature_names(self) -> list[str]:
         return list(self.schema.names)
 
+    @property
+    def model_id(self) -> str:
+        """Fingerprint of this model (see :func:`models.artifact.model_fingerprint`); ``scores`` records it."""
+        return self.metadata["model_id"]
+
+    @property
+    def warehouse_build_id(self) -> str:
+        """``build_info.build_id`` of the warehouse this model was trained on."""
+        return self.metadata["warehouse_build_id"]
+
+    @property
+    def warehouse_fingerprint(self) -> str:
+        """``build_info.data_fingerprint`` of that warehouse: a rebuild of the same data keeps the model valid."""
+        return self.metadata["warehouse_fingerprint"]
+
     def check_against(self, warehouse: Warehouse) -> None:
         """ScorerError listing every model feature the warehouse lacks or types differently."""
         kinds = {

@@ -316,6 +316,12 @@ def train_scorer(
     log(f"reading {warehouse_path}")
     store = Warehouse(warehouse_path)
     try:
+        build = store.build_info()
+        if build is None:
+            raise ScorerError(
+                f"{warehouse_path} does not record its build (built by an older version): rebuild it with"
+                " scripts/build_warehouse.py, then train"
+            )
         catalog = store.feature_catalog()
         frame = store.model_frame(split=None)
         first_id = int(frame.get_column(ID)[0])
@@ -399,6 +405,8 @@ def train_scorer(
     metadata = {
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "warehouse": str(warehouse_path),
+        "warehouse_build_id": build["build_id"],
+        "warehouse_fingerprint": build["data_fingerprint"],
         "training_fingerprint": fingerprint(data),
         "features": data.schema.to_json(),
         "excluded_features": list(excluded_features),

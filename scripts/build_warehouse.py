@@ -1,54 +1,8 @@
-"""Build the DuckDB warehouse from Kaggle Home Credit CSVs or from the synthetic generator.
+"""Build the DuckDB warehouse (same command as ``pad-build-warehouse``; see :mod:`warehouse.cli`)."""
 
-    python scripts/build_warehouse.py --out data/warehouse.duckdb --synthetic 307511 [--seed 0]
-    python scripts/build_warehouse.py --out data/warehouse.duckdb --source path/to/home-credit-csvs
-
-The new file replaces ``--out`` atomically; on any error the previous file is left untouched and the exit code
-is non-zero.
-"""
-
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-from warehouse import WarehouseInputError, build_warehouse
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 10:
-        raise argparse.ArgumentTypeError(f"need at least 10 applicants, got {value}")
-    return value
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, required=True, help="warehouse file to (re)build, e.g. data/warehouse.duckdb"
-    )
-    origin = parser.add_mutually_exclusive_group(required=True)
-    origin.add_argument(
-        "--source", type=Path, help="folder with the Kaggle CSV files (application_train.csv required)"
-    )
-    origin.add_argument(
-        "--synthetic", type=_positive, metavar="N", help="generate N synthetic training applicants"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="random seed of the synthetic generator (default 0)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    args = parser.parse_args(argv)
-    try:
-        build_warehouse(
-            args.out, source=args.source, synthetic=args.synthetic, seed=args.seed, progress=not args.quiet
-        )
-    except WarehouseInputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
+from warehouse.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,30 +1,45 @@
 """Build the warehouse file atomically: write a temporary file next to the target, then ``os.replace`` it.
 
-A failed build (bad input, full disk, Ctrl-C) removes the temporary file and leaves the previous warehouse
-untouched, so the dashboard, which only ever opens the file read-only, never sees a half-written file.
+A failed build (bad input, full disk, Ctrl-C, SIGTERM) removes the temporary file and leaves the previous
+warehouse untouched, so the dashboard, which only ever opens the file read-only, never sees a half-written file.
+Replacing (not rewriting) the file also lets a running dashboard keep reading the old version through its open
+handle while new sessions open the new one. A lock file next to the target refuses a second concurrent build of
+the same file, and the next build removes the temporary files of a build that was killed outright.
+
+Every build records who it is in a one-row ``build_info`` table (build id, data fingerprint); the scorer stores
+that build id in its artifact and ``write_scores`` records the writing model's id in ``scores_info``, so readers
+can tell whether the data, the model and the stored decisions belong together.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import os
+import secrets
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import duckdb
 import polars as pl
 
-from warehouse import analyst, ingest
-from warehouse.errors import WarehouseBusyError, WarehouseInputError
+from warehouse import analyst, ingest, schema
+from warehouse.errors import BuildInterrupted, WarehouseBusyError, WarehouseInputError
 from warehouse.features import create_features
 
 # A build holds one table at a time in Python; DuckDB gets a bounded share of the machine next to it.
 BUILD_MEMORY_LIMIT = "2GB"
+# Files are written in the storage format of DuckDB 1.0 so that analysts' DuckDB 1.x tools (CLI, ODBC, older
+# Python clients) open them too; see docs/warehouse.md for what this costs.
+STORAGE_VERSION = "v1.0.0"
 T = TypeVar("T")
 SCORE_COLUMNS = {
     "SK_ID_CURR": pl.Int64,
@@ -51,16 +66,109 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _atomic_target(out: Path) -> Iterator[Path]:
-    """Yield a temporary path in ``out``'s folder; on success it replaces ``out``, on any error it is removed."""
+def _atomic_target(out: Path, say: _Progress | None = None) -> Iterator[Path]:
+    """Yield a temporary path in ``out``'s folder; on success it replaces ``out``, on any error it is removed.
+
+    Holds ``out``'s build lock throughout, so the stale temporary files found on entry can only come from a
+    killed build and are removed; SIGINT and SIGTERM become :class:`BuildInterrupted` so the clean-up runs.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    _remove(temporary)
+    with _build_lock(out), _signals_interrupt():
+        stale = sorted(out.parent.glob(f".{glob.escape(out.name)}.*.tmp*"))
+        for leftover in stale:
+            leftover.unlink(missing_ok=True)
+        if stale and say is not None:
+            say(f"removed {len(stale)} temporary file(s) left by an interrupted build")
+        try:
+            yield temporary
+            os.replace(temporary, out)
+        finally:
+            _remove(temporary)
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file guarding builds of ``out`` (next to it, so every process building it sees the same one)."""
+    return out.with_name(f".{out.name}.lock")
+
+
+@contextlib.contextmanager
+def _build_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive OS lock on ``out``'s lock file, or raise :class:`WarehouseBusyError` at once.
+
+    An OS lock (not the file's mere existence) is released by the kernel when its holder dies, so a killed build
+    never blocks the next one. The file keeps the holder's pid and start time for the error message.
+    """
+    path = lock_path(out)
+    while True:
+        handle = path.open("a+", encoding="utf-8")
+        if not _try_lock(handle):
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise WarehouseBusyError(
+                f"another build of {out} is running ({holder}); wait for it to finish or stop it, then retry"
+            )
+        if _is_current(handle, path):
+            break
+        handle.close()  # the previous holder removed that lock file after we opened it: lock the new one
     try:
-        yield temporary
-        os.replace(temporary, out)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+        handle.flush()
+        yield
     finally:
-        _remove(temporary)
+        if sys.platform != "win32":  # removed while still held, so no one can lock a file about to vanish
+            path.unlink(missing_ok=True)
+        handle.close()  # closing the descriptor releases the lock
+
+
+def _is_current(handle: IO[str], path: Path) -> bool:
+    """True when ``handle`` is still the file at ``path`` (not one a finished build unlinked meanwhile)."""
+    try:
+        on_disk = path.stat()
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(handle.fileno())
+    return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`BuildInterrupted` while a build runs (main thread only: Python
+    delivers signals there), restoring the previous handlers afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise BuildInterrupted(signum)
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _remove(path: Path) -> None:
@@ -68,8 +176,14 @@ def _remove(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _connect_for_build(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path))
+def _connect_for_build(path: Path, storage_version: str) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), config={"storage_compatibility_version": storage_version})
+    except duckdb.InvalidInputException as error:
+        raise WarehouseInputError(
+            f"storage version {storage_version!r} is not one DuckDB {duckdb.__version__} knows: use 'latest' or"
+            " a release such as 'v1.0.0'"
+        ) from error
     con.execute(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'; SET preserve_insertion_order = false")
     return con
 
@@ -81,9 +195,11 @@ def build_warehouse(
     synthetic: int | None = None,
     seed: int = 0,
     progress: bool = True,
+    storage_version: str = STORAGE_VERSION,
 ) -> Path:
     """Build the warehouse at ``out`` from Kaggle CSVs (``source``) or ``synthetic`` generated applicants.
 
+    ``storage_version`` is the oldest DuckDB release that must read the file ('latest': only this one).
     Raises :class:`WarehouseInputError` on bad input; ``out`` is only ever replaced by a complete file.
     """
     if (source is None) == (synthetic is None):
@@ -93,25 +209,56 @@ def build_warehouse(
     out = Path(out)
     say = _Progress(progress)
     source_files = ingest.locate_source(Path(source)) if source is not None else None
-    with _atomic_target(out) as temporary:
-        con = _connect_for_build(temporary)
+    with _atomic_target(out, say) as temporary:
+        con = _connect_for_build(temporary, storage_version)
         try:
             if source_files is not None:
                 say(f"reading Kaggle CSV files from {source}")
                 ingest.load_source(con, source_files, say)
+                origin = f"Kaggle CSV files from {Path(source).resolve()}"
             else:
                 say(f"generating {synthetic:,} synthetic applicants (seed {seed})")
                 _load_synthetic(con, synthetic, seed, say)
+                origin = f"synthetic: {synthetic} applicants, seed {seed}"
             say("computing features")
             create_features(con)
             say("writing the clients view and column descriptions")
             analyst.create_clients_view(con)
             analyst.comment_everything(con, synthetic=synthetic is not None)
+            build_id = _record_build(con, origin, storage_version)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-    say(f"done: {out}")
+    say(f"done: {out} (build {build_id})")
     return out
+
+
+def data_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """SHA-256 over every raw table's and the features' row count and order-independent row-hash sum.
+
+    Two builds of the same data give the same fingerprint whatever the row order or build time (with the same
+    DuckDB version: its hash function is not a stable format), so it tells "same data, rebuilt" from "new data".
+    """
+    digest = hashlib.sha256()
+    for table in [*schema.TABLES, "features"]:
+        count, total = con.execute(
+            f'SELECT count(*), coalesce(sum(hash(t)), 0)::VARCHAR FROM "{table}" AS t'
+        ).fetchone()
+        digest.update(f"{table}:{count}:{total};".encode())
+    return digest.hexdigest()
+
+
+def _record_build(con: duckdb.DuckDBPyConnection, origin: str, storage_version: str) -> str:
+    """Write the ``build_info`` row; the id is unique per build (time and a random part), readable by people."""
+    build_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(4)}"
+    con.execute(
+        "CREATE TABLE build_info AS SELECT ?::VARCHAR AS build_id, now()::TIMESTAMP AS built_at, "
+        "?::VARCHAR AS data_fingerprint, ?::VARCHAR AS origin, ?::VARCHAR AS duckdb_version, "
+        "?::VARCHAR AS storage_version",
+        [build_id, data_fingerprint(con), origin, duckdb.__version__, storage_version],
+    )
+    analyst.comment_build_info(con)
+    return build_id
 
 
 def _load_synthetic(con: duckdb.DuckDBPyConnection, n_train: int, seed: int, say: _Progress) -> None:
@@ -141,13 +288,17 @@ def _one_ahead(items: Iterator[T]) -> Iterator[T]:
             yield item
 
 
-def write_scores(path: Path, scores: pl.DataFrame) -> None:
+def write_scores(path: Path, scores: pl.DataFrame, *, model_id: str) -> None:
     """Add or replace the ``scores`` table through a copy of the file and an atomic replace.
 
-    Raises :class:`WarehouseBusyError` when another process holds the file read-write (replacing it under a
-    writer would lose that writer's work) and ``ValueError`` for a malformed ``scores`` frame.
+    ``model_id`` (the scorer's fingerprint) goes into ``scores_info`` so a reader can check that the stored
+    decisions come from the model it serves. Raises :class:`WarehouseBusyError` when another process holds the
+    file read-write or builds it (replacing it under a writer would lose that writer's work) and ``ValueError``
+    for a malformed ``scores`` frame.
     """
     path = Path(path)
+    if not model_id:
+        raise ValueError("model_id is required: the scores table must say which model wrote it")
     missing = set(SCORE_COLUMNS) - set(scores.columns)
     if missing:
         raise ValueError(f"scores frame lacks columns {sorted(missing)}")
@@ -162,6 +313,11 @@ def write_scores(path: Path, scores: pl.DataFrame) -> None:
         try:
             con.register("new_scores", typed)
             con.execute("CREATE OR REPLACE TABLE scores AS SELECT * FROM new_scores ORDER BY SK_ID_CURR")
+            con.execute(
+                "CREATE OR REPLACE TABLE scores_info AS SELECT ?::VARCHAR AS model_id, "
+                "now()::TIMESTAMP AS written_at, ?::BIGINT AS n_clients",
+                [model_id, typed.height],
+            )
             analyst.comment_scores(con)
             con.execute("CHECKPOINT")
         finally:

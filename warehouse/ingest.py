@@ -1,8 +1,10 @@
 """Load the Kaggle Home Credit CSV files into DuckDB with the known schema, never with inferred types.
 
 Each file is read as text first (quoted fields with commas, empty values and mostly-empty columns are all fine),
-checked column by column against the expected type, then cast. Any problem raises
-:class:`~warehouse.errors.WarehouseInputError` naming the file and, where it applies, the column.
+checked column by column against the expected type and sign, then cast. Any problem raises
+:class:`~warehouse.errors.WarehouseInputError` naming the file and, where it applies, the column and the line.
+Header cells are validated against the schema and never reach SQL (a crafted header once made the build read
+files outside the folder); the query only holds the schema's own names.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def load_source(con: duckdb.DuckDBPyConnection, files: dict[str, Path], say: Cal
             con.execute(f'CREATE TABLE "{table}" ({_column_list(columns)})')
             say(f"{table}: no {table}.csv, table left empty")
             continue
-        rows = load_csv(con, table, path)
+        rows = load_csv(con, table, path, say)
         say(f"{table}: {rows:,} rows from {path.name}")
     _check_keys(con, files)
 
@@ -47,9 +49,20 @@ def _column_list(columns: dict[str, str]) -> str:
     return ", ".join(f'"{name}" {dtype}' for name, dtype in columns.items())
 
 
+def _check_encoding(path: Path) -> None:
+    """Refuse UTF-16 (what Excel's "Unicode text" writes) with the fix; a UTF-8 byte-order mark is fine."""
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise WarehouseInputError(
+            f"{path.name}: UTF-16 text (or binary data); save it as UTF-8, for example with "
+            f"`iconv -f UTF-16 -t UTF-8 {path.name} > {path.stem}.utf8.csv`"
+        )
+
+
 def read_header(path: Path) -> list[str]:
     """Column names of ``path``; rejects empty files and files split on another delimiter than a comma."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         first_line = handle.readline()
     if not first_line.strip():
         raise WarehouseInputError(f"{path.name}: file is empty (no header line)")
@@ -63,30 +76,71 @@ def read_header(path: Path) -> list[str]:
     return [name.strip() for name in header]
 
 
-def load_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> int:
-    """Read ``path`` as text, validate every expected column, and create ``table`` with Kaggle types."""
-    expected = schema.TABLES[table]
-    header = read_header(path)
-    missing = [name for name in expected if name not in header]
+def _shown(name: str) -> str:
+    """A header cell for an error message: quoted, control characters visible, long ones cut."""
+    text = repr(name)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _positions(
+    path: Path, header: list[str], expected: dict[str, str], say: Callable[[str], None]
+) -> dict[str, int]:
+    """Map each expected column to its position in the file, after validating every header cell.
+
+    Header cells are only ever compared with the schema's names, never put into SQL: the query reads positional
+    columns and renames them with the schema's own names. A leading unnamed column is the index pandas.to_csv
+    writes by default: it is dropped with a note.
+    """
+    start = 0
+    if header and header[0] in ("", "Unnamed: 0"):
+        say(f"{path.name}: leading unnamed index column (as pandas.to_csv writes) dropped")
+        start = 1
+    positions: dict[str, int] = {}
+    for position, name in enumerate(header[start:], start):
+        if name not in expected:
+            raise WarehouseInputError(
+                f"{path.name}: unexpected column {_shown(name)} (position {position + 1}); the file must hold "
+                "exactly the Kaggle columns of this table"
+            )
+        if name in positions:
+            raise WarehouseInputError(f"{path.name}: duplicated column {_shown(name)}")
+        positions[name] = position
+    missing = [name for name in expected if name not in positions]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise WarehouseInputError(f"{path.name}: required column {missing[0]} is missing{more}")
-    text_columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in header) + "}"
+    return positions
+
+
+def load_csv(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, say: Callable[[str], None] = lambda _: None
+) -> int:
+    """Read ``path`` as text, validate every expected column, and create ``table`` with Kaggle types."""
+    expected = schema.TABLES[table]
+    _check_encoding(path)
+    header = read_header(path)
+    positions = _positions(path, header, expected, say)
+    text_columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    renamed = ", ".join(f'c{positions[name]} AS "{name}"' for name in expected)
     try:
+        # File order is kept for this one statement so that the line numbers in error messages are right.
+        con.execute("SET preserve_insertion_order = true")
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE staging AS SELECT * FROM read_csv(?, header = true, delim = ',',
-                quote = '"', escape = '"', columns = {text_columns}, auto_detect = false, strict_mode = true,
-                null_padding = false)""",
+            f"""CREATE OR REPLACE TEMP TABLE staging AS SELECT row_number() OVER () + 1 AS line, {renamed}
+                FROM read_csv(?, header = true, delim = ',', quote = '"', escape = '"', columns = {text_columns},
+                auto_detect = false, strict_mode = true, null_padding = false)""",
             [str(path)],
         )
     except duckdb.Error as error:
         raise WarehouseInputError(_describe_csv_error(path, header, error)) from error
+    finally:
+        con.execute("SET preserve_insertion_order = false")
     rows = con.execute("SELECT count(*) FROM staging").fetchone()[0]
     if rows == 0:
         raise WarehouseInputError(f"{path.name}: header only, no data rows")
     _check_values(con, path, expected)
     casts = ", ".join(f'{_cast(name, dtype)} AS "{name}"' for name, dtype in expected.items())
-    con.execute(f'CREATE TABLE "{table}" AS SELECT {casts} FROM staging')
+    con.execute(f'CREATE TABLE "{table}" AS SELECT {casts} FROM staging ORDER BY line')
     con.execute("DROP TABLE staging")
     return rows
 
@@ -103,32 +157,44 @@ def _cast(name: str, dtype: str) -> str:
     return f"NULLIF(\"{name}\", '')"
 
 
-def _invalid(name: str, dtype: str) -> str:
-    """SQL condition true where the text of ``name`` cannot become ``dtype``."""
-    number = f"TRY_CAST({_text(name)} AS DOUBLE)"
+def _rules(name: str, dtype: str) -> list[tuple[str, str]]:
+    """(SQL condition true on a bad cell, what is wrong) for column ``name``, type check first.
+
+    "inf" and "NaN" parse as numbers in DuckDB, so finiteness is checked explicitly: a missing value is an empty
+    cell. Signs are checked where the Kaggle data never has the other sign (see ``schema.NON_NEGATIVE``).
+    """
+    text, number = _text(name), f"TRY_CAST({_text(name)} AS DOUBLE)"
+    unusable = f"({text} IS NOT NULL AND ({number} IS NULL OR NOT isfinite({number})"
     if dtype == schema.INT:
-        return f"({_text(name)} IS NOT NULL AND ({number} IS NULL OR {number} <> round({number})))"
-    return f"({_text(name)} IS NOT NULL AND {number} IS NULL)"
+        rules = [(f"{unusable} OR {number} <> round({number})))", "is not an integer")]
+    else:
+        rules = [(f"{unusable}))", "is not a finite number (leave the cell empty for a missing value)")]
+    if name in schema.NON_NEGATIVE:
+        rules.append((f"{number} < 0", "cannot be negative"))
+    if name in schema.NON_POSITIVE:
+        rules.append((f"{number} > 0", "must be zero or negative (days before the application)"))
+    return rules
 
 
 def _check_values(con: duckdb.DuckDBPyConnection, path: Path, expected: dict[str, str]) -> None:
-    numeric = [(name, dtype) for name, dtype in expected.items() if dtype != schema.TEXT]
-    if not numeric:
+    checks = [
+        (name, condition, problem)
+        for name, dtype in expected.items()
+        if dtype != schema.TEXT
+        for condition, problem in _rules(name, dtype)
+    ]
+    if not checks:
         return
     counts = con.execute(
-        "SELECT "
-        + ", ".join(f"count(*) FILTER (WHERE {_invalid(n, t)})" for n, t in numeric)
-        + " FROM staging"
+        "SELECT " + ", ".join(f"count(*) FILTER (WHERE {c})" for _, c, _ in checks) + " FROM staging"
     ).fetchone()
-    for (name, dtype), count in zip(numeric, counts, strict=True):
+    for (name, condition, problem), count in zip(checks, counts, strict=True):
         if count:
             line, value = con.execute(
-                f'SELECT line, "{name}" FROM (SELECT row_number() OVER () + 1 AS line, * FROM staging) '
-                f"WHERE {_invalid(name, dtype)} LIMIT 1"
+                f'SELECT line, "{name}" FROM staging WHERE {condition} ORDER BY line LIMIT 1'
             ).fetchone()
-            kind = "an integer" if dtype == schema.INT else "a number"
             raise WarehouseInputError(
-                f"{path.name}: column {name}: value {value!r} on line {line} is not {kind} ({count:,} bad values)"
+                f"{path.name}: column {name}: value {value!r} on line {line} {problem} ({count:,} bad values)"
             )
 
 
@@ -143,6 +209,11 @@ def _describe_csv_error(path: Path, header: list[str], error: duckdb.Error) -> s
         return (
             f"{path.name}: truncated or short row{where}: column {column} and the following ones are missing "
             f"(expected {len(header)} fields, found {found.group(1)})"
+        )
+    if "unicode" in message.lower():
+        return (
+            f"{path.name}: not UTF-8 text{where}; save it as UTF-8, for example with "
+            f"`iconv -f LATIN1 -t UTF-8 {path.name} > {path.stem}.utf8.csv`"
         )
     first_line = message.strip().splitlines()[0]
     return f"{path.name}: unreadable CSV{where}: {first_line}"

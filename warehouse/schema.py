@@ -217,3 +217,35 @@ TABLES: dict[str, dict[str, str]] = {
 }
 REQUIRED_TABLE = "application_train"
 DAYS_ANOMALY = 365243
+
+# Columns whose sign never varies in the Kaggle data (checked at CSV ingest, with file, column and line on error).
+# Deliberately short: AMT_CREDIT_SUM_DEBT, AMT_DOWN_PAYMENT, AMT_BALANCE or AMT_DRAWINGS_* are negative in real rows.
+NON_NEGATIVE = frozenset(
+    {
+        "AMT_INCOME_TOTAL",
+        "AMT_CREDIT",
+        "AMT_ANNUITY",
+        "AMT_GOODS_PRICE",
+        "AMT_APPLICATION",
+        "AMT_CREDIT_SUM",
+        "AMT_CREDIT_SUM_OVERDUE",
+        "AMT_INSTALMENT",
+        "AMT_PAYMENT",
+        "AMT_CREDIT_LIMIT_ACTUAL",
+        "CNT_CHILDREN",
+        "CNT_FAM_MEMBERS",
+        "CNT_PAYMENT",
+        "CNT_CREDIT_PROLONG",
+        "CNT_INSTALMENT",
+        "CNT_INSTALMENT_FUTURE",
+        "CREDIT_DAY_OVERDUE",
+        "OWN_CAR_AGE",
+        "HOUR_APPR_PROCESS_START",
+        "NUM_INSTALMENT_NUMBER",
+        "SK_DPD",
+        "SK_DPD_DEF",
+        *(f"{kind}_{days}_CNT_SOCIAL_CIRCLE" for kind in ("OBS", "DEF") for days in (30, 60)),
+        *(f"AMT_REQ_CREDIT_BUREAU_{period}" for period in BUREAU_REQUEST_PERIODS),
+    }
+)
+NON_POSITIVE = frozenset({"DAYS_BIRTH"})  # an offset before the application: a positive age is impossible

@@ -63,11 +63,25 @@ _CATEGORY_FILTERS = {
 class Warehouse:
     """Read-only access to a warehouse file built by :func:`warehouse.build_warehouse`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_limit: str | None = None) -> None:
+        """Open ``path`` read-only.
+
+        ``memory_limit`` (DuckDB syntax, e.g. ``"256MB"``) bounds DuckDB's buffer cache: a long-running server
+        reads many small pieces of the file and would otherwise keep them cached up to most of the machine's
+        memory, while training reads whole tables and needs no bound.
+        """
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"no warehouse at {self.path}: run scripts/build_warehouse.py first")
-        self._con = duckdb.connect(str(self.path), read_only=True)
+        # Not duckdb.connect(path): DuckDB shares one database instance per path within a process, so after a
+        # rebuild a new Warehouse would still read the replaced file while an older one is open. A private
+        # in-memory instance attaching the file reads what is at ``path`` now; see ``_cursor`` for the USE.
+        config = {"python_enable_replacements": False}
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        self._con = duckdb.connect(":memory:", config=config)
+        self._con.execute(f"ATTACH '{str(self.path).replace(chr(39), chr(39) * 2)}' AS warehouse (READ_ONLY)")
+        self._con.execute("USE warehouse")
         self._lock = threading.Lock()
         self._edges: dict[str, tuple[float, float]] = {}
         self._moments: dict[str, tuple[float, float]] = {}
@@ -95,6 +109,12 @@ class Warehouse:
     def close(self) -> None:
         self._con.close()
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh connection for one call (thread-safe); the default database is per connection, hence USE."""
+        cursor = self._con.cursor()
+        cursor.execute("USE warehouse")
+        return cursor
+
     def __enter__(self) -> Warehouse:
         return self
 
@@ -103,14 +123,14 @@ class Warehouse:
 
     # -- plumbing ---------------------------------------------------------------------------------------------
     def _rows(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
-        cursor = self._con.cursor()
+        cursor = self._cursor()
         try:
             return cursor.execute(query, list(params)).fetchall()
         finally:
             cursor.close()
 
     def _frame(self, query: str, params: Sequence[object] = ()) -> pl.DataFrame:
-        cursor = self._con.cursor()
+        cursor = self._cursor()
         try:
             result = cursor.execute(query, list(params))
             names = [d[0] for d in result.description]
@@ -211,7 +231,7 @@ class Warehouse:
     def _typed(self, query: str) -> pl.DataFrame:
         """Result with DuckDB's column types kept even when empty or all-NULL. Only for queries whose values
         are interpolated from validated values or checked names (relations take no parameters cheaply)."""
-        cursor = self._con.cursor()
+        cursor = self._cursor()
         try:
             return cursor.sql(query).pl()
         finally:
@@ -347,7 +367,7 @@ class Warehouse:
             with self._sorted_lock:
                 values = self._sorted.get(key)
             if values is None:
-                cursor = self._con.cursor()
+                cursor = self._cursor()
                 try:
                     fetched = cursor.execute(
                         f"SELECT {column}::DOUBLE AS v FROM features WHERE {column} IS NOT NULL AND {where}",
@@ -443,7 +463,7 @@ class Warehouse:
             index = self._indexes.get(key)
             if index is None:
                 moments = {f: self._moments_of(f) for f in dict.fromkeys(key)}
-                cursor = self._con.cursor()
+                cursor = self._cursor()
                 try:
                     fetched = cursor.execute(
                         f"SELECT SK_ID_CURR, TARGET::DOUBLE AS TARGET, "
@@ -535,6 +555,35 @@ class Warehouse:
     # -- scores -----------------------------------------------------------------------------------------------
     def has_scores(self) -> bool:
         return self._has_scores
+
+    def build_info(self) -> dict[str, str] | None:
+        """The ``build_info`` row (``build_id``, ``built_at``, ``data_fingerprint``, ``origin``, ...) as text;
+        None for a file built before builds were recorded, which readers must treat as an unknown version."""
+        if not self._has_table("build_info"):
+            return None
+        cursor = self._cursor()
+        try:
+            cursor.execute("SELECT * FROM build_info LIMIT 1")
+            names = [column[0] for column in cursor.description]
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else {name: str(value) for name, value in zip(names, row, strict=True)}
+
+    def scores_model_id(self) -> str | None:
+        """Id of the model that wrote the ``scores`` table; None without scores or when no model was recorded."""
+        if not self._has_scores or not self._has_table("scores_info"):
+            return None
+        rows = self._rows("SELECT model_id FROM scores_info LIMIT 1")
+        return rows[0][0] if rows else None
+
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self._rows(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+                [name],
+            )[0][0]
+        )
 
     def share_scored_below(self, probability: float) -> float:
         """Share of the scored clients whose probability is strictly below ``probability`` (the approval rate at

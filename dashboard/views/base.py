@@ -16,6 +16,7 @@ import param
 from dashboard.charts import TABLE_CSS
 from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
+from dashboard.incidents import report_incident
 from dashboard.session import ClientSession, parse_client_id
 from dashboard.template import LinkList
 
@@ -98,10 +99,9 @@ class SessionView(pn.viewable.Viewer):
             return
         try:
             self._update()
-        except Exception as error:
-            log.exception("view %s failed", type(self).__name__)
-            detail = f"{type(error).__name__}"
-            self._error.object = f'<p role="alert">{tr("error.internal", self.lang, detail=detail)}</p>'
+        except Exception:
+            incident = report_incident(log, f"view {type(self).__name__} failed")
+            self._error.object = f'<p role="alert">{tr("error.incident", self.lang, incident=incident)}</p>'
             self._show_content(False)
             return
         self._error.object = ""

@@ -112,7 +112,7 @@ class ClientSearch(pn.viewable.Viewer):
 
     def _link_chosen(self, event: param.parameterized.Event) -> None:
         if event.new:
-            self.session.show(int(event.new))
+            self.session.show_text(event.new)  # validated: the key comes from the browser, maybe forged
             event.obj.current = ""  # so choosing the same client again is a change again
 
     def _session_changed(self, *_events: param.parameterized.Event) -> None:

@@ -253,7 +253,7 @@ class WhatIfView(SessionView):
     def rescore(self) -> Explanation | None:
         """Rescore the client with the edited values; returns the new explanation (None on invalid input)."""
         snapshot = self.session.snapshot
-        if snapshot is None:
+        if snapshot is None or not self.session.trace("whatif_run", snapshot.sk_id, "edit"):
             return None
         values, errors = self.form.read(only_changed=True)
         explanation = self._explain(
@@ -301,6 +301,8 @@ class WhatIfView(SessionView):
 
     def score_new_client(self) -> Explanation | None:
         """Score the new-client form; returns the explanation (None on invalid input)."""
+        if not self.session.trace("whatif_run", None, "new_client"):
+            return None
         values, errors = self.new_form.read()
         explanation = self._explain(
             self.new_form,

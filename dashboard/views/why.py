@@ -179,5 +179,11 @@ class WhyView(SessionView):
         if snapshot is not None:
             self._would_take.object = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
 
+    def _traced(self, detail: str) -> None:
+        """Record the export first; an export that cannot be recorded is not produced (fail closed)."""
+        if not self.session.trace("export", self.session.client_id, detail):
+            raise PermissionError("export refused: the audit trail is unavailable")
+
     def _csv_file(self) -> io.BytesIO:
+        self._traced("explanation_csv")
         return io.BytesIO(explanation_csv(self.session.snapshot, self.lang))

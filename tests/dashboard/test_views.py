@@ -30,7 +30,7 @@ def shown(session, client_ids):
 
 def test_every_view_opens_without_error_in_both_languages(cockpit, client_ids, lang):
     dashboard = Dashboard(cockpit, lang, client_text=str(client_ids[0]))
-    for key in VIEWS:
+    for key in filter(dashboard.may_open, VIEWS):  # the audit's views need a signed-in user (tests/access)
         view = dashboard.open_view(key)
         assert view._error.object == "", (key, view._error.object)
         assert dashboard.nav.current == dashboard.session.view == key

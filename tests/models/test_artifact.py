@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -72,3 +73,20 @@ def test_partial_or_foreign_folders_are_refused(small_model_dir: Path, tmp_path:
     (future / "metadata.json").write_text(json.dumps({**metadata, "format_version": FORMAT_VERSION + 1}))
     with pytest.raises(ScorerError, match="artifact format"):
         Scorer.load(future)
+
+
+def test_model_id_covers_the_trees_and_the_threshold(small_model_dir: Path, tmp_path: Path) -> None:
+    scorer = Scorer.load(small_model_dir)
+    assert re.fullmatch(r"[0-9a-f]{16}", scorer.model_id)
+    with Warehouse(scorer.metadata["warehouse"]) as store:
+        build = store.build_info()
+    assert scorer.warehouse_build_id == build["build_id"]
+    assert scorer.warehouse_fingerprint == build["data_fingerprint"]
+    rewritten = Scorer.load(write_artifact(tmp_path / "copy", read_artifact(small_model_dir)))
+    assert rewritten.model_id == scorer.model_id, "the id depends on content, not on when it was written"
+    edited = tmp_path / "edited"
+    shutil.copytree(small_model_dir, edited)
+    metadata = json.loads((edited / "metadata.json").read_text())
+    (edited / "metadata.json").write_text(json.dumps({**metadata, "threshold": metadata["threshold"] / 2}))
+    with pytest.raises(ScorerError, match="changed after training"):
+        Scorer.load(edited)

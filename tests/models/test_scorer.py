@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from models import Scorer, ScorerError
+from models.artifact import model_fingerprint
 from warehouse import Warehouse
 
 
@@ -125,6 +126,8 @@ def _edited_artifact(
     if flip_kind_of:
         metadata["features"]["kinds"][names.index(flip_kind_of)] = "categorical"
         metadata["features"]["levels"][flip_kind_of] = ["1", "2"]
+    # A deliberate edit, so it gets a new model id (an edit without one is refused: see test_artifact).
+    metadata["model_id"] = model_fingerprint((target / "model.txt").read_text(), metadata)
     (target / "metadata.json").write_text(json.dumps(metadata))
     return target
 

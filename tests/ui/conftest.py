@@ -69,6 +69,9 @@ def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -
             "CREDIT_MODEL_DIR": str(small_model_dir),
             "PROTOVIT_RUN": str(folder / "protovit_run"),
             "PROTOVIT_IMAGES": str(images),
+            # The explicit local demo mode (no login, every view); login itself is tested in test_access_ui.py.
+            "CREDIT_AUTH": "demo",
+            "CREDIT_ACCESS_DIR": str(folder / "access"),
         },
         folder / "server.log",
     )

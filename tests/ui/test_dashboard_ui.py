@@ -60,7 +60,12 @@ def test_axe_finds_no_violation(page, server, client_ids, view, lang):
 
 def test_axe_finds_no_violation_on_the_data_missing_page(browser, tmp_path):
     missing = start_local_server(
-        {"CREDIT_WAREHOUSE": str(tmp_path / "none.duckdb"), "CREDIT_MODEL_DIR": str(tmp_path / "none")},
+        {
+            "CREDIT_WAREHOUSE": str(tmp_path / "none.duckdb"),
+            "CREDIT_MODEL_DIR": str(tmp_path / "none"),
+            "CREDIT_AUTH": "demo",  # the demo's operator is an admin: commands and paths are shown
+            "CREDIT_ACCESS_DIR": str(tmp_path / "access"),
+        },
         tmp_path / "server.log",
     )
     try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -191,3 +193,57 @@ def test_cli_builds_with_progress(tmp_path: Path) -> None:
     result = _cli("--out", str(tmp_path / "w.duckdb"), "--synthetic", "30", "--seed", "4")
     assert result.returncode == 0, result.stderr
     assert "done" in result.stderr and (tmp_path / "w.duckdb").is_file()
+
+
+def _start_build(out: Path, applicants: int = 60_000) -> subprocess.Popen[str]:
+    """A real build in a subprocess, returned once its temporary file exists (the build is under way)."""
+    script = ROOT / "scripts" / "build_warehouse.py"
+    build = subprocess.Popen(
+        [sys.executable, str(script), "--out", str(out), "--synthetic", str(applicants), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.parent.glob(f".{out.name}.*.tmp")):
+        assert build.poll() is None, build.communicate()
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.02)
+    return build
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_removes_the_temporary_file_and_exits_non_zero(existing: Path, signum: int) -> None:
+    before = _digest(existing)
+    build = _start_build(existing)
+    time.sleep(0.3)
+    build.send_signal(signum)
+    _, stderr = build.communicate(timeout=60)
+    assert build.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and f"interrupted by {signal.Signals(signum).name}" in stderr
+    assert _digest(existing) == before
+    assert sorted(p.name for p in existing.parent.iterdir()) == [existing.name]
+
+
+def test_a_second_build_of_the_same_file_is_refused_while_the_first_runs(existing: Path) -> None:
+    first = _start_build(existing, applicants=3_000)
+    second = _cli("--out", str(existing), "--synthetic", "30")
+    assert second.returncode == 2 and "Traceback" not in second.stderr
+    assert f"another build of {existing} is running (pid {first.pid}" in second.stderr
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    assert sorted(p.name for p in existing.parent.iterdir()) == [existing.name]
+    assert _cli("--out", str(existing), "--synthetic", "30").returncode == 0, "the lock goes with the build"
+
+
+def test_the_next_build_removes_what_a_killed_build_left(existing: Path) -> None:
+    build = _start_build(existing)
+    build.kill()  # SIGKILL: no clean-up can run
+    build.communicate(timeout=30)
+    leftovers = list(existing.parent.glob(f".{existing.name}.*.tmp*"))
+    assert leftovers, "a killed build leaves its temporary file"
+    result = _cli("--out", str(existing), "--synthetic", "30")
+    assert result.returncode == 0, result.stderr
+    assert "removed 1 temporary file(s) left by an interrupted build" in result.stderr
+    assert sorted(p.name for p in existing.parent.iterdir()) == [existing.name]

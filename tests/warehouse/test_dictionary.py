@@ -121,7 +121,7 @@ def test_every_table_and_column_has_a_comment(small_warehouse: Path) -> None:
             "SELECT table_name, column_name FROM duckdb_columns() "
             "WHERE NOT internal AND (comment IS NULL OR comment = '')"
         ).fetchall()
-    assert {name for name, _ in tables} == {*schema.TABLES, "features"}
+    assert {name for name, _ in tables} == {*schema.TABLES, "features", "build_info"}
     assert [name for name, _ in views] == ["clients"]
     assert all(comment for _, comment in tables + views)
     assert uncommented == []

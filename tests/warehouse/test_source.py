@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from warehouse import Cohort, Warehouse, WarehouseBusyError, write_scores
+from warehouse import Cohort, Warehouse, WarehouseBusyError, build_warehouse, write_scores
 
 
 @pytest.fixture(scope="module")
@@ -199,11 +199,12 @@ def test_write_scores_and_decision_cohort(scored_copy: Path) -> None:
     with Warehouse(scored_copy) as before:
         assert not before.has_scores()
         assert before.cohort_stats(Cohort(decision="refused"))["n"] == scores.height  # ignored without scores
-    write_scores(scored_copy, scores)
-    write_scores(scored_copy, scores)  # replacing works too
+    write_scores(scored_copy, scores, model_id="first-model")
+    write_scores(scored_copy, scores, model_id="second-model")  # replacing works too
     with Warehouse(scored_copy) as after:
         refused = scores.filter(pl.col("DECISION") == "refused").height
         assert after.has_scores() and after.cohort_stats(Cohort(decision="refused"))["n"] == refused
+        assert after.scores_model_id() == "second-model"
         histogram = after.score_histogram(bins=20)
         assert histogram["count"].sum() == scores.height and histogram.height == 20
     assert sorted(p.name for p in scored_copy.parent.iterdir()) == ["scored.duckdb"]
@@ -225,7 +226,7 @@ def test_write_scores_refuses_a_file_open_read_write(scored_copy: Path) -> None:
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(WarehouseBusyError, match="read-write"):
-            write_scores(scored_copy, _scores_frame_without_reading())
+            write_scores(scored_copy, _scores_frame_without_reading(), model_id="m")
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
@@ -240,6 +241,45 @@ def _scores_frame_without_reading() -> pl.DataFrame:
 
 def test_write_scores_rejects_bad_frames(scored_copy: Path) -> None:
     with pytest.raises(ValueError, match="DECISION"):
-        write_scores(scored_copy, _scores_frame_without_reading().with_columns(DECISION=pl.lit("maybe")))
+        write_scores(
+            scored_copy, _scores_frame_without_reading().with_columns(DECISION=pl.lit("maybe")), model_id="m"
+        )
     with pytest.raises(ValueError, match="lacks"):
-        write_scores(scored_copy, _scores_frame_without_reading().drop("PROBABILITY"))
+        write_scores(scored_copy, _scores_frame_without_reading().drop("PROBABILITY"), model_id="m")
+    with pytest.raises(ValueError, match="model_id"):
+        write_scores(scored_copy, _scores_frame_without_reading(), model_id="")
+
+
+def test_build_info_identifies_the_build_and_fingerprints_the_data(
+    small_warehouse: Path, tmp_path: Path
+) -> None:
+    with Warehouse(small_warehouse) as store:
+        info = store.build_info()
+        assert store.scores_model_id() is None
+    assert set(info) == {
+        "build_id",
+        "built_at",
+        "data_fingerprint",
+        "origin",
+        "duckdb_version",
+        "storage_version",
+    }
+    assert info["origin"] == "synthetic: 4000 applicants, seed 0" and len(info["data_fingerprint"]) == 64
+    again = build_warehouse(tmp_path / "again.duckdb", synthetic=4_000, seed=0, progress=False)
+    other = build_warehouse(tmp_path / "other.duckdb", synthetic=4_000, seed=1, progress=False)
+    with Warehouse(again) as same, Warehouse(other) as different:
+        assert same.build_info()["build_id"] != info["build_id"]
+        assert same.build_info()["data_fingerprint"] == info["data_fingerprint"]
+        assert different.build_info()["data_fingerprint"] != info["data_fingerprint"]
+    with duckdb.connect(str(again), read_only=True) as con:
+        comment = con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'build_info'"
+        ).fetchone()[0]
+    assert "build id" in comment
+
+
+def test_a_memory_limit_bounds_duckdbs_cache_and_queries_still_answer(small_warehouse: Path) -> None:
+    with Warehouse(small_warehouse, memory_limit="64MB") as bounded:
+        setting = bounded._rows("SELECT current_setting('memory_limit')")[0][0]
+        assert setting.replace(" ", "").upper() in {"64.0MB", "61.0MIB", "64MB"}, setting
+        assert bounded.cohort_stats(None)["n"] > 0

@@ -1,0 +1,61 @@
+"""Smoke test of the load generator: three real Bokeh client sessions against a real ``panel serve``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from scripts import bench_load
+
+
+def test_three_sessions_open_switch_and_are_measured(
+    scored_warehouse: Path, small_model_dir: Path, tmp_path: Path
+) -> None:
+    figures = tmp_path / "load.json"
+    results = bench_load.main(
+        [
+            "--warehouse", str(scored_warehouse),
+            "--model", str(small_model_dir),
+            "--sessions", "3",
+            "--users", "3",
+            "--sequential", "2",
+            "--think", "0.3",
+            "--switch-seconds", "4",
+            "--num-threads", "2",
+            "--json", str(figures),
+        ]
+    )  # fmt: skip
+    assert results.errors == []
+    assert results.burst_open["n"] == 3 and results.burst_open["p95"] > 0
+    assert results.switch["n"] >= 3 and results.switch["p50"] > 0
+    assert results.cpu_per_session_ms > 0 and not math.isnan(results.cpu_per_session_ms)
+    assert results.rss_after_warm_up_mb and all(size > 50 for size in results.rss_after_warm_up_mb)
+    table = bench_load.report(results)
+    assert "3 sessions opened at once" in table and "≤ 100 ms" in table
+    assert figures.is_file()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1:5006/app",
+        "http://example.org/app",
+        "https://127.0.0.1/app",
+        "http://0.0.0.0:5006/app",
+    ],
+)
+def test_only_loopback_servers_are_targeted(url: str) -> None:
+    with pytest.raises(SystemExit, match="loopback"):
+        bench_load.check_loopback(url)
+
+
+def test_counts_are_bounded() -> None:
+    with pytest.raises(SystemExit):
+        bench_load.parse_args(["--sessions", str(bench_load.MAX_SESSIONS + 1)])
+
+
+def test_recorded_command_keeps_what_shapes_the_figures() -> None:
+    argv = ["--sessions", "3", "--json", "/tmp/figures.json", "--record", "--soak-seconds", "60"]
+    assert bench_load._recorded_arguments(argv) == ["--sessions", "3", "--soak-seconds", "60"]
