@@ -20,6 +20,10 @@ import panel as pn
 if __package__ in (None, ""):  # `panel serve dashboard/letter.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dashboard.access.audit import AuditUnavailable
+from dashboard.access.guard import AccessRefused
+from dashboard.access.panels import refusal_page
+from dashboard.app import session_access
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
 from dashboard.session import parse_client_id
@@ -74,10 +78,22 @@ def page_parts(client_text: str | None, lang: str, today: dt.date) -> tuple[str,
 
 
 def create_page() -> pn.Template:
+    """The letter for the signed-in user (same access rules as the dashboard's decision view), traced."""
     lang = parse_language(_query_value("lang"))
+    try:
+        access = session_access()
+    except AccessRefused as refusal:
+        return refusal_page(lang, refusal.key)
+    if not access.may_open("decision"):
+        return refusal_page(lang, "access.refused_view")
     cockpit = get_cockpit()
     if not cockpit.ready:
-        return missing_data_page(lang, cockpit)
+        return missing_data_page(lang, cockpit, show_paths=access.role == "admin")
+    client_id, _ = parse_client_id(_query_value("client"))
+    try:
+        access.record("letter", client_id)
+    except AuditUnavailable:  # a letter whose reading cannot be traced is not shown (fail closed)
+        return refusal_page(lang, "access.audit_down")
     title, body = page_parts(_query_value("client"), lang, dt.date.today())
     page = pn.Template(TEMPLATE)
     for name, value in {"lang": lang, "page_title": title, "css": LETTER_CSS, "body": body}.items():
