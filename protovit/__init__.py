@@ -21,6 +21,7 @@ from protovit.data import (
     stratified_split,
 )
 from protovit.explain import (
+    ClassCase,
     ClassifierPredictor,
     Predictor,
     PrototypeCard,
@@ -45,6 +46,7 @@ __all__ = [
     "PAPER_BACKBONES",
     "PROTOVIT_STAGES",
     "SMALL_DATA_BACKBONES",
+    "ClassCase",
     "ClassifierPredictor",
     "ConfigError",
     "DataError",

@@ -27,7 +27,10 @@ STEM_LAYERS = 3  # three stride-2 convolutions: total stride 8
 
 
 class ConvStemEmbed(nn.Module):
-    """Patch embedding as conv(3x3, stride 2) + BN + ReLU blocks, then a 1x1 projection to ``embed_dim``.
+    """Patch embedding as conv(4x4, stride 2, padding 1) + BN + ReLU blocks, then a 1x1 projection to ``embed_dim``.
+
+    The even kernel centres each token's receptive field on its own stride x stride cell (a 3x3 kernel would
+    centre it on the cell's corner), so a token's box is exactly the cell it stands for.
 
     Takes timm's ``embed_layer`` arguments; ``patch_size`` is the total stride and must be a power of two.
     Outputs [B, N, embed_dim] tokens like timm's ``PatchEmbed``.
@@ -55,7 +58,7 @@ class ConvStemEmbed(nn.Module):
         for n in range(layers):
             width = stem_width * 2**n
             blocks += [
-                nn.Conv2d(channels, width, 3, stride=2, padding=1, bias=False),
+                nn.Conv2d(channels, width, 4, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(width),
                 nn.ReLU(inplace=True),
             ]

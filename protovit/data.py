@@ -197,6 +197,7 @@ class InMemoryImages(Dataset):
         *,
         max_pixels: int = 50_000_000,
         pixels: torch.Tensor | None = None,
+        progress: bool = True,
     ) -> None:
         self.samples = samples
         self.class_index = {name: i for i, name in enumerate(class_names)}
@@ -204,7 +205,9 @@ class InMemoryImages(Dataset):
         self.img_size = img_size
         if pixels is None:
             pixels = torch.empty(len(samples), 3, img_size, img_size, dtype=torch.uint8)
-            for i, sample in enumerate(tqdm(samples, desc="decode images", unit="image", leave=False)):
+            for i, sample in enumerate(
+                tqdm(samples, desc="decode images", unit="image", leave=False, disable=not progress)
+            ):
                 view = pad_and_resize(load_image(sample.path, max_pixels), img_size)
                 pixels[i] = torch.from_numpy(np.asarray(view).transpose(2, 0, 1).copy())
         self.pixels = pixels

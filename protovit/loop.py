@@ -128,8 +128,9 @@ class RunSetup:
         if split not in self._images:
             samples = self.train_samples if split == "train" else self.val_samples
             self._images[split] = InMemoryImages(
-                samples, self.class_names, self.config.img_size, max_pixels=self.config.max_image_pixels
-            )
+                samples, self.class_names, self.config.img_size, max_pixels=self.config.max_image_pixels,
+                progress=self.progress_bars and self.dist.is_main,
+            )  # fmt: skip
         return self._images[split]
 
     def augmented_train(self, stage_index: int) -> InMemoryImages:
