@@ -43,10 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "protovit_cpu.toml")
     parser.add_argument("--folds", type=int, nargs="+")
     parser.add_argument("--arms", nargs="+", default=list(ARMS))
+    parser.add_argument("--threads", type=int, help="torch threads per process (overrides the configuration)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:
         base = ProtoViTConfig.load(args.config)
+        if args.threads:
+            base = base.replace(num_threads=args.threads)
         folds = args.folds if args.folds is not None else list(range(base.cv_folds))
         args.evals.mkdir(parents=True, exist_ok=True)
         for fold in folds:
