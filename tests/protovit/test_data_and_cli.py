@@ -356,49 +356,31 @@ def test_the_real_flipkart_folder_reads_cleanly():
     }
 
 
-def test_report_is_generated_from_evaluation_files(tmp_path, trained_run, image_folder):
-    evaluation = tmp_path / "eval.json"
-    assert (
-        run_script(
-            "evaluate_protovit.py",
-            trained_run,
-            "--data",
-            image_folder,
-            "--out",
-            evaluation,
-            "--compare",
-            trained_run,
-            "--split",
-            "val",
-        ).returncode
-        == 0
-    )
+def test_report_is_generated_from_the_studys_evaluation_files(tmp_path, trained_run, image_folder):
+    from protovit import train
+    from protovit.evaluation import evaluate_run
+
+    evals = tmp_path / "evals"
+    evals.mkdir()
+    floor = tmp_path / "features"
+    train(micro_config(model="features"), image_folder, floor, progress=False)
+    for arm, run in (("protovit", trained_run), ("features", floor)):
+        (evals / f"{arm}_fold0.json").write_text(
+            json.dumps(evaluate_run(run, image_folder)), encoding="utf-8"
+        )
     report, img_dir = tmp_path / "docs" / "results.md", tmp_path / "docs" / "img"
     report.parent.mkdir()
-    args = [
-        "--protovit-eval",
-        evaluation,
-        "--vgg16-eval",
-        evaluation,
-        "--protovit-run",
-        trained_run,
-        "--vgg16-run",
-        trained_run,
-    ]
     completed = run_script(
-        "report_protovit.py", *args, "--data", image_folder, "--out", report, "--img-dir", img_dir
-    )
+        "report_protovit.py", "--evals", evals, "--data", image_folder, "--run", trained_run, "--out", report,
+        "--img-dir", img_dir,
+    )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     text = report.read_text()
-    for heading in (
-        "## Results",
-        "### Per-class F1",
-        "### Confusion matrices",
-        "McNemar",
-        "## Honest limits",
-        "random initialisation",
-    ):
-        assert heading in text
+    for heading in ("## Results", "McNemar", "sub-prototypes kept", "Background prototypes per class",
+                    "## Training cost", "## Honest limits", "random initialisation", "study_protovit.py"):  # fmt: skip
+        assert heading in text, heading
+    protovit = json.loads((evals / "protovit_fold0.json").read_text())
+    assert f"{100 * protovit['accuracy']:.1f} % (1 fold, no sd)" in text
     figures = sorted(img_dir.glob("protovit_*.png"))
     assert figures and all(f.stat().st_size < 300_000 for f in figures)
     assert all(f"img/{f.name}" in text for f in figures)
