@@ -7,15 +7,16 @@ by the same helpers everywhere so that "12,3 %" and "12.3%" are consistent acros
 
 from __future__ import annotations
 
-import math
 import string
 from collections.abc import Mapping
 
+# The warehouse's vocabulary (column labels, values in human units) and the project's one number formatter,
+# passed on to the views, which import no lower layer.
+from warehouse.dictionary import format_money, format_number, format_percent, humanize  # noqa: F401
+from warehouse.dictionary import label as feature_label  # noqa: F401
+
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
-
-# Narrow no-break space: the French typographic separator for thousands and before "%" and "€".
-_NNBSP = "\u202f"
 
 TEXT: dict[str, dict[str, str]] = {
     # Page shell
@@ -210,22 +211,14 @@ TEXT: dict[str, dict[str, str]] = {
     },
     # Profile fields (columns of the warehouse's `clients` view)
     "field.age_years": {"fr": "Âge", "en": "Age"},
-    "field.gender": {"fr": "Sexe", "en": "Gender"},
-    "field.family_status": {"fr": "Situation familiale", "en": "Family status"},
     "field.children": {"fr": "Nombre d'enfants", "en": "Children"},
     "field.household_size": {"fr": "Taille du foyer", "en": "Household size"},
-    "field.education": {"fr": "Niveau d'études", "en": "Education"},
-    "field.housing": {"fr": "Type de logement", "en": "Housing type"},
     "field.owns_home": {"fr": "Propriétaire d'un bien immobilier", "en": "Owns real estate"},
     "field.owns_car": {"fr": "Possède une voiture", "en": "Owns a car"},
     "field.region_rating": {"fr": "Note de la région (1 à 3)", "en": "Region rating (1 to 3)"},
     "field.employed": {"fr": "En emploi", "en": "Employed"},
     "field.seniority_years": {"fr": "Ancienneté dans l'emploi", "en": "Time in current job"},
-    "field.income_type": {"fr": "Source de revenus", "en": "Income type"},
-    "field.occupation": {"fr": "Profession", "en": "Occupation"},
-    "field.employer_sector": {"fr": "Secteur de l'employeur", "en": "Employer sector"},
     "field.annual_income": {"fr": "Revenu annuel", "en": "Annual income"},
-    "field.contract_type": {"fr": "Type de contrat", "en": "Contract type"},
     "field.credit_amount": {"fr": "Montant du crédit", "en": "Credit amount"},
     "field.annuity": {"fr": "Annuité", "en": "Annuity"},
     "field.goods_price": {"fr": "Prix du bien financé", "en": "Price of the goods"},
@@ -256,10 +249,6 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "compare.filter.age": {"fr": "Tranche d'âge (± 5 ans)", "en": "Age band (± 5 years)"},
     "compare.filter.income": {"fr": "Tranche de revenu (± 25 %)", "en": "Income band (± 25%)"},
-    "compare.filter.contract": {"fr": "Type de contrat", "en": "Contract type"},
-    "compare.filter.gender": {"fr": "Sexe", "en": "Gender"},
-    "compare.filter.family": {"fr": "Situation familiale", "en": "Family status"},
-    "compare.filter.education": {"fr": "Niveau d'études", "en": "Education"},
     "compare.group.all": {"fr": "Tous les clients", "en": "All clients"},
     "compare.group.decision": {
         "fr": "Clients avec la même décision ({decision})",
@@ -509,41 +498,17 @@ def tr(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def decision_text(decision: str, lang: str) -> str:
+    """ "crédit accordé" / "credit refused" for a scorer decision ('granted' | 'refused')."""
+    return tr("decision.granted_long" if decision == "granted" else "decision.refused_long", lang)
+
+
 def parse_language(raw: str | bytes | None) -> str:
     """Read a language from a URL query value; anything unexpected means French."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     value = (raw or "").strip().lower()[:5]
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def _group_thousands(integer_digits: str, separator: str) -> str:
-    groups = []
-    while len(integer_digits) > 3:
-        groups.insert(0, integer_digits[-3:])
-        integer_digits = integer_digits[:-3]
-    groups.insert(0, integer_digits)
-    return separator.join(groups)
-
-
-def format_number(value: float | int | None, lang: str, decimals: int = 0) -> str:
-    """Format a number with the language's thousands and decimal separators ("202 500,5" / "202,500.5")."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return tr("profile.missing", lang)
-    text = f"{abs(value):.{decimals}f}"
-    integer, _, fraction = text.partition(".")
-    thousands, decimal_mark = (_NNBSP, ",") if lang == "fr" else (",", ".")
-    body = _group_thousands(integer, thousands) + (decimal_mark + fraction if fraction else "")
-    negative = value < 0 and float(text) != 0
-    return ("−" if negative else "") + body
-
-
-def format_percent(probability: float | None, lang: str, decimals: int = 1) -> str:
-    """Format a probability (0–1) as a percentage: "12,3 %" in French, "12.3%" in English."""
-    if probability is None or (isinstance(probability, float) and math.isnan(probability)):
-        return tr("profile.missing", lang)
-    number = format_number(probability * 100, lang, decimals)
-    return f"{number}{_NNBSP}%" if lang == "fr" else f"{number}%"
 
 
 def format_points(points: float, lang: str) -> str:
@@ -558,14 +523,6 @@ def format_signed(value: float, lang: str, decimals: int = 3) -> str:
     """Format a contribution with an explicit sign, so direction never depends on colour."""
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     return sign + format_number(abs(value), lang, decimals)
-
-
-def format_money(amount: float | None, lang: str) -> str:
-    """Format an amount in euros: "202 500 €" / "€202,500"."""
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return tr("profile.missing", lang)
-    number = format_number(amount, lang, 0)
-    return f"{number}{_NNBSP}€" if lang == "fr" else f"€{number}"
 
 
 def missing_keys(texts: Mapping[str, Mapping[str, str]] = TEXT) -> list[str]:

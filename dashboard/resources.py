@@ -2,7 +2,8 @@
 
 The warehouse connection, the scorer and the ProtoViT predictor are expensive to open and safe to share (the
 warehouse is read-only with a cursor per call, the scorer is pure), so each process loads them once and every
-session reuses them. Views never open files or connections: they receive a :class:`Resources`.
+session reuses them. Views never open files or connections, nor see these: they talk to the
+:class:`dashboard.cockpit.Cockpit` built over them.
 
 When something is missing the app must still answer with a page saying which command builds it, so loading never
 raises: problems are collected in :attr:`Resources.problems`.
@@ -17,9 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PIL import Image
+
+if TYPE_CHECKING:
+    from models import Scorer
+    from protovit import Predictor
+    from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -74,9 +80,9 @@ class Resources:
     """What every session shares: the warehouse, the scorer, an optional ProtoViT predictor, and small caches."""
 
     paths: DataPaths
-    warehouse: Any = None
-    scorer: Any = None
-    predictor: Any = None
+    warehouse: Warehouse | None = None
+    scorer: Scorer | None = None
+    predictor: Predictor | None = None
     problems: list[Problem] = field(default_factory=list)
     protovit_problem: Problem | None = None
     _predictor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -102,7 +108,7 @@ class Resources:
         with Image.open(self.paths.protovit_images / "images" / file_name) as image:
             return image.convert("RGB")
 
-    def protovit(self) -> Any:
+    def protovit(self) -> Predictor | None:
         """The ProtoViT predictor, loaded on first use: torch is heavy and only the image tab needs it."""
         with self._predictor_lock:
             if not self._predictor_loaded:
@@ -126,7 +132,7 @@ def _read_catalogue(folder: Path, limit: int) -> list[tuple[str, str]]:
     return sorted(item for items in per_category.values() for item in items[:per_class])
 
 
-def _load_protovit(paths: DataPaths) -> tuple[Any, Problem | None]:
+def _load_protovit(paths: DataPaths) -> tuple[Predictor | None, Problem | None]:
     command = TRAIN_PROTOVIT.format(images=_display(paths.protovit_images), path=_display(paths.protovit_run))
     if not paths.protovit_run.exists():
         return None, Problem("images.missing_run", paths.protovit_run, command)

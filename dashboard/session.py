@@ -2,44 +2,22 @@
 
 The state is a plain ``param.Parameterized`` so the logic (input validation, loading a client, recent list,
 announcements) is testable without a browser; views watch it. Loading a client is one function,
-:func:`load_snapshot`, which is also what the benchmark times as "server-side work to show a client".
+:meth:`Cockpit.snapshot`, which is also what the benchmark times as "server-side work to show a client".
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import param
-import polars as pl
 
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, format_percent, tr
-from dashboard.resources import Resources, in_parallel
+from dashboard.cockpit import ClientSnapshot, Cockpit
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, decision_text, format_percent, tr
 
 MAX_ID_DIGITS = 12
 RECENT_LIMIT = 8
 _DIGITS = re.compile(r"[0-9]+")
-
-
-@dataclass(frozen=True)
-class ClientSnapshot:
-    """Everything the client-centric views need about one client, computed once per client and language.
-
-    The raw application row is read only when a view asks for it (what-if), not on every client switch.
-    """
-
-    sk_id: int
-    profile: dict[str, Any]
-    features: pl.DataFrame
-    explanation: Any  # models.Explanation
-    warehouse: Any = field(default=None, repr=False, compare=False)
-
-    @functools.cached_property
-    def application(self) -> pl.DataFrame:
-        """The raw application row (for what-if edits), read on first use."""
-        return self.warehouse.application_row(self.sk_id)
 
 
 def parse_client_id(text: str | None) -> tuple[int | None, str | None]:
@@ -54,32 +32,6 @@ def parse_client_id(text: str | None) -> tuple[int | None, str | None]:
     if not _DIGITS.fullmatch(cleaned) or len(cleaned) > MAX_ID_DIGITS:
         return None, "error.malformed"
     return int(cleaned), None
-
-
-def load_snapshot(resources: Resources, sk_id: int, lang: str) -> ClientSnapshot | None:
-    """Read the client's profile and features and explain the score; None if the client is unknown.
-
-    The two reads are independent point queries: they run concurrently (DuckDB releases the GIL and the
-    warehouse gives each call its own cursor).
-    """
-    warehouse, scorer = resources.warehouse, resources.scorer
-    features, profile = in_parallel(
-        lambda: warehouse.client_features(sk_id), lambda: warehouse.client_profile(sk_id)
-    )
-    if features.height == 0:
-        return None
-    return ClientSnapshot(
-        sk_id=sk_id,
-        profile=profile or {},
-        features=features,
-        explanation=scorer.explain(features, lang=lang),
-        warehouse=warehouse,
-    )
-
-
-def decision_text(decision: str, lang: str) -> str:
-    """ "crédit accordé" / "credit refused" for a scorer decision ('granted' | 'refused')."""
-    return tr("decision.granted_long" if decision == "granted" else "decision.refused_long", lang)
 
 
 class ClientSession(param.Parameterized):
@@ -105,8 +57,8 @@ class ClientSession(param.Parameterized):
     announcement = param.String(default="", doc="Text for the aria-live region (score updates).")
     view = param.String(default="decision", doc="Key of the view shown; written to ?view= in the URL.")
 
-    def __init__(self, resources: Resources, **params: Any) -> None:
-        self.resources = resources
+    def __init__(self, cockpit: Cockpit, **params: Any) -> None:
+        self.cockpit = cockpit
         super().__init__(**params)
 
     def show_text(self, text: str | None) -> bool:
@@ -121,7 +73,7 @@ class ClientSession(param.Parameterized):
 
     def show(self, sk_id: int) -> bool:
         """Load and show client ``sk_id``; returns False (and sets :attr:`error`) if no such client exists."""
-        snapshot = load_snapshot(self.resources, sk_id, self.lang)
+        snapshot = self.cockpit.snapshot(sk_id, self.lang)
         if snapshot is None:
             self.error = tr("error.unknown", self.lang, id=sk_id)
             self.announcement = self.error

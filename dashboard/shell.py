@@ -6,8 +6,6 @@ reloads the page (the ``<html lang>`` and every label change); changing client o
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -15,16 +13,15 @@ from typing import Any
 import panel as pn
 import param
 
+from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
-from dashboard.neighbours import neighbour_index
-from dashboard.resources import Resources
 from dashboard.session import ClientSession
 from dashboard.template import LinkList, PageMeta, build_page
 from dashboard.views.base import SessionView, html_pane
-from dashboard.views.compare import CompareView, knn_features, warm_percentiles
+from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard
 from dashboard.views.images import ImagesView
-from dashboard.views.portfolio import ImportanceView, PortfolioView, score_histogram
+from dashboard.views.portfolio import ImportanceView, PortfolioView
 from dashboard.views.profile import ProfileView
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView
@@ -43,30 +40,6 @@ VIEWS: dict[str, tuple[str, ViewFactory]] = {
     "images": ("nav.images", ImagesView),
 }
 DEFAULT_VIEW = "decision"
-log = logging.getLogger(__name__)
-
-
-_WARM_UP_LOCK = threading.Lock()
-_WARMED_UP: set[int] = set()
-
-
-def warm_up_once(resources: Resources) -> None:
-    """Build the process-wide caches the first comparison needs (feature ranking, neighbour index, score
-    distribution, population percentiles of the main features) in a background thread, once per process, so the first manager does not wait for them."""
-    with _WARM_UP_LOCK:
-        if id(resources) in _WARMED_UP:
-            return
-        _WARMED_UP.add(id(resources))
-
-    def build() -> None:
-        try:
-            neighbour_index(resources.warehouse, knn_features(resources.scorer, resources.warehouse))
-            score_histogram(resources.warehouse)
-            warm_percentiles(resources)
-        except Exception:  # a failed warm-up only means the first user builds the caches
-            log.exception("warm-up failed")
-
-    threading.Thread(target=build, name="dashboard-warm-up", daemon=True).start()
 
 
 def parse_view(raw: str | None) -> str:
@@ -80,7 +53,7 @@ class Dashboard(pn.viewable.Viewer):
 
     def __init__(
         self,
-        resources: Resources,
+        cockpit: Cockpit,
         lang: str,
         *,
         view: str = DEFAULT_VIEW,
@@ -88,7 +61,7 @@ class Dashboard(pn.viewable.Viewer):
         **params: Any,
     ) -> None:
         super().__init__(**params)
-        self.session = ClientSession(resources, lang=lang, view=parse_view(view))
+        self.session = ClientSession(cockpit, lang=lang, view=parse_view(view))
         self.search = ClientSearch(self.session)
         self.nav = LinkList(
             items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items()],
@@ -155,12 +128,12 @@ class Dashboard(pn.viewable.Viewer):
         location.search = "?" + "&".join(f"{name}={value}" for name, value in query.items())
 
 
-def missing_data_page(lang: str, resources: Resources) -> pn.Template:
+def missing_data_page(lang: str, cockpit: Cockpit) -> pn.Template:
     """The page shown when the warehouse or the model is missing: what is missing and which command builds it."""
     items = []
-    for problem in resources.problems:
+    for problem in cockpit.problems:
         what = tr(
-            "app.missing_warehouse" if problem.path == resources.paths.warehouse else "app.missing_model",
+            "app.missing_warehouse" if problem.path == cockpit.warehouse_path else "app.missing_model",
             lang,
             path=problem.path,
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from warehouse.dictionary import format_percent
+
 LANGS = ("fr", "en")
 STRONG_EFFECT = 0.5
 MODERATE_EFFECT = 0.2
@@ -93,11 +95,6 @@ def build_reasons(
     against.sort(key=lambda r: r.contribution, reverse=True)
     favour.sort(key=lambda r: r.contribution)
     return against, favour
-
-
-def format_percent(probability: float, lang: str) -> str:
-    value = f"{100 * probability:.1f}"
-    return f"{value.replace('.', ',')} %" if lang == "fr" else f"{value}%"
 
 
 _FRENCH_DE = (("les ", "des "), ("le ", "du "), ("la ", "de la "), ("l'", "de l'"))

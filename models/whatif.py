@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from models.evaluation import DAYS_PER_YEAR
+from warehouse.dictionary import format_number
 
 MIN_LEVEL_COUNT = 10
 DAYS_EMPLOYED_NOT_EMPLOYED = 365243  # Home Credit's sentinel for pensioners and the unemployed
@@ -122,7 +123,8 @@ class FieldSpec:
 
 
 def _number(value: float | None) -> str:
-    return "?" if value is None else f"{value:,.10g}"
+    """A range bound for the (English) error message, through the project's one number formatter."""
+    return "?" if value is None else format_number(value, "en", 0 if value == round(value) else 2)
 
 
 def to_human(definition: FieldDefinition, raw: object) -> object:

@@ -29,17 +29,9 @@ sys.path.insert(0, str(ROOT))  # the benchmark reuses the UI tests' browser harn
 
 from benchmarks_doc import write_section  # noqa: E402
 
+from dashboard.cockpit import DEFAULT_CRITERIA, Cockpit  # noqa: E402
 from dashboard.local_server import LocalServer, start_local_server  # noqa: E402
 from dashboard.resources import DataPaths, load_resources  # noqa: E402
-from dashboard.session import load_snapshot  # noqa: E402
-from dashboard.views.compare import (  # noqa: E402
-    DEFAULT_CRITERIA,
-    client_percentiles,
-    client_value,
-    comparison_groups,
-    ranked_features,
-    warm_percentiles,
-)
 from tests.ui.harness import BOKEH_READY, CHROMIUM_FLAGS, PAGE_READY_SELECTOR  # noqa: E402
 
 SEARCH_LABEL = "Identifiant client (SK_ID_CURR)"
@@ -50,52 +42,46 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def sample_client_ids(resources, count: int, seed: int = 0) -> list[int]:
+def sample_client_ids(cockpit: Cockpit, count: int, seed: int = 0) -> list[int]:
     """Random existing client ids, found through the same prefix search the dashboard uses."""
     rng = random.Random(seed)
     ids: list[int] = []
     while len(ids) < count:
         prefix = str(rng.randint(1000, 4567))
-        found = resources.warehouse.search_clients(prefix, limit=50)
+        found = cockpit.search_clients(prefix, limit=50)
         if found:
             ids.append(rng.choice(found))
     return ids
 
 
-def show_client_work(resources, sk_id: int, lang: str = "fr") -> tuple[float, float]:
+def show_client_work(cockpit: Cockpit, sk_id: int, lang: str = "fr") -> tuple[float, float]:
     """What the server does to show a client, in two timed phases (ms):
 
-    1. the snapshot: profile and features rows, score, contributions and reasons (``load_snapshot``);
+    1. the snapshot: profile and features rows, score, contributions and reasons (``Cockpit.snapshot``);
     2. the comparisons of the Compare view: four groups' sizes and default rates, and the client's percentile, in
        each group, of the numeric feature that weighs most on this client's score.
     """
     start = time.perf_counter()
-    snapshot = load_snapshot(resources, sk_id, lang)
+    snapshot = cockpit.snapshot(sk_id, lang)
     middle = time.perf_counter()
-    groups = comparison_groups(resources, snapshot, DEFAULT_CRITERIA, lang)
-    numeric = {
-        name
-        for name, is_categorical in ranked_features(resources.scorer, resources.warehouse)
-        if not is_categorical
-    }
+    groups = cockpit.comparison_groups(snapshot, DEFAULT_CRITERIA)
+    numeric = set(cockpit.numeric_features())
     feature = next(name for name in snapshot.explanation.contributions["feature"] if name in numeric)
-    client_percentiles(resources, feature, client_value(snapshot, feature), groups)
+    cockpit.client_percentiles(feature, snapshot.value(feature), groups)
     end = time.perf_counter()
     return (middle - start) * 1000, (end - middle) * 1000
 
 
-def bench_server_side(resources, ids: list[int]) -> dict[str, float]:
-    warm_percentiles(
-        resources
-    )  # what the served app's start-up warm-up does before the first manager arrives
-    show_client_work(resources, ids[0])  # first call pays one-off caches (catalogue, population edges, index)
-    phases = [show_client_work(resources, sk_id) for sk_id in ids[1:]]
+def bench_server_side(cockpit: Cockpit, ids: list[int]) -> dict[str, float]:
+    cockpit.warm_up()  # what the served app's start-up warm-up does before the first manager arrives
+    show_client_work(cockpit, ids[0])  # first call pays one-off caches (catalogue, population edges)
+    phases = [show_client_work(cockpit, sk_id) for sk_id in ids[1:]]
     totals = [snapshot + comparisons for snapshot, comparisons in phases]
     reads = []
     for sk_id in ids[1:51]:  # the warehouse's two point reads alone, one after the other
         start = time.perf_counter()
-        resources.warehouse.client_features(sk_id)
-        resources.warehouse.client_profile(sk_id)
+        cockpit.warehouse.client_features(sk_id)
+        cockpit.warehouse.client_profile(sk_id)
         reads.append((time.perf_counter() - start) * 1000)
     return {
         "n": len(totals),
@@ -272,11 +258,11 @@ def main(argv: list[str] | None = None) -> None:
     paths = DataPaths(
         args.warehouse, args.model_dir, ROOT / "runs" / "protovit", ROOT / "../shared/data/flipkart"
     )
-    resources = load_resources(paths)
-    if not resources.ready:
-        raise SystemExit(f"not ready: {resources.problems}")
-    ids = sample_client_ids(resources, args.clients)
-    server_side = bench_server_side(resources, ids)
+    cockpit = Cockpit(load_resources(paths))
+    if not cockpit.ready:
+        raise SystemExit(f"not ready: {cockpit.problems}")
+    ids = sample_client_ids(cockpit, args.clients)
+    server_side = bench_server_side(cockpit, ids)
     print("server side", server_side, flush=True)
 
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

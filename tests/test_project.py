@@ -161,6 +161,32 @@ def test_dependency_direction() -> None:
             assert used <= may_use, f"{path.relative_to(ROOT)} imports {used - may_use}"
 
 
+def test_views_talk_only_to_the_cockpit() -> None:
+    """Views import the façade, i18n, charts and their own package, never a lower layer or the session plumbing;
+    the shell and the benchmark reach views only for their classes, and data only through the cockpit."""
+    pattern = re.compile(r"^\s*(?:from|import)\s+((?:dashboard|warehouse|models|protovit)[\w.]*)", flags=re.M)
+    allowed = ("dashboard.cockpit", "dashboard.i18n", "dashboard.charts", "dashboard.views")
+    for path in (ROOT / "dashboard" / "views").rglob("*.py"):
+        if path.name == "base.py":  # the views' own base passes on the session and page widgets they build on
+            assert not re.search(
+                r"^\s*(?:from|import)\s+(?:warehouse|models|protovit)\b", path.read_text(), re.M
+            )
+            continue
+        for module in pattern.findall(path.read_text(encoding="utf-8")):
+            assert module.startswith(allowed) or module == "dashboard", (
+                f"{path.relative_to(ROOT)} imports {module}"
+            )
+    for path in (
+        ROOT / "dashboard" / "shell.py",
+        ROOT / "dashboard" / "app.py",
+        ROOT / "scripts" / "bench_dashboard.py",
+    ):
+        text = path.read_text(encoding="utf-8")
+        names = re.findall(r"^from dashboard\.views\.(?!base\b)\w+ import ([\w, ]+)$", text, flags=re.M)
+        assert all(name.strip()[0].isupper() for line in names for name in line.split(",")), path
+        assert not re.search(r"^\s*(?:from|import)\s+(?:warehouse|models|protovit)\b", text, flags=re.M), path
+
+
 def test_sql_and_lightgbm_stay_in_their_packages() -> None:
     for package in ("dashboard", "models", "protovit"):
         for path in (ROOT / package).rglob("*.py"):

@@ -23,7 +23,7 @@ _APPLICATION: dict[str, tuple[str, str, str]] = {
     "SK_ID_CURR": ("Identifiant client", "Client id", "number"),
     "TARGET": ("Défaut de paiement (1 = oui)", "Payment default (1 = yes)", "flag"),
     "NAME_CONTRACT_TYPE": ("Type de crédit", "Contract type", "category"),
-    "CODE_GENDER": ("Genre", "Gender", "category"),
+    "CODE_GENDER": ("Sexe", "Sex", "category"),
     "FLAG_OWN_CAR": ("Possède une voiture", "Owns a car", "category"),
     "FLAG_OWN_REALTY": ("Propriétaire de son logement", "Owns real estate", "category"),
     "CNT_CHILDREN": ("Nombre d'enfants", "Number of children", "count"),
@@ -339,45 +339,166 @@ RAW_SIDE_COLUMNS: dict[str, str] = {
     "CNT_INSTALMENT_MATURE_CUM": "Instalments paid so far",
 }
 
-LEVELS_FR: dict[str, dict[str, str]] = {
-    "NAME_CONTRACT_TYPE": {"Cash loans": "Prêt personnel", "Revolving loans": "Crédit renouvelable"},
-    "CODE_GENDER": {"F": "Femme", "M": "Homme", "XNA": "Non renseigné"},
-    "FLAG_OWN_CAR": {"Y": "Oui", "N": "Non"},
-    "FLAG_OWN_REALTY": {"Y": "Oui", "N": "Non"},
-    "NAME_FAMILY_STATUS": {
-        "Married": "Marié(e)",
-        "Single / not married": "Célibataire",
-        "Civil marriage": "Union libre / PACS",
-        "Separated": "Séparé(e)",
-        "Widow": "Veuf / veuve",
-        "Unknown": "Inconnu",
+_YES_NO = {"Y": ("Oui", "Yes"), "N": ("Non", "No")}
+_ORGANISATION_FAMILIES = {  # Kaggle "Industry: type 3" and similar: numbered sub-sectors with no public meaning
+    "Business Entity Type {n}": ("Entreprise (type {n})", "Business (type {n})", range(1, 4)),
+    "Industry: type {n}": ("Industrie (type {n})", "Industry (type {n})", range(1, 14)),
+    "Trade: type {n}": ("Commerce (type {n})", "Trade (type {n})", range(1, 8)),
+    "Transport: type {n}": ("Transport (type {n})", "Transport (type {n})", range(1, 5)),
+}
+
+# Every level of every categorical application column (Kaggle's and the generator's): (French, English) words a
+# client understands. One table: the dashboard, the scorer's reasons and what-if form, and the warehouse's
+# ``clients`` view all read it.
+LEVELS: dict[str, dict[str, tuple[str, str]]] = {
+    "NAME_CONTRACT_TYPE": {
+        "Cash loans": ("Prêt personnel", "Cash loan"),
+        "Revolving loans": ("Crédit renouvelable", "Revolving credit"),
     },
-    "NAME_EDUCATION_TYPE": {
-        "Secondary / secondary special": "Secondaire",
-        "Higher education": "Supérieur",
-        "Incomplete higher": "Supérieur non terminé",
-        "Lower secondary": "Collège",
-        "Academic degree": "Doctorat",
+    "CODE_GENDER": {"F": ("Femme", "Woman"), "M": ("Homme", "Man"), "XNA": ("Non renseigné", "Not given")},
+    "FLAG_OWN_CAR": _YES_NO,
+    "FLAG_OWN_REALTY": _YES_NO,
+    "NAME_TYPE_SUITE": {
+        "Unaccompanied": ("Seul(e)", "Alone"),
+        "Family": ("En famille", "With family"),
+        "Spouse, partner": ("Avec son conjoint", "With spouse or partner"),
+        "Children": ("Avec ses enfants", "With children"),
+        "Other_A": ("Autre accompagnant (A)", "Other companion (A)"),
+        "Other_B": ("Autre accompagnant (B)", "Other companion (B)"),
+        "Group of people": ("En groupe", "With a group"),
     },
     "NAME_INCOME_TYPE": {
-        "Working": "Salarié(e)",
-        "Commercial associate": "Commerçant(e) / associé(e)",
-        "Pensioner": "Retraité(e)",
-        "State servant": "Fonctionnaire",
-        "Unemployed": "Sans emploi",
-        "Student": "Étudiant(e)",
-        "Businessman": "Chef d'entreprise",
-        "Maternity leave": "Congé maternité",
+        "Working": ("Salarié(e)", "Employee"),
+        "Commercial associate": ("Commerçant(e) / associé(e)", "Commercial associate"),
+        "Pensioner": ("Retraité(e)", "Retired"),
+        "State servant": ("Fonctionnaire", "Civil servant"),
+        "Unemployed": ("Sans emploi", "Unemployed"),
+        "Student": ("Étudiant(e)", "Student"),
+        "Businessman": ("Chef d'entreprise", "Business owner"),
+        "Maternity leave": ("Congé maternité", "Maternity leave"),
+    },
+    "NAME_EDUCATION_TYPE": {
+        "Secondary / secondary special": ("Secondaire", "Secondary school"),
+        "Higher education": ("Supérieur", "Higher education"),
+        "Incomplete higher": ("Supérieur non terminé", "Higher education, not completed"),
+        "Lower secondary": ("Collège", "Lower secondary school"),
+        "Academic degree": ("Doctorat", "Doctorate"),
+    },
+    "NAME_FAMILY_STATUS": {
+        "Married": ("Marié(e)", "Married"),
+        "Single / not married": ("Célibataire", "Single"),
+        "Civil marriage": ("Union libre / PACS", "Civil partnership"),
+        "Separated": ("Séparé(e)", "Separated"),
+        "Widow": ("Veuf / veuve", "Widowed"),
+        "Unknown": ("Inconnu", "Unknown"),
     },
     "NAME_HOUSING_TYPE": {
-        "House / apartment": "Maison / appartement",
-        "With parents": "Chez ses parents",
-        "Municipal apartment": "Logement social",
-        "Rented apartment": "Location",
-        "Office apartment": "Logement de fonction",
-        "Co-op apartment": "Coopérative",
+        "House / apartment": ("Maison / appartement", "House or flat"),
+        "With parents": ("Chez ses parents", "With parents"),
+        "Municipal apartment": ("Logement social", "Social housing"),
+        "Rented apartment": ("Location", "Rented flat"),
+        "Office apartment": ("Logement de fonction", "Company housing"),
+        "Co-op apartment": ("Coopérative", "Housing co-operative"),
     },
-    "EMERGENCYSTATE_MODE": {"Yes": "Oui", "No": "Non"},
+    "OCCUPATION_TYPE": {
+        "Laborers": ("Ouvrier / ouvrière", "Labourer"),
+        "Sales staff": ("Vendeur / vendeuse", "Sales staff"),
+        "Core staff": ("Employé(e)", "Office staff"),
+        "Managers": ("Cadre", "Manager"),
+        "Drivers": ("Chauffeur", "Driver"),
+        "High skill tech staff": ("Technicien(ne) qualifié(e)", "Skilled technician"),
+        "Accountants": ("Comptable", "Accountant"),
+        "Medicine staff": ("Personnel médical", "Medical staff"),
+        "Security staff": ("Agent de sécurité", "Security staff"),
+        "Cooking staff": ("Cuisinier / cuisinière", "Cook"),
+        "Cleaning staff": ("Agent d'entretien", "Cleaner"),
+        "Private service staff": ("Employé(e) de maison", "Domestic staff"),
+        "Low-skill Laborers": ("Manœuvre", "Unskilled labourer"),
+        "Waiters/barmen staff": ("Serveur / barman", "Waiter or bar staff"),
+        "Secretaries": ("Secrétaire", "Secretary"),
+        "Realty agents": ("Agent immobilier", "Estate agent"),
+        "HR staff": ("Ressources humaines", "Human resources"),
+        "IT staff": ("Informaticien(ne)", "IT staff"),
+    },
+    "WEEKDAY_APPR_PROCESS_START": {  # Kaggle writes the day in full, the generator in three letters
+        spelling: words
+        for day, words in {
+            "MONDAY": ("lundi", "Monday"),
+            "TUESDAY": ("mardi", "Tuesday"),
+            "WEDNESDAY": ("mercredi", "Wednesday"),
+            "THURSDAY": ("jeudi", "Thursday"),
+            "FRIDAY": ("vendredi", "Friday"),
+            "SATURDAY": ("samedi", "Saturday"),
+            "SUNDAY": ("dimanche", "Sunday"),
+        }.items()
+        for spelling in (day, day[:3])
+    },
+    "ORGANIZATION_TYPE": {
+        **{
+            pattern.format(n=n): (fr.format(n=n), en.format(n=n))
+            for pattern, (fr, en, numbers) in _ORGANISATION_FAMILIES.items()
+            for n in numbers
+        },
+        "XNA": ("Sans employeur", "No employer"),
+        "Self-employed": ("Indépendant(e)", "Self-employed"),
+        "Other": ("Autre secteur", "Other sector"),
+        "Medicine": ("Santé", "Health care"),
+        "Government": ("Administration", "Government"),
+        "School": ("École", "School"),
+        "Kindergarten": ("Crèche / maternelle", "Nursery school"),
+        "Construction": ("Bâtiment", "Construction"),
+        "Housing": ("Logement", "Housing"),
+        "Military": ("Armée", "Armed forces"),
+        "Bank": ("Banque", "Bank"),
+        "Agriculture": ("Agriculture", "Agriculture"),
+        "Police": ("Police", "Police"),
+        "Postal": ("Poste", "Postal services"),
+        "Security Ministries": ("Ministères régaliens", "Security ministries"),
+        "Restaurant": ("Restauration", "Restaurant"),
+        "Services": ("Services", "Services"),
+        "University": ("Université", "University"),
+        "Hotel": ("Hôtellerie", "Hotel"),
+        "Electricity": ("Énergie", "Electricity"),
+        "Security": ("Sécurité privée", "Private security"),
+        "Insurance": ("Assurance", "Insurance"),
+        "Telecom": ("Télécommunications", "Telecoms"),
+        "Emergency": ("Secours", "Emergency services"),
+        "Advertising": ("Publicité", "Advertising"),
+        "Realtor": ("Immobilier", "Real estate"),
+        "Culture": ("Culture", "Culture"),
+        "Mobile": ("Téléphonie mobile", "Mobile phones"),
+        "Legal Services": ("Services juridiques", "Legal services"),
+        "Cleaning": ("Nettoyage", "Cleaning"),
+        "Religion": ("Culte", "Religion"),
+    },
+    "FONDKAPREMONT_MODE": {
+        "reg oper account": ("Compte de l'opérateur régional", "Regional operator's account"),
+        "reg oper spec account": (
+            "Compte spécial de l'opérateur régional",
+            "Regional operator's special account",
+        ),
+        "org spec account": ("Compte spécial de l'immeuble", "Building's special account"),
+        "not specified": ("Non précisé", "Not specified"),
+    },
+    "HOUSETYPE_MODE": {
+        "block of flats": ("Immeuble collectif", "Block of flats"),
+        "specific housing": ("Logement spécifique", "Special housing"),
+        "terraced house": ("Maison mitoyenne", "Terraced house"),
+    },
+    "WALLSMATERIAL_MODE": {
+        "Panel": ("Panneaux préfabriqués", "Prefabricated panels"),
+        "Stone, brick": ("Pierre, brique", "Stone or brick"),
+        "Block": ("Parpaings", "Concrete blocks"),
+        "Wooden": ("Bois", "Wood"),
+        "Mixed": ("Mixte", "Mixed"),
+        "Monolithic": ("Béton coulé", "Poured concrete"),
+        "Others": ("Autres", "Other"),
+    },
+    "EMERGENCYSTATE_MODE": {"Yes": ("Oui", "Yes"), "No": ("Non", "No")},
+}
+# The French words alone, for the SQL of the ``clients`` view.
+LEVELS_FR: dict[str, dict[str, str]] = {
+    column: {level: fr for level, (fr, _) in levels.items()} for column, levels in LEVELS.items()
 }
 
 
@@ -452,23 +573,45 @@ def unit(name: str) -> str:
 
 
 def level_label(column: str, level: str | None, lang: str = "fr") -> str:
-    """French label of a category level (English keeps the Kaggle level); NULL → "manquant"/"missing"."""
+    """Label of a category level in ``lang``; NULL → "manquant"/"missing". A level no table knows (a new one in
+    future data) is shown as it is rather than failing a page."""
     if level is None:
         return _MISSING[lang]
-    if lang == "fr":
-        return LEVELS_FR.get(column, {}).get(level, level)
-    return level
+    words = LEVELS.get(column, {}).get(level)
+    return level if words is None else words[0 if lang == "fr" else 1]
 
 
 _MISSING = {"fr": "manquant", "en": "missing"}
 _THIN = "\u202f"  # narrow no-break space: French thousands separator and space before units
 
 
-def _number(value: float, decimals: int, lang: str) -> str:
-    text = f"{value:,.{decimals}f}"
+def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
+    """The one number formatter of the project: "202 500,5" / "202,500.5", a true minus sign, "manquant" /
+    "missing" for None or NaN. Everything a person reads (dictionary values, the scorer's reasons, the
+    dashboard) goes through it, so one figure never looks two ways."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _MISSING.get(lang, _MISSING["fr"])
+    text = f"{abs(value):,.{decimals}f}"
     if lang == "fr":
-        return text.replace(",", _THIN).replace(".", ",")
-    return text
+        text = text.replace(",", _THIN).replace(".", ",")
+    negative = value < 0 and float(f"{abs(value):.{decimals}f}") != 0
+    return ("−" if negative else "") + text
+
+
+def format_percent(share: float | None, lang: str, decimals: int = 1) -> str:
+    """A share (0-1) as a percentage: "12,3 %" in French, "12.3%" in English."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return format_number(None, lang)
+    number = format_number(share * 100, lang, decimals)
+    return f"{number}{_THIN}%" if lang == "fr" else f"{number}%"
+
+
+def format_money(amount: float | None, lang: str) -> str:
+    """An amount in euros: "202 500 €" / "€202,500"."""
+    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
+        return format_number(None, lang)
+    number = format_number(amount, lang, 0)
+    return f"{number}{_THIN}€" if lang == "fr" else f"€{number}"
 
 
 def _plural(count: float, singular: str, plural: str) -> str:
@@ -493,31 +636,31 @@ def humanize(name: str, value: object, lang: str = "fr") -> str:
         if years < 1:
             months = round(abs(number) / 30.44)
             return f"{months} mois" if fr else f"{months} {_plural(months, 'month', 'months')}"
-        shown = _number(years, 0 if years >= 10 else 1, lang)
+        shown = format_number(years, lang, 0 if years >= 10 else 1)
         return f"{shown} ans" if fr else f"{shown} years"
     if kind == "years":
-        shown = _number(number, 0, lang)
+        shown = format_number(number, lang, 0)
         return f"{shown} ans" if fr else f"{shown} years"
     if kind == "months":
-        shown = _number(abs(number), 0, lang)
+        shown = format_number(abs(number), lang, 0)
         return f"il y a {shown} mois" if fr else f"{shown} {_plural(number, 'month', 'months')} ago"
     if kind == "day_count":
-        shown = _number(number, 0 if number == round(number) else 1, lang)
+        shown = format_number(number, lang, 0 if number == round(number) else 1)
         return (
             f"{shown} {_plural(number, 'jour', 'jours')}"
             if fr
             else f"{shown} {_plural(number, 'day', 'days')}"
         )
     if kind == "money":
-        return f"{_number(number, 0, lang)}{_THIN}€" if fr else f"€{_number(number, 0, lang)}"
+        return format_money(number, lang)
     if kind == "ratio":
-        return f"{_number(100 * number, 1, lang)}{_THIN}%" if fr else f"{_number(100 * number, 1, lang)}%"
+        return format_percent(number, lang)
     if kind == "flag":
         return ("oui" if number else "non") if fr else ("yes" if number else "no")
     if kind == "hour":
         return f"{int(number)} h" if fr else f"{int(number)}:00"
     if kind == "score":
-        return _number(number, 2, lang)
+        return format_number(number, lang, 2)
     if kind == "count":
-        return _number(number, 0 if number == round(number) else 1, lang)
-    return _number(number, 0 if abs(number) >= 100 else 3, lang)
+        return format_number(number, lang, 0 if number == round(number) else 1)
+    return format_number(number, lang, 0 if abs(number) >= 100 else 3)

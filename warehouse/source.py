@@ -19,10 +19,13 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from warehouse.neighbours import NeighbourIndex
+
 _KEY_COLUMNS = ("SK_ID_CURR", "split", "TARGET")
 _EDGE_QUANTILES = (0.005, 0.995)  # histogram range: robust to the 117 M income and similar outliers
 _GROUP_BANDS = 5
 _SORTED_VALUES_CACHE = 32  # (feature, population-wide cohort) entries; ~2.5 MB each on 307,511 clients
+_NEIGHBOUR_INDEXES = 4  # feature sets kept in memory; the dashboard uses one
 _FEATURES_ROW = "SELECT * FROM features WHERE SK_ID_CURR = ?"
 _APPLICATION_ROW = (
     "SELECT * FROM application_train WHERE SK_ID_CURR = ? "
@@ -72,6 +75,8 @@ class Warehouse:
         self._sorted_lock = threading.Lock()
         self._sorted: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._sorted_loading: dict[tuple, threading.Lock] = {}
+        self._index_lock = threading.Lock()
+        self._indexes: OrderedDict[tuple[str, ...], NeighbourIndex] = OrderedDict()
         columns = self._rows(
             "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'features' "
             "AND database_name = current_database() ORDER BY column_index"
@@ -251,6 +256,18 @@ class Warehouse:
 
     # -- cohorts ----------------------------------------------------------------------------------------------
     def cohort_stats(self, cohort: Cohort | None = None) -> dict:
+        """``n``, ``n_labelled`` and ``default_rate`` (None without labels) of the cohort.
+
+        A cohort of listed clients only (a neighbour group) is answered from a loaded neighbour index, which holds
+        every client's outcome; anything else is one SQL query. Both give the same answer.
+        """
+        index = self._index_for_ids(cohort)
+        if index is not None:
+            return index.outcome_stats(index.rows(cohort.client_ids))
+        return self._cohort_stats_sql(cohort)
+
+    def _cohort_stats_sql(self, cohort: Cohort | None) -> dict:
+        """``cohort_stats`` computed in SQL, for any cohort (the reference the index path must match)."""
         where, params = self._where(cohort)
         n, labelled, rate = self._rows(
             f"SELECT count(*), count(TARGET), avg(TARGET) FROM features WHERE {where}", params
@@ -270,18 +287,34 @@ class Warehouse:
         )
         return _bin_frame(low, width, bins, rows)
 
+    def bin_edges(self, feature: str, bins: int = 30) -> list[float]:
+        """The ``bins + 1`` population-wide edges :meth:`histogram` and :meth:`bivariate` count on."""
+        low, high = self._population_range(feature)
+        width = (high - low) / bins
+        return [low + i * width for i in range(bins + 1)]
+
+    def bin_of(self, feature: str, value: float, bins: int = 30) -> int:
+        """The bin :meth:`histogram` counts ``value`` in (values beyond the range go to the end bins)."""
+        self._feature(feature, numeric=True)
+        low, high = self._population_range(feature)
+        return min(max(math.floor((float(value) - low) / ((high - low) / bins)), 0), bins - 1)
+
     def percentile_of(self, feature: str, value: float, cohort: Cohort | None = None) -> float:
         """Share (0-1) of the cohort's non-missing values strictly below ``value``; NaN for an empty cohort.
 
         Population-wide cohorts (everyone, or a cohort whose only field is ``decision``) are the same few groups
         for every client: they are answered from the cohort's sorted values, fetched once and kept in a bounded
-        LRU; any other cohort is one SQL query. Both give exactly the same answer.
+        LRU; a neighbour group on an indexed feature from the neighbour index; any other cohort is one SQL query.
+        All give the same answer.
         """
         if cohort is None or cohort == Cohort(decision=cohort.decision):
             values = self._sorted_values(feature, cohort)
             if values.size == 0:
                 return math.nan
             return int(np.searchsorted(values, float(value), side="left")) / values.size
+        index = self._index_for_ids(cohort, feature)
+        if index is not None:
+            return index.percentile_of(feature, value, index.rows(cohort.client_ids))
         return self._percentile_of_sql(feature, value, cohort)
 
     def _percentile_of_sql(self, feature: str, value: float, cohort: Cohort | None) -> float:
@@ -386,9 +419,70 @@ class Warehouse:
         bounds = ["-inf", *(f"{e:.4g}" for e in edges), "+inf"]
         return {f"band {i + 1}": f"[{bounds[i]}, {bounds[i + 1]})" for i in range(len(bounds) - 1)}
 
-    def nearest_clients(self, sk_id: int, features: list[str], k: int = 50) -> pl.DataFrame:
+    def nearest_clients(self, sk_id: int, features: Sequence[str], k: int = 50) -> pl.DataFrame:
         """The ``k`` clients closest to ``sk_id`` in z-scored ``features`` (missing → population mean), the
-        client excluded, nearest first."""
+        client excluded, nearest first (ties by id); empty for an unknown client.
+
+        Answered from an in-memory index of ``features`` (loaded on first use, a few kept per process): see
+        :mod:`warehouse.neighbours`. :meth:`_nearest_clients_sql` is the reference it is tested against.
+        """
+        index = self.neighbour_index(features)
+        ids, distances = index.nearest(sk_id, k)
+        return pl.DataFrame(
+            {"SK_ID_CURR": ids, "distance": distances},
+            schema={"SK_ID_CURR": pl.Int64, "distance": pl.Float64},
+        )
+
+    def neighbour_index(self, features: Sequence[str]) -> NeighbourIndex:
+        """The index of ``features``, read once (one query) under a lock so concurrent first users share it."""
+        key = tuple(features)
+        if not key:
+            raise ValueError("nearest_clients needs at least one feature")
+        columns = [self._feature(f, numeric=True) for f in key]
+        with self._index_lock:
+            index = self._indexes.get(key)
+            if index is None:
+                moments = {f: self._moments_of(f) for f in dict.fromkeys(key)}
+                cursor = self._con.cursor()
+                try:
+                    fetched = cursor.execute(
+                        f"SELECT SK_ID_CURR, TARGET::DOUBLE AS TARGET, "
+                        f"{', '.join(f'{c}::DOUBLE AS {c}' for c in dict.fromkeys(columns))} "
+                        f"FROM features ORDER BY SK_ID_CURR"
+                    ).fetchnumpy()
+                finally:
+                    cursor.close()
+
+                def floats(name: str) -> np.ndarray:
+                    return np.asarray(
+                        np.ma.filled(fetched[name].astype(np.float64), np.nan), dtype=np.float64
+                    )
+
+                index = NeighbourIndex(
+                    np.asarray(fetched["SK_ID_CURR"], dtype=np.int64),
+                    {f: floats(f) for f in key},
+                    moments,
+                    floats("TARGET"),
+                )
+                self._indexes[key] = index
+                while len(self._indexes) > _NEIGHBOUR_INDEXES:
+                    self._indexes.popitem(last=False)
+            self._indexes.move_to_end(key)
+            return index
+
+    def _index_for_ids(self, cohort: Cohort | None, feature: str | None = None) -> NeighbourIndex | None:
+        """A loaded index able to answer for ``cohort`` when it lists clients and nothing else (holding
+        ``feature`` when one is asked), else None."""
+        if cohort is None or cohort.client_ids is None or cohort != Cohort(client_ids=cohort.client_ids):
+            return None
+        with self._index_lock:
+            return next(
+                (index for index in self._indexes.values() if feature is None or feature in index.features),
+                None,
+            )
+
+    def _nearest_clients_sql(self, sk_id: int, features: Sequence[str], k: int = 50) -> pl.DataFrame:
+        """``nearest_clients`` computed in SQL (the reference the index must match)."""
         if not features:
             raise ValueError("nearest_clients needs at least one feature")
         columns = [self._feature(f, numeric=True) for f in features]
@@ -413,19 +507,30 @@ class Warehouse:
             return self._moments[feature]
 
     def bivariate(self, x: str, y: str, cohort: Cohort | None = None, bins: int = 40) -> pl.DataFrame:
-        """Counts and default rate on a ``bins`` × ``bins`` grid of population-wide ranges (lower bin edges)."""
+        """Counts and default rate on a ``bins`` × ``bins`` grid of population-wide ranges: ``x_index, y_index``
+        (the bins :meth:`bin_of` gives), ``x_bin, y_bin`` (their lower edges), ``count, default_rate``."""
         x_column, y_column = self._feature(x, numeric=True), self._feature(y, numeric=True)
         (x_low, x_high), (y_low, y_high) = self._population_range(x), self._population_range(y)
         x_width, y_width = (x_high - x_low) / bins, (y_high - y_low) / bins
         where, params = self._where(cohort)
         last = bins - 1
         return self._frame(
-            f"SELECT ? + ? * least(greatest(floor(({x_column} - ?) / ?), 0), {last}) AS x_bin, "
-            f"? + ? * least(greatest(floor(({y_column} - ?) / ?), 0), {last}) AS y_bin, "
-            f"count(*) AS count, avg(TARGET) AS default_rate FROM features "
-            f"WHERE {x_column} IS NOT NULL AND {y_column} IS NOT NULL AND {where} GROUP BY ALL ORDER BY ALL",
-            [x_low, x_width, x_low, x_width, y_low, y_width, y_low, y_width, *params],
-        ).cast({"x_bin": pl.Float64, "y_bin": pl.Float64, "count": pl.Int64, "default_rate": pl.Float64})
+            f"SELECT x_index, y_index, ? + ? * x_index AS x_bin, ? + ? * y_index AS y_bin, "
+            f"count(*) AS count, avg(TARGET) AS default_rate FROM ("
+            f"SELECT least(greatest(floor(({x_column} - ?) / ?), 0), {last})::INTEGER AS x_index, "
+            f"least(greatest(floor(({y_column} - ?) / ?), 0), {last})::INTEGER AS y_index, TARGET FROM features "
+            f"WHERE {x_column} IS NOT NULL AND {y_column} IS NOT NULL AND {where}) GROUP BY ALL ORDER BY ALL",
+            [x_low, x_width, y_low, y_width, x_low, x_width, y_low, y_width, *params],
+        ).cast(
+            {
+                "x_index": pl.Int64,
+                "y_index": pl.Int64,
+                "x_bin": pl.Float64,
+                "y_bin": pl.Float64,
+                "count": pl.Int64,
+                "default_rate": pl.Float64,
+            }
+        )
 
     # -- scores -----------------------------------------------------------------------------------------------
     def has_scores(self) -> bool:

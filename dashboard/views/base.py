@@ -1,4 +1,9 @@
-"""What every view shares: lazy refresh when shown, error containment, and HTML panes styled for tables."""
+"""What every view shares: lazy refresh when shown, error containment, and HTML panes styled for tables.
+
+Views see the data only through the session's :class:`~dashboard.cockpit.Cockpit`; this module is, with the
+cockpit, ``dashboard.i18n`` and ``dashboard.charts``, all a view imports (it passes on the session and page
+widgets views build on), so the import-direction test can hold views to that.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,12 @@ import panel as pn
 import param
 
 from dashboard.charts import TABLE_CSS
+from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
-from dashboard.session import ClientSession
+from dashboard.session import ClientSession, parse_client_id
+from dashboard.template import LinkList
+
+__all__ = ["ClientSession", "HtmlSessionView", "LinkList", "SessionView", "html_pane", "parse_client_id"]
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +64,9 @@ class SessionView(pn.viewable.Viewer):
         return self.session.lang
 
     @property
-    def resources(self):
-        return self.session.resources
+    def cockpit(self) -> Cockpit:
+        """The façade every view reads through."""
+        return self.session.cockpit
 
     def _input_changed(self, _event: param.parameterized.Event) -> None:
         self._stale = True

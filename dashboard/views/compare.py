@@ -8,193 +8,36 @@ small spec (feature, cohort) are cached per process, so many managers looking at
 
 from __future__ import annotations
 
-import functools
-import math
-from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-import numpy as np
 import panel as pn
 import param
 import polars as pl
 
 from dashboard import charts
-from dashboard.i18n import format_number, format_percent, tr
-from dashboard.neighbours import neighbour_index
-from dashboard.resources import in_parallel
-from dashboard.session import ClientSession, ClientSnapshot
-from dashboard.views.base import SessionView, html_pane
-from warehouse import Cohort
-from warehouse.dictionary import humanize
-from warehouse.dictionary import label as feature_label
+from dashboard.cockpit import CRITERIA, DEFAULT_CRITERIA, NEAREST_K, ClientSnapshot, Cohort, Group
+from dashboard.i18n import feature_label, format_number, format_percent, humanize, tr
+from dashboard.views.base import ClientSession, SessionView, html_pane
 
-NEAREST_K = 50
-NEAREST_FEATURES = 8
-WARM_PERCENTILE_FEATURES = 10  # x 3 population-wide groups: within the warehouse's cache of 32
 HISTOGRAM_BINS = 30
 HEATMAP_BINS = 20
-CACHE_SIZE = 2048
-
-# criterion key -> (i18n label key, Cohort field)
-CRITERIA: dict[str, tuple[str, str]] = {
-    "age": ("compare.filter.age", "age_range"),
-    "income": ("compare.filter.income", "income_range"),
-    "contract": ("compare.filter.contract", "contract_type"),
-    "gender": ("compare.filter.gender", "gender"),
-    "family": ("compare.filter.family", "family_status"),
-    "education": ("compare.filter.education", "education"),
-}
-DEFAULT_CRITERIA = ("age", "income", "contract")
-AGE_BAND_YEARS = 5.0
-INCOME_BAND = 0.25
 
 
-@dataclass(frozen=True)
-class Group:
-    """One comparison group: its key, label, cohort spec, size and observed default rate."""
-
-    key: str
-    label: str
-    cohort: Any
-    n: int
-    default_rate: float | None
-
-
-# ----------------------------------------------------------------------------------------------- cached queries
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def cohort_stats(warehouse: Any, cohort: Any) -> dict:
-    """Size and default rate of a cohort, cached on the (hashable) cohort spec."""
-    return warehouse.cohort_stats(cohort)
+def group_label(group: Group, snapshot: ClientSnapshot, lang: str) -> str:
+    """ "Tous les clients", "Même décision (refusé)", "Clients similaires", "Les 50 plus proches voisins"."""
+    if group.key == "decision":
+        decision = snapshot.explanation.decision
+        return tr("compare.group.decision", lang, decision=tr(f"decision.{decision}", lang))
+    if group.key == "nearest":
+        return tr("compare.group.nearest", lang, k=group.n)
+    return tr(f"compare.group.{group.key}", lang)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def histogram(warehouse: Any, feature: str, cohort: Any, bins: int = HISTOGRAM_BINS) -> pl.DataFrame:
-    return warehouse.histogram(feature, cohort, bins=bins)
-
-
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def group_default_rates(warehouse: Any, feature: str, cohort: Any) -> pl.DataFrame:
-    return warehouse.group_default_rates(feature, cohort)
-
-
-@functools.lru_cache(maxsize=256)
-def bivariate(warehouse: Any, x: str, y: str, bins: int = HEATMAP_BINS) -> pl.DataFrame:
-    return warehouse.bivariate(x, y, None, bins=bins)
-
-
-@functools.lru_cache(maxsize=8)
-def ranked_features(scorer: Any, warehouse: Any) -> tuple[tuple[str, bool], ...]:
-    """Features in order of global importance, with whether each is categorical (for pickers and KNN)."""
-    catalog = warehouse.feature_catalog()
-    categorical = dict(zip(catalog["name"].to_list(), catalog["is_categorical"].to_list(), strict=True))
-    importance = scorer.global_importance.sort("mean_abs_shap", descending=True)
-    ranked = [name for name in importance["feature"].to_list() if name in categorical]
-    rest = [
-        name for name in categorical if name not in ranked and name not in ("SK_ID_CURR", "split", "TARGET")
-    ]
-    return tuple((name, categorical[name]) for name in [*ranked, *rest])
-
-
-def knn_features(scorer: Any, warehouse: Any) -> tuple[str, ...]:
-    """The standardised features of the nearest-neighbour group: the most important numeric ones."""
-    return tuple(name for name, is_categorical in ranked_features(scorer, warehouse) if not is_categorical)[
-        :NEAREST_FEATURES
-    ]
-
-
-def warm_percentiles(resources: Any, count: int = WARM_PERCENTILE_FEATURES) -> None:
-    """Fill the warehouse's percentile cache for the population-wide groups (all clients, each decision) on the
-    most important numeric features, so that a client's first comparison on them scans nothing."""
-    warehouse = resources.warehouse
-    numeric = [
-        name for name, is_categorical in ranked_features(resources.scorer, warehouse) if not is_categorical
-    ]
-    for feature in numeric[:count]:
-        for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
-            warehouse.percentile_of(feature, 0.0, cohort)
-
-
-# ------------------------------------------------------------------------------------------------- pure logic
-def similar_cohort(profile: dict[str, Any], criteria: tuple[str, ...]) -> Cohort | None:
-    """The explainable "similar clients" cohort: the ticked criteria, centred on the client's own values.
-
-    Criteria whose client value is missing are skipped (a filter on "missing" would not be explainable).
-    """
-    fields: dict[str, Any] = {}
-    for key in criteria:
-        _, field = CRITERIA[key]
-        if key == "age" and profile.get("age_years") is not None:
-            age = float(profile["age_years"])
-            fields[field] = (age - AGE_BAND_YEARS, age + AGE_BAND_YEARS)
-        elif key == "income" and profile.get("annual_income") is not None:
-            income = float(profile["annual_income"])
-            fields[field] = (income * (1 - INCOME_BAND), income * (1 + INCOME_BAND))
-        elif key not in ("age", "income") and profile.get(field) is not None:
-            fields[field] = profile[field]
-    return Cohort(**fields) if fields else None
-
-
-def comparison_groups(
-    resources: Any, snapshot: ClientSnapshot, criteria: tuple[str, ...], lang: str, k: int = NEAREST_K
-) -> list[Group]:
-    """All clients, same decision, similar (criteria) and k nearest neighbours, each with size and default rate."""
-    warehouse, scorer = resources.warehouse, resources.scorer
-    decision = snapshot.explanation.decision
-    index = neighbour_index(warehouse, knn_features(scorer, warehouse))
-    nearest_ids, _ = index.nearest(snapshot.sk_id, k)
-    specs = [
-        ("all", tr("compare.group.all", lang), None),
-        (
-            "decision",
-            tr("compare.group.decision", lang, decision=tr(f"decision.{decision}", lang)),
-            Cohort(decision=decision),
-        ),
-        ("similar", tr("compare.group.similar", lang), similar_cohort(snapshot.profile, criteria)),
-    ]
-    all_stats = in_parallel(*[functools.partial(cohort_stats, warehouse, cohort) for _, _, cohort in specs])
-    groups = [
-        Group(key, label, cohort, int(stats["n"]), stats["default_rate"])
-        for (key, label, cohort), stats in zip(specs, all_stats, strict=True)
-    ]
-    size, default_rate = index.outcome_stats(nearest_ids)
-    groups.append(
-        Group(
-            "nearest",
-            tr("compare.group.nearest", lang, k=size),
-            Cohort(client_ids=tuple(sorted(int(i) for i in nearest_ids))),
-            size,
-            default_rate,
-        )
-    )
-    return groups
-
-
-def client_percentiles(resources: Any, feature: str, value: Any, groups: list[Group]) -> list[float | None]:
-    """Share of each group below the client's value; None where it does not apply.
-
-    The nearest-neighbour group is answered from the in-memory index when it holds the feature (it usually does:
-    the default feature is the most important one); the other groups are queried concurrently in DuckDB.
-    """
-    warehouse = resources.warehouse
-    index = neighbour_index(warehouse, knn_features(resources.scorer, warehouse))
-
-    def share(group: Group) -> float | None:
-        if value is None or not group.n:
-            return None
-        if group.key == "nearest" and feature in index.features:
-            return index.percentile_of(feature, float(value), np.asarray(group.cohort.client_ids))
-        return warehouse.percentile_of(feature, float(value), group.cohort)
-
-    return in_parallel(*[functools.partial(share, group) for group in groups])
-
-
-def client_value(snapshot: ClientSnapshot, feature: str) -> Any:
-    """The client's value of a feature (model units), None when missing."""
-    if feature not in snapshot.features.columns:
-        return None
-    value = snapshot.features[feature][0]
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+def criterion_label(key: str, lang: str) -> str:
+    """ "Tranche d'âge (± 5 ans)", or the dictionary's label of the column a criterion filters ("Sexe")."""
+    column = CRITERIA[key][1]
+    return tr(f"compare.filter.{key}", lang) if column is None else feature_label(column, lang)
 
 
 def _rate(value: float | None, lang: str) -> str:
@@ -222,10 +65,10 @@ class CompareView(SessionView):
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
         lang = self.lang
-        ranked = ranked_features(self.resources.scorer, self.resources.warehouse)
+        ranked = self.cockpit.ranked_features()
         options = {f"{feature_label(name, lang)} ({name})": name for name, _ in ranked}
-        numeric = {label: name for label, name in options.items() if not dict(ranked)[name]}
-        numeric_names = list(numeric.values())
+        numeric_names = self.cockpit.numeric_features()
+        numeric = {label: name for label, name in options.items() if name in set(numeric_names)}
         self.param.update(
             feature=self.feature or numeric_names[0],
             x_feature=self.x_feature or numeric_names[0],
@@ -239,7 +82,7 @@ class CompareView(SessionView):
         )
         self._criteria_box = pn.widgets.CheckBoxGroup(
             label=tr("compare.filters", lang),
-            options={tr(CRITERIA[key][0], lang): key for key in CRITERIA},
+            options={criterion_label(key, lang): key for key in CRITERIA},
             value=list(self.criteria),
             inline=True,
             sizing_mode="stretch_width",
@@ -305,28 +148,24 @@ class CompareView(SessionView):
     def _update(self) -> None:
         snapshot = self.session.snapshot
         lang = self.lang
-        groups = comparison_groups(self.resources, snapshot, tuple(self.criteria), lang)
+        groups = self.cockpit.comparison_groups(snapshot, tuple(self.criteria))
         self._heading.object = f"<h2>{escape(tr('compare.heading', lang, id=snapshot.sk_id))}</h2>"
         self._groups.object = self.groups_html(snapshot, groups)
         self._distribution.object = self.distribution_html(snapshot, groups)
         self._bivariate.object = self.bivariate_html(snapshot)
 
-    def ranked(self) -> tuple[tuple[str, bool], ...]:
-        """(feature, is categorical) in order of global importance."""
-        return ranked_features(self.resources.scorer, self.resources.warehouse)
-
     def _is_categorical(self, feature: str) -> bool:
-        return dict(self.ranked()).get(feature, False)
+        return self.cockpit.is_categorical(feature)
 
     def groups_html(self, snapshot: ClientSnapshot, groups: list[Group]) -> str:
         """The four groups: size, observed default rate and, for numeric features, the client's percentile."""
         lang, feature = self.lang, self.feature
-        value = client_value(snapshot, feature)
+        value = snapshot.value(feature)
         numeric = not self._is_categorical(feature)
-        percentiles = client_percentiles(self.resources, feature, value if numeric else None, groups)
+        percentiles = self.cockpit.client_percentiles(feature, value if numeric else None, groups)
         rows = [
             [
-                group.label,
+                group_label(group, snapshot, lang),
                 format_number(group.n, lang),
                 _rate(group.default_rate, lang),
                 "–" if share is None else format_percent(share, lang, 0),
@@ -348,14 +187,15 @@ class CompareView(SessionView):
     def distribution_html(self, snapshot: ClientSnapshot, groups: list[Group]) -> str:
         """Histogram of all clients with the plotted group's outline and the client's marker, plus its table;
         for a categorical feature, the default rate per level in the plotted group."""
-        lang, feature, warehouse = self.lang, self.feature, self.resources.warehouse
+        lang, feature, cockpit = self.lang, self.feature, self.cockpit
         label = feature_label(feature, lang)
         group = next(g for g in groups if g.key == self.plotted_group)
-        value = client_value(snapshot, feature)
+        name = group_label(group, snapshot, lang)
+        value = snapshot.value(feature)
         shown_value = humanize(feature, value, lang)
         heading = f"<h3>{escape(tr('compare.distribution_heading', lang, feature=label))}</h3>"
         if self._is_categorical(feature):
-            rates = group_default_rates(warehouse, feature, group.cohort)
+            rates = cockpit.group_default_rates(feature, group.cohort)
             rows = [
                 [
                     humanize(feature, r["group"], lang),
@@ -376,8 +216,8 @@ class CompareView(SessionView):
             )
         if group.n == 0:
             return heading + f"<p>{escape(tr('compare.empty_group', lang))}</p>"
-        everyone = histogram(warehouse, feature, None)
-        plotted = histogram(warehouse, feature, group.cohort)
+        everyone = cockpit.histogram(feature, None, HISTOGRAM_BINS)
+        plotted = cockpit.histogram(feature, group.cohort, HISTOGRAM_BINS)
         all_shares = _shares(everyone)
         group_shares = _shares(plotted)
         edges = list(zip(everyone["bin_start"].to_list(), everyone["bin_end"].to_list(), strict=True))
@@ -385,7 +225,7 @@ class CompareView(SessionView):
             "compare.distribution_summary",
             lang,
             value=shown_value,
-            group=group.label,
+            group=name,
             all_pct=self._percent_below(feature, value, None),
             group_pct=self._percent_below(feature, value, group.cohort),
         )
@@ -396,7 +236,7 @@ class CompareView(SessionView):
             marker=None if value is None else float(value),
             marker_text=shown_value,
             axis_format=lambda v: humanize(feature, v, lang),
-            label=tr("compare.distribution_label", lang, feature=label, group=group.label, value=shown_value),
+            label=tr("compare.distribution_label", lang, feature=label, group=name, value=shown_value),
         )
         rows = [
             [
@@ -408,7 +248,7 @@ class CompareView(SessionView):
         ]
         table = charts.table(
             tr("compare.bins_caption", lang, feature=label),
-            [tr("col.range", lang), tr("compare.group.all", lang), group.label],
+            [tr("col.range", lang), tr("compare.group.all", lang), name],
             rows,
             numeric_columns=(1, 2),
         )
@@ -419,32 +259,25 @@ class CompareView(SessionView):
             + charts.details(tr("compare.show_data", lang), table)
         )
 
-    def _percent_below(self, feature: str, value: Any, cohort: Any) -> str:
-        if value is None:
-            return tr("profile.missing", self.lang)
-        return format_percent(
-            self.resources.warehouse.percentile_of(feature, float(value), cohort), self.lang, 0
-        )
+    def _percent_below(self, feature: str, value: Any, cohort: Cohort | None) -> str:
+        return format_percent(self.cockpit.percentile_of(feature, value, cohort), self.lang, 0)
 
     def bivariate_html(self, snapshot: ClientSnapshot) -> str:
         """Density map of two numeric features over all clients (binned in DuckDB), the client's cell framed."""
-        lang, warehouse = self.lang, self.resources.warehouse
+        lang, cockpit = self.lang, self.cockpit
         x, y = self.x_feature, self.y_feature
         if self._is_categorical(x) or self._is_categorical(y):
             return f"<p>{escape(tr('compare.numeric_only', lang))}</p>"
-        cells = bivariate(warehouse, x, y)
-        x_edges, y_edges = (
-            _edges(histogram(warehouse, x, None, HEATMAP_BINS)),
-            _edges(histogram(warehouse, y, None, HEATMAP_BINS)),
-        )
+        cells = cockpit.bivariate(x, y, HEATMAP_BINS)
+        x_edges, y_edges = cockpit.bin_edges(x, HEATMAP_BINS), cockpit.bin_edges(y, HEATMAP_BINS)
         indexed = [
-            (_index(row["x_bin"], x_edges), _index(row["y_bin"], y_edges), row["count"], row["default_rate"])
+            (row["x_index"], row["y_index"], row["count"], row["default_rate"])
             for row in cells.iter_rows(named=True)
         ]
-        x_value, y_value = client_value(snapshot, x), client_value(snapshot, y)
+        x_value, y_value = snapshot.value(x), snapshot.value(y)
         highlight = None
         if x_value is not None and y_value is not None:
-            highlight = (_index(float(x_value), x_edges), _index(float(y_value), y_edges))
+            highlight = (cockpit.bin_of(x, x_value, HEATMAP_BINS), cockpit.bin_of(y, y_value, HEATMAP_BINS))
         x_label, y_label = feature_label(x, lang), feature_label(y, lang)
         densest = max((count for _, _, count, _ in indexed), default=0)
         chart = charts.heatmap(
@@ -501,13 +334,3 @@ class CompareView(SessionView):
 def _shares(frame: pl.DataFrame) -> list[float]:
     total = frame["count"].sum() or 1
     return [count / total for count in frame["count"].to_list()]
-
-
-def _edges(frame: pl.DataFrame) -> list[float]:
-    return [*frame["bin_start"].to_list(), frame["bin_end"][-1]]
-
-
-def _index(value: float, edges: list[float]) -> int:
-    """The bin holding ``value`` (end bins absorb the outliers, as the warehouse's binning does)."""
-    width = (edges[-1] - edges[0]) / (len(edges) - 1) or 1.0
-    return min(max(math.floor((value - edges[0]) / width + 1e-9), 0), len(edges) - 2)

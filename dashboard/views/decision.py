@@ -15,9 +15,9 @@ import panel as pn
 import param
 
 from dashboard import charts
+from dashboard.cockpit import Explanation
 from dashboard.i18n import format_percent, format_points, tr
-from dashboard.session import ClientSession
-from dashboard.views.base import SessionView, html_pane
+from dashboard.views.base import ClientSession, SessionView, html_pane
 
 CARD_CSS = """
 .verdict { font-size: 1.35rem; font-weight: 700; margin: 0.25rem 0; padding: 0.4rem 0.75rem; border-left: 8px solid; }
@@ -44,7 +44,7 @@ class DecisionFigures:
 
 
 def decision_figures(
-    explanation: Any, grey_zone: float, simulated_threshold: float | None
+    explanation: Explanation, grey_zone: float, simulated_threshold: float | None
 ) -> DecisionFigures:
     """Figures from the scorer's explanation, or against ``simulated_threshold`` (the same rule: refuse at or
     above the threshold)."""
@@ -139,7 +139,7 @@ class DecisionCard(SessionView):
     )
 
     def __init__(self, session: ClientSession, **params: Any) -> None:
-        params.setdefault("simulated_threshold_percent", round(session.resources.scorer.threshold * 100, 1))
+        params.setdefault("simulated_threshold_percent", round(session.cockpit.threshold * 100, 1))
         super().__init__(session, **params)
         self._card = html_pane(stylesheets=[charts.TABLE_CSS, CARD_CSS])
         self._toggle = pn.widgets.Toggle.from_param(
@@ -169,10 +169,8 @@ class DecisionCard(SessionView):
         simulated = None
         if self.simulate and self.simulated_threshold_percent is not None:
             simulated = min(max(self.simulated_threshold_percent, 1.0), 99.0) / 100
-        return decision_figures(explanation, self.resources.scorer.grey_zone, simulated)
+        return decision_figures(explanation, self.cockpit.grey_zone, simulated)
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
-        self._card.object = render_card(
-            snapshot.sk_id, self.figures(), self.lang, self.resources.scorer.threshold
-        )
+        self._card.object = render_card(snapshot.sk_id, self.figures(), self.lang, self.cockpit.threshold)

@@ -10,20 +10,22 @@ from __future__ import annotations
 import io
 import json
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import panel as pn
 from PIL import Image, UnidentifiedImageError
 
 from dashboard import charts
 from dashboard.i18n import format_number, format_percent, tr
-from dashboard.session import ClientSession
-from dashboard.views.base import SessionView, html_pane
+from dashboard.views.base import ClientSession, SessionView, html_pane
+
+if TYPE_CHECKING:
+    from dashboard.cockpit import Reasoning
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 
 
-def reasoning_dict(reasoning: Any) -> dict[str, Any]:
+def reasoning_dict(reasoning: Reasoning) -> dict[str, Any]:
     """The reasoning as plain data (``to_dict`` when available, else the documented ``to_json``)."""
     to_dict = getattr(reasoning, "to_dict", None)
     return to_dict() if callable(to_dict) else json.loads(reasoning.to_json())
@@ -81,20 +83,18 @@ class ImagesView(SessionView):
         )
 
     def _update(self) -> None:
-        lang, resources = self.lang, self.resources
-        predictor = resources.protovit()
-        catalogue = resources.product_catalogue()
+        lang, cockpit = self.lang, self.cockpit
+        predictor = cockpit.predictor()
+        catalogue = cockpit.product_catalogue()
         messages = []
         if predictor is None:
-            problem = resources.protovit_problem
+            problem = cockpit.protovit_problem
             messages.append(
                 f"<p>{escape(tr('images.missing_run', lang, path=problem.path))} "
                 f"{escape(tr('app.build_with', lang))}</p><pre><code>{escape(problem.command)}</code></pre>"
             )
         if not catalogue:
-            messages.append(
-                f"<p>{escape(tr('images.missing_images', lang, path=resources.paths.protovit_images))}</p>"
-            )
+            messages.append(f"<p>{escape(tr('images.missing_images', lang, path=cockpit.images_folder))}</p>")
         self._status.object = "".join(messages)
         self._picker.options = dict(catalogue)
         if catalogue and self._picker.value not in self._picker.options.values():
@@ -111,13 +111,13 @@ class ImagesView(SessionView):
                 with Image.open(io.BytesIO(self._upload.value)) as uploaded:
                     image = uploaded.convert("RGB")
             elif self._picker.value:
-                image = self.resources.open_product_image(self._picker.value)
+                image = self.cockpit.open_product_image(self._picker.value)
             else:
                 return None
         except (UnidentifiedImageError, OSError, ValueError):
             self._status.object = f'<p role="alert">{escape(tr("images.bad_image", lang))}</p>'
             return None
-        reasoning = self.resources.protovit().explain(image)
+        reasoning = self.cockpit.explain_image(image)
         data = reasoning_dict(reasoning)
         sentence = summary_sentence(data, lang)
         self._sheet.param.update(

@@ -4,7 +4,6 @@ warehouse's score histogram (aggregated in DuckDB), computed once per process.""
 
 from __future__ import annotations
 
-import functools
 import re
 from html import escape
 from typing import Any
@@ -13,18 +12,10 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from dashboard import charts
-from dashboard.i18n import TEXT, format_number, format_percent, tr
+from dashboard.i18n import TEXT, feature_label, format_number, format_percent, tr
 from dashboard.views.base import HtmlSessionView
-from warehouse.dictionary import label
 
 IMPORTANCE_TOP = 20
-SCORE_BINS = 50
-
-
-@functools.lru_cache(maxsize=4)
-def score_histogram(warehouse: Any, bins: int = SCORE_BINS) -> pl.DataFrame | None:
-    """Clients per probability bin (None when the warehouse has no scores table yet)."""
-    return warehouse.score_histogram(bins) if warehouse.has_scores() else None
 
 
 def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
@@ -118,20 +109,20 @@ class PortfolioView(HtmlSessionView):
     with_decision_card = False
 
     def _update(self) -> None:
-        self._body.object = self.body_html() + model_card_html(self.resources.scorer.model_card)
+        self._body.object = self.body_html() + model_card_html(self.cockpit.model_card)
 
     def body_html(self) -> str:
-        lang, scorer = self.lang, self.resources.scorer
-        threshold = format_percent(scorer.threshold, lang)
+        lang, cockpit = self.lang, self.cockpit
+        threshold = format_percent(cockpit.threshold, lang)
         parts = [f"<h2>{escape(tr('portfolio.heading', lang))}</h2>"]
-        histogram = score_histogram(self.resources.warehouse)
+        histogram = cockpit.score_histogram()
         parts.append(f"<h3>{escape(tr('portfolio.distribution_heading', lang))}</h3>")
         if histogram is None:
             parts.append(f"<p>{escape(tr('portfolio.no_scores', lang))}</p>")
         else:
             total = int(histogram["count"].sum())
             parts.append(
-                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, scorer.threshold), lang), n=format_number(total, lang)))}</p>"
+                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, cockpit.threshold), lang), n=format_number(total, lang)))}</p>"
             )
             edges = list(zip(histogram["bin_start"].to_list(), histogram["bin_end"].to_list(), strict=True))
             counts = [float(c) for c in histogram["count"].to_list()]
@@ -141,7 +132,7 @@ class PortfolioView(HtmlSessionView):
                     counts,
                     label=tr("portfolio.distribution_label", lang, threshold=threshold),
                     axis_format=lambda v: format_percent(v, lang, 0),
-                    threshold=scorer.threshold,
+                    threshold=cockpit.threshold,
                     threshold_text=tr("gauge.threshold", lang, value=threshold),
                 )
             )
@@ -166,26 +157,26 @@ class PortfolioView(HtmlSessionView):
             charts.table(
                 tr("portfolio.metrics_heading", lang),
                 [tr("col.metric", lang), tr("col.metric_value", lang)],
-                key_metric_rows(scorer.metrics, lang),
+                key_metric_rows(cockpit.metrics, lang),
                 numeric_columns=(1,),
             )
         )
         parts.append(f"<p>{escape(tr('portfolio.metrics_note', lang))}</p>")
         parts.append(self._cost_html(threshold))
         parts.append(f"<h3>{escape(tr('portfolio.fairness_heading', lang))}</h3>")
-        parts.append(fairness_table(scorer.fairness, lang))
+        parts.append(fairness_table(cockpit.fairness, lang))
         parts.append(f"<h3>{escape(tr('portfolio.model_card_heading', lang))}</h3>")
         return "".join(parts)
 
     def _cost_html(self, threshold_text: str) -> str:
-        lang, scorer = self.lang, self.resources.scorer
-        curve = scorer.cost_curve.sort("threshold")
+        lang, cockpit = self.lang, self.cockpit
+        curve = cockpit.cost_curve
         xs, ys = curve["threshold"].to_list(), curve["cost"].to_list()
-        at_policy = min(zip(xs, ys, strict=True), key=lambda point: abs(point[0] - scorer.threshold))[1]
+        at_policy = min(zip(xs, ys, strict=True), key=lambda point: abs(point[0] - cockpit.threshold))[1]
         chart = charts.line_chart(
             xs,
             ys,
-            marker_x=scorer.threshold,
+            marker_x=cockpit.threshold,
             marker_text=tr("gauge.threshold", lang, value=threshold_text),
             label=tr(
                 "portfolio.cost_label", lang, threshold=threshold_text, cost=format_number(at_policy, lang, 3)
@@ -207,12 +198,9 @@ class PortfolioView(HtmlSessionView):
         )
 
 
-def importance_rows(
-    importance: pl.DataFrame, lang: str, limit: int = IMPORTANCE_TOP
-) -> list[tuple[str, float]]:
-    """(human label, mean |SHAP|) of the most important features."""
-    top = importance.sort("mean_abs_shap", descending=True).head(limit)
-    return [(label(row["feature"], lang), float(row["mean_abs_shap"])) for row in top.iter_rows(named=True)]
+def importance_rows(importance: list[tuple[str, float]], lang: str) -> list[tuple[str, float]]:
+    """(human label, mean |contribution|) of the features given, in their order."""
+    return [(feature_label(feature, lang), weight) for feature, weight in importance]
 
 
 class ImportanceView(HtmlSessionView):
@@ -223,7 +211,7 @@ class ImportanceView(HtmlSessionView):
 
     def _update(self) -> None:
         lang = self.lang
-        rows = importance_rows(self.resources.scorer.global_importance, lang)
+        rows = importance_rows(self.cockpit.global_importance(IMPORTANCE_TOP), lang)
         value_format = lambda v: format_number(v, lang, 3)  # noqa: E731
         chart = charts.horizontal_bars(
             rows,

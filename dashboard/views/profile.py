@@ -10,10 +10,23 @@ from html import escape
 from typing import Any
 
 from dashboard import charts
-from dashboard.i18n import format_money, format_number, format_percent, tr
+from dashboard.i18n import feature_label, format_money, format_number, format_percent, humanize, tr
 from dashboard.views.base import HtmlSessionView
 
-# (clients-view column, kind); kind says how to write the value. Categories have a French twin "<name>_fr".
+# Categories of the clients view and the application column whose words (label and levels) they take from the
+# warehouse's dictionary: one vocabulary for the profile, the explanations and the analyst's catalogue.
+CATEGORY_COLUMNS: dict[str, str] = {
+    "gender": "CODE_GENDER",
+    "family_status": "NAME_FAMILY_STATUS",
+    "education": "NAME_EDUCATION_TYPE",
+    "housing": "NAME_HOUSING_TYPE",
+    "income_type": "NAME_INCOME_TYPE",
+    "occupation": "OCCUPATION_TYPE",
+    "employer_sector": "ORGANIZATION_TYPE",
+    "contract_type": "NAME_CONTRACT_TYPE",
+}
+
+# (clients-view column, kind); kind says how to write the value.
 PROFILE_SECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "profile.identity": (
         ("age_years", "years"),
@@ -64,10 +77,11 @@ def with_duration(profile: dict[str, Any]) -> dict[str, Any]:
 
 def display_value(profile: dict[str, Any], name: str, kind: str, lang: str) -> str:
     """One profile value in human units and the session language."""
-    value = profile.get(f"{name}_fr") if kind == "category" and lang == "fr" else None
-    value = profile.get(name) if _is_missing(value) else value
+    value = profile.get(name)
     if _is_missing(value):
         return tr("profile.missing", lang)
+    if kind == "category":
+        return humanize(CATEGORY_COLUMNS[name], value, lang)
     if kind == "money":
         return format_money(float(value), lang)
     if kind == "years":
@@ -85,14 +99,19 @@ def display_value(profile: dict[str, Any], name: str, kind: str, lang: str) -> s
     return str(value)
 
 
+def field_label(name: str, lang: str) -> str:
+    """The row label: the dictionary's for a category column, the dashboard's for a clients-view figure."""
+    return (
+        feature_label(CATEGORY_COLUMNS[name], lang) if name in CATEGORY_COLUMNS else tr(f"field.{name}", lang)
+    )
+
+
 def profile_html(sk_id: int, profile: dict[str, Any], lang: str) -> str:
     """The profile as one two-column table per section, under an h2 with h3 section headings."""
     profile = with_duration(profile)
     parts = [f"<h2>{escape(tr('profile.heading', lang, id=sk_id))}</h2>"]
     for section, fields in PROFILE_SECTIONS.items():
-        rows = [
-            [tr(f"field.{name}", lang), display_value(profile, name, kind, lang)] for name, kind in fields
-        ]
+        rows = [[field_label(name, lang), display_value(profile, name, kind, lang)] for name, kind in fields]
         parts.append(f"<h3>{escape(tr(section, lang))}</h3>")
         if section == "profile.external":
             parts.append(f"<p>{escape(tr('profile.external_note', lang))}</p>")

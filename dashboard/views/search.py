@@ -13,9 +13,7 @@ import panel as pn
 import param
 
 from dashboard.i18n import tr
-from dashboard.session import ClientSession, parse_client_id
-from dashboard.template import LinkList
-from dashboard.views.base import html_pane
+from dashboard.views.base import ClientSession, LinkList, html_pane, parse_client_id
 
 SUGGESTION_LIMIT = 8
 MIN_PREFIX_DIGITS = 2
@@ -86,7 +84,7 @@ class ClientSearch(pn.viewable.Viewer):
         sk_id, error = parse_client_id(text)
         prefix = "" if error else str(sk_id)
         ids = (
-            self.session.resources.warehouse.search_clients(prefix, limit=SUGGESTION_LIMIT)
+            self.session.cockpit.search_clients(prefix, limit=SUGGESTION_LIMIT)
             if len(prefix) >= MIN_PREFIX_DIGITS
             else []
         )

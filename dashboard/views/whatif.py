@@ -8,6 +8,7 @@ language and with the allowed range; the scorer checks again (``WhatIfError``) a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -15,9 +16,9 @@ import panel as pn
 import polars as pl
 
 from dashboard import charts
-from dashboard.i18n import format_number, format_percent, format_signed, tr
-from dashboard.session import ClientSession, decision_text
-from dashboard.views.base import SessionView, html_pane
+from dashboard.cockpit import Explanation, FieldSpec, WhatIfError
+from dashboard.i18n import decision_text, format_number, format_percent, format_signed, tr
+from dashboard.views.base import ClientSession, SessionView, html_pane
 
 FORM_CSS = """
 p.hint { color: #4a4a4a; margin: 0 0 0.25rem; font-size: 0.85rem; }
@@ -40,7 +41,7 @@ def parse_number(text: str | None) -> float | None:
     return value
 
 
-def range_text(spec: Any, lang: str) -> str:
+def range_text(spec: FieldSpec, lang: str) -> str:
     """ "Valeurs autorisées : 25 650 à 4 500 000 €" for a numeric field."""
     decimals = 0 if spec.kind == "int" or (spec.maximum or 0) >= 100 else 2
     unit = f" {spec.unit}" if spec.unit else ""
@@ -55,7 +56,7 @@ def range_text(spec: Any, lang: str) -> str:
 class FieldForm(pn.viewable.Viewer):
     """Inputs for the scorer's editable fields with their allowed ranges and inline errors."""
 
-    def __init__(self, specs: list[Any], lang: str, **params: Any) -> None:
+    def __init__(self, specs: list[FieldSpec], lang: str, **params: Any) -> None:
         super().__init__(**params)
         self.specs = {spec.name: spec for spec in specs}
         self.lang = lang
@@ -182,7 +183,7 @@ class WhatIfView(SessionView):
     def __init__(self, session: ClientSession, **params: Any) -> None:
         super().__init__(session, **params)
         lang = self.lang
-        specs = self.resources.scorer.editable_fields(lang)
+        specs = self.cockpit.editable_fields(lang)
         self._heading = html_pane()
         self._intro = html_pane(f"<p>{escape(tr('whatif.intro', lang))}</p>")
         self.form = FieldForm(specs, lang)
@@ -226,10 +227,10 @@ class WhatIfView(SessionView):
             return
         self._heading.object = f"<h2>{escape(tr('whatif.heading', self.lang, id=snapshot.sk_id))}</h2>"
         self._client_part.visible = True
-        self.form.set_values(self.resources.scorer.field_values(snapshot.application))
+        self.form.set_values(self.cockpit.field_values(snapshot))
         self._result.object = ""
 
-    def rescore(self) -> Any | None:
+    def rescore(self) -> Explanation | None:
         """Rescore the client with the edited values; returns the new explanation (None on invalid input)."""
         snapshot = self.session.snapshot
         if snapshot is None:
@@ -238,9 +239,7 @@ class WhatIfView(SessionView):
         explanation = self._explain(
             self.form,
             errors,
-            lambda: self.resources.scorer.what_if(
-                snapshot.application, snapshot.features, values, lang=self.lang
-            ),
+            lambda: self.cockpit.what_if(snapshot, values, self.lang),
             self._result,
         )
         if explanation is None:
@@ -280,13 +279,13 @@ class WhatIfView(SessionView):
         )
         return explanation
 
-    def score_new_client(self) -> Any | None:
+    def score_new_client(self) -> Explanation | None:
         """Score the new-client form; returns the explanation (None on invalid input)."""
         values, errors = self.new_form.read()
         explanation = self._explain(
             self.new_form,
             errors,
-            lambda: self.resources.scorer.new_client(values, lang=self.lang),
+            lambda: self.cockpit.new_client(values, self.lang),
             self._new_result,
         )
         if explanation is None:
@@ -303,10 +302,14 @@ class WhatIfView(SessionView):
         self.session.announcement = message
         return explanation
 
-    def _explain(self, form: FieldForm, errors: dict[str, str], compute, target: pn.pane.HTML) -> Any | None:
+    def _explain(
+        self,
+        form: FieldForm,
+        errors: dict[str, str],
+        compute: Callable[[], Explanation],
+        target: pn.pane.HTML,
+    ) -> Explanation | None:
         """Run ``compute`` unless the form has errors; show errors inline (ours, or the scorer's WhatIfError)."""
-        from models import WhatIfError
-
         if not errors:
             try:
                 explanation = compute()

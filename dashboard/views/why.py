@@ -12,9 +12,9 @@ import panel as pn
 import polars as pl
 
 from dashboard import charts
+from dashboard.cockpit import ClientSnapshot, Explanation
 from dashboard.i18n import format_signed, tr
-from dashboard.session import ClientSession, ClientSnapshot
-from dashboard.views.base import SessionView, html_pane
+from dashboard.views.base import ClientSession, SessionView, html_pane
 from dashboard.views.decision import CARD_CSS, decision_figures, render_card
 
 WATERFALL_STEPS = 10
@@ -71,7 +71,7 @@ def contributions_csv(snapshot: ClientSnapshot) -> str:
     return header + frame.write_csv()
 
 
-def reasons_html(explanation: Any, lang: str) -> str:
+def reasons_html(explanation: Explanation, lang: str) -> str:
     """Reasons against then for, as headed lists (h3) with the strength in words."""
     parts = []
     for key, reasons in (
@@ -187,4 +187,4 @@ class WhyView(SessionView):
         return io.StringIO(contributions_csv(self.session.snapshot))
 
     def _print_file(self) -> io.StringIO:
-        return io.StringIO(printable_html(self.session.snapshot, self.lang, self.resources.scorer.grey_zone))
+        return io.StringIO(printable_html(self.session.snapshot, self.lang, self.cockpit.grey_zone))

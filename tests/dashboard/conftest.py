@@ -11,6 +11,7 @@ from pathlib import Path
 import panel as pn
 import pytest
 
+from dashboard.cockpit import Cockpit, cockpit_for
 from dashboard.resources import DataPaths, Resources, load_resources
 from dashboard.session import ClientSession
 
@@ -43,9 +44,15 @@ def resources(dashboard_paths) -> Resources:
 
 
 @pytest.fixture(scope="session")
-def client_ids(resources) -> list[int]:
+def cockpit(resources) -> Cockpit:
+    """The façade the views talk to, over the small scored warehouse and model."""
+    return cockpit_for(resources)
+
+
+@pytest.fixture(scope="session")
+def client_ids(cockpit) -> list[int]:
     """A few real client ids of the small warehouse (labelled first)."""
-    return resources.warehouse.search_clients("1", limit=5)
+    return cockpit.search_clients("1", limit=5)
 
 
 @pytest.fixture(params=["fr", "en"])
@@ -54,5 +61,5 @@ def lang(request) -> str:
 
 
 @pytest.fixture
-def session(resources, lang) -> ClientSession:
-    return ClientSession(resources, lang=lang)
+def session(cockpit, lang) -> ClientSession:
+    return ClientSession(cockpit, lang=lang)

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from PIL import Image
 
+from dashboard.cockpit import Cockpit
 from dashboard.resources import load_resources
 from dashboard.session import ClientSession
 from dashboard.views.images import ImagesView
@@ -26,7 +27,7 @@ def images_view_resources(dashboard_paths, tmp_path_factory):
 
 @pytest.fixture
 def images_view(images_view_resources, lang):
-    view = ImagesView(ClientSession(images_view_resources, lang=lang))
+    view = ImagesView(ClientSession(Cockpit(images_view_resources), lang=lang))
     view.activate()
     return view
 

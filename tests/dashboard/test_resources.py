@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashboard.cockpit import Cockpit
 from dashboard.resources import DataPaths, get_resources, load_resources
 from dashboard.shell import missing_data_page
 
@@ -21,7 +22,7 @@ def test_missing_warehouse_and_model_name_the_commands_that_build_them(tmp_path)
     assert any("build_warehouse.py" in command and "w.duckdb" in command for command in commands)
     assert any("train_scorer.py" in command for command in commands)
     for lang in ("fr", "en"):
-        page = missing_data_page(lang, resources)
+        page = missing_data_page(lang, Cockpit(resources))
         html = page._render_items["main"][0].object
         assert "build_warehouse.py" in html and "train_scorer.py" in html
 
@@ -38,14 +39,11 @@ def test_missing_protovit_run_names_the_training_command(resources):
     assert "train_protovit.py" in resources.protovit_problem.command
 
 
-def test_warm_up_builds_the_shared_caches_once(resources):
-    import threading
-
-    from dashboard.shell import warm_up_once
-
-    warm_up_once(resources)
-    warm_up_once(resources)  # second call: nothing started
-    warmers = [t for t in threading.enumerate() if t.name == "dashboard-warm-up"]
-    assert len(warmers) <= 1
-    for thread in warmers:
-        thread.join(timeout=60)
+def test_warm_up_runs_once_per_cockpit_and_fills_the_warehouse_caches(resources):
+    cockpit = Cockpit(resources)
+    thread = cockpit.warm_up_in_background()
+    assert thread is not None and cockpit.warm_up_in_background() is None  # second call: nothing started
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert cockpit.knn_features() in resources.warehouse._indexes
+    assert len(resources.warehouse._sorted) >= 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.session import RECENT_LIMIT, ClientSession, load_snapshot, parse_client_id
+from dashboard.session import RECENT_LIMIT, ClientSession, parse_client_id
 
 
 @pytest.mark.parametrize(
@@ -54,20 +54,18 @@ def test_unknown_id_is_reported_by_number(session):
     assert session.snapshot is None
 
 
-def test_recent_clients_are_most_recent_first_without_duplicates(resources, client_ids):
-    session = ClientSession(resources)
+def test_recent_clients_are_most_recent_first_without_duplicates(cockpit, client_ids):
+    session = ClientSession(cockpit)
     for sk_id in [*client_ids, client_ids[0]]:
         session.show(sk_id)
     assert session.recent[0] == client_ids[0]
     assert len(session.recent) == len(set(session.recent)) <= RECENT_LIMIT
 
 
-def test_snapshot_of_unknown_client_is_none(resources):
-    assert load_snapshot(resources, 1, "fr") is None
+def test_snapshot_of_unknown_client_is_none(cockpit):
+    assert cockpit.snapshot(1, "fr") is None
 
 
-def test_page_title_without_client(resources):
-    assert (
-        ClientSession(resources, lang="fr").page_title() == "Scoring crédit – aucun client – Prêt à dépenser"
-    )
-    assert ClientSession(resources, lang="en").page_title() == "Credit scoring – no client – Prêt à dépenser"
+def test_page_title_without_client(cockpit):
+    assert ClientSession(cockpit, lang="fr").page_title() == "Scoring crédit – aucun client – Prêt à dépenser"
+    assert ClientSession(cockpit, lang="en").page_title() == "Credit scoring – no client – Prêt à dépenser"

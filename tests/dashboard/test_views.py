@@ -8,8 +8,9 @@ import math
 import polars as pl
 import pytest
 
+from dashboard.cockpit import similar_cohort
 from dashboard.shell import VIEWS, Dashboard, parse_view
-from dashboard.views.compare import CompareView, comparison_groups, similar_cohort
+from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard, decision_figures
 from dashboard.views.images import ImagesView
 from dashboard.views.portfolio import ImportanceView, PortfolioView, approval_rate, demote_headings
@@ -25,8 +26,8 @@ def shown(session, client_ids):
     return session
 
 
-def test_every_view_opens_without_error_in_both_languages(resources, client_ids, lang):
-    dashboard = Dashboard(resources, lang, client_text=str(client_ids[0]))
+def test_every_view_opens_without_error_in_both_languages(cockpit, client_ids, lang):
+    dashboard = Dashboard(cockpit, lang, client_text=str(client_ids[0]))
     for key in VIEWS:
         view = dashboard.open_view(key)
         assert view._error.object == "", (key, view._error.object)
@@ -126,16 +127,17 @@ def test_profile_writes_missing_values_and_human_units(shown, lang):
     assert with_duration({"credit_amount": 1.0, "annuity": None})["duration_years"] is None
 
 
-def test_comparison_groups_have_sizes_and_default_rates(shown, resources):
-    groups = comparison_groups(resources, shown.snapshot, ("age", "contract"), shown.lang, k=20)
+def test_comparison_groups_have_sizes_and_default_rates(shown, cockpit):
+    groups = cockpit.comparison_groups(shown.snapshot, ("age", "contract"), k=20)
     by_key = {group.key: group for group in groups}
-    assert by_key["all"].n == resources.warehouse.cohort_stats(None)["n"]
+    assert [group.key for group in groups] == ["all", "decision", "similar", "nearest"]
+    assert by_key["all"].n == cockpit.warehouse.cohort_stats(None)["n"]
     assert by_key["nearest"].n == 20
     assert 0 < by_key["similar"].n <= by_key["all"].n
     assert by_key["decision"].n <= by_key["all"].n
 
 
-def test_similar_cohort_is_centred_on_the_client(resources):
+def test_similar_cohort_is_centred_on_the_client():
 
     profile = {"age_years": 40.0, "annual_income": 100000.0, "contract_type": "Cash loans", "gender": None}
     cohort = similar_cohort(profile, ("age", "income", "contract", "gender"))
@@ -149,7 +151,7 @@ def test_compare_view_numeric_categorical_and_bivariate(shown):
     view.activate()
     assert "<svg" in view._distribution.object and "<table>" in view._groups.object
     assert "<svg" in view._bivariate.object
-    categorical = [name for name, is_cat in view.ranked() if is_cat]
+    categorical = [name for name, is_cat in shown.cockpit.ranked_features() if is_cat]
     if categorical:
         view.feature = categorical[0]
         assert "<table>" in view._distribution.object and view._error.object == ""
@@ -178,7 +180,7 @@ def test_new_client_form_requires_values_then_scores(shown):
     view.activate()
     assert view.score_new_client() is None
     assert any("alert" in pane.object for pane in view.new_form.errors.values())
-    view.new_form.set_values(shown.resources.scorer.field_values(shown.snapshot.application))
+    view.new_form.set_values(shown.cockpit.field_values(shown.snapshot))
     explanation = view.score_new_client()
     assert explanation is not None and '<p class="result">' in view._new_result.object
 
@@ -236,35 +238,6 @@ def test_rescoring_an_unedited_file_gives_the_clients_own_score(shown):
     assert view.rescore().probability == pytest.approx(shown.snapshot.explanation.probability)
 
 
-def test_neighbour_index_agrees_with_the_warehouse(resources, client_ids):
-    from dashboard.neighbours import neighbour_index
-    from dashboard.views.compare import knn_features
-
-    features = knn_features(resources.scorer, resources.warehouse)
-    index = neighbour_index(resources.warehouse, features)
-    for sk_id in client_ids[:3]:
-        ids, distances = index.nearest(sk_id, 25)
-        expected = resources.warehouse.nearest_clients(sk_id, list(features), k=25)
-        assert distances == pytest.approx(expected["distance"].to_numpy(), rel=1e-9, abs=1e-9)
-        assert set(ids.tolist()) == set(expected["SK_ID_CURR"].to_list())
-        for feature in features[:3]:
-            value = float(resources.warehouse.quantiles(feature, None, qs=(0.5,))[0.5])
-            cohort = _cohort(client_ids=tuple(int(i) for i in ids))
-            expected_share = resources.warehouse.percentile_of(feature, value, cohort)
-            assert index.percentile_of(feature, value, ids) == pytest.approx(expected_share, nan_ok=True)
-        size, rate = index.outcome_stats(ids)
-        stats = resources.warehouse.cohort_stats(_cohort(client_ids=tuple(int(i) for i in ids)))
-        assert size == stats["n"] and rate == pytest.approx(stats["default_rate"])
-    assert index.nearest(1, 5)[0].size == 0
-    assert index.percentile_of("not_indexed", 0.0, ids) is None
-
-
-def _cohort(**fields):
-    from warehouse import Cohort
-
-    return Cohort(**fields)
-
-
 def test_new_client_form_works_without_a_client_shown(session):
     view = WhatIfView(session)
     view.activate()
@@ -272,22 +245,18 @@ def test_new_client_form_works_without_a_client_shown(session):
     assert view.score_new_client() is None  # empty form: inline errors, no crash
 
 
-def test_warm_percentiles_fills_the_population_cache_with_exact_answers(resources, scored_warehouse):
-    from types import SimpleNamespace
-
-    from dashboard.views.compare import ranked_features, warm_percentiles
-    from warehouse import Cohort, Warehouse
-
-    with Warehouse(scored_warehouse) as warehouse:
-        warm_percentiles(SimpleNamespace(warehouse=warehouse, scorer=resources.scorer), count=2)
-        assert len(warehouse._sorted) == 6  # 2 features x (all clients, granted, refused)
-        numeric = [
-            name for name, categorical in ranked_features(resources.scorer, warehouse) if not categorical
-        ]
-        for feature in numeric[:2]:
-            value = float(warehouse.quantiles(feature, None, (0.5,))[0.5])
-            for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
-                assert warehouse.percentile_of(feature, value, cohort) == warehouse._percentile_of_sql(
-                    feature, value, cohort
-                )
-        assert len(warehouse._sorted) == 6  # answered from the cache, nothing new fetched
+def test_profile_and_filters_speak_the_dictionarys_words(shown, lang):
+    """Category labels and levels come from the one vocabulary: no Kaggle code reaches the page."""
+    view = ProfileView(shown)
+    view.activate()
+    html = view._body.object
+    gender = shown.snapshot.profile["gender"]
+    assert ("Sexe" if lang == "fr" else "Sex") in html and "Genre" not in html
+    words = {"F": ("Femme", "Woman"), "M": ("Homme", "Man")}
+    if gender in words:
+        assert f"<td>{words[gender][0 if lang == 'fr' else 1]}</td>" in html
+    for code in ("Cash loans", "Revolving loans", "<td>F</td>", "<td>M</td>", "Working", "XNA"):
+        assert code not in html
+    compare = CompareView(shown)
+    labels = list(compare._criteria_box.options)
+    assert ("Sexe" if lang == "fr" else "Sex") in labels and len(labels) == 6

@@ -38,7 +38,7 @@ def test_french_sentence_for_a_refusal() -> None:
     against, favour = _reasons("fr")
     sentence = summary_sentence(0.123, 0.091, True, False, against, favour, "fr")
     assert sentence.startswith(
-        "Probabilité de défaut 12,3 % (seuil 9,1 %) : crédit refusé, principalement à cause"
+        "Probabilité de défaut 12,3\u202f% (seuil 9,1\u202f%) : crédit refusé, principalement à cause"
     )
     assert "à cause des scores externes (Score externe 3 : 0,12" in sentence
     assert "en faveur du client : l'âge (Âge : 58 ans)" in sentence

@@ -165,7 +165,7 @@ def test_model_frame_and_catalog(warehouse: Warehouse) -> None:
 
 def test_bivariate_counts(warehouse: Warehouse) -> None:
     grid = warehouse.bivariate("EXT_SOURCE_2", "DAYS_BIRTH", COHORT, bins=8)
-    assert grid.columns == ["x_bin", "y_bin", "count", "default_rate"]
+    assert grid.columns == ["x_index", "y_index", "x_bin", "y_bin", "count", "default_rate"]
     with duckdb.connect(str(warehouse.path), read_only=True) as con:
         both = con.sql(
             "SELECT count(*) FROM features WHERE EXT_SOURCE_2 IS NOT NULL AND -DAYS_BIRTH "
