@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from models import Scorer
     from protovit import Predictor
     from protovit.explain import Reasoning
+    from protovit.service import TrainingProgress
     from warehouse import Warehouse
 
 __all__ = [
@@ -373,6 +374,7 @@ class Cockpit:
         def build() -> None:
             try:
                 self.warm_up()
+                self.resources.start_protovit_if_untrained()
             except Exception:  # a failed warm-up only means the first user builds the caches
                 log.exception("warm-up failed")
 
@@ -406,16 +408,34 @@ class Cockpit:
         """
         return self.resources.open_product_image(file_name)
 
+    def protovit_training(self) -> TrainingProgress | None:
+        """Progress of the default run training in the background, or None when none trains here."""
+        training = self.resources.protovit_training
+        return None if training is None else training.progress()
+
     def explain_image(self, image: Image.Image) -> Reasoning:
-        """The predictor's "this looks like that" reasoning about ``image``.
+        """The predictor's contrastive "this looks like that" reasoning about ``image``.
 
         Raises:
             LookupError: no ProtoViT run is loaded.
+            protovit.service.BusyError: the process already runs its maximum of explanations.
         """
         predictor = self.predictor()
         if predictor is None:
             raise LookupError("no ProtoViT run loaded")
-        return predictor.explain(image)
+        with self.resources.explanations.slot():
+            return predictor.explain(image)
+
+    def explain_upload(self, data: bytes) -> Reasoning:
+        """Check and decode uploaded bytes (PNG/JPEG by content, pixel cap before decoding), then explain them.
+
+        Raises:
+            protovit.service.UploadError: not a usable PNG or JPEG (the message says why).
+            protovit.service.BusyError, LookupError: as :meth:`explain_image`.
+        """
+        from protovit.service import open_upload
+
+        return self.explain_image(open_upload(data))
 
 
 _COCKPITS: dict[int, tuple[Resources, Cockpit]] = {}

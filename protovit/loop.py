@@ -121,7 +121,19 @@ class RunSetup:
     logger: logging.Logger
     history: list[dict[str, Any]] = field(default_factory=list)
     progress_bars: bool = True
+    stage_count: int = 1  # stages of this model family, for progress.json
     _images: dict[str, InMemoryImages] = field(default_factory=dict)
+
+    def write_progress(self, stage: str, stage_index: int, done: int, total: int) -> None:
+        """progress.json: the stage and the share of the run done, for a server showing background training."""
+        if not self.dist.is_main:
+            return
+        fraction = (stage_index + (done / total if total else 1.0)) / self.stage_count
+        data = {"stage": stage, "stage_index": stage_index, "stages": self.stage_count, "step": done,
+                "steps": total, "fraction": round(min(1.0, fraction), 4)}  # fmt: skip
+        temporary = self.out_dir / "progress.json.tmp"
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, self.out_dir / "progress.json")
 
     def images(self, split: str) -> InMemoryImages:
         """The plain (non-augmented) in-memory images of "train" or "val", decoded once per run."""
@@ -250,7 +262,14 @@ def _clear_previous_run(out_dir: Path) -> None:
     for folder in ("checkpoints", "prototypes"):
         if (out_dir / folder).is_dir():
             shutil.rmtree(out_dir / folder)
-    for name in (FINAL_CHECKPOINT, "backbone.safetensors", "history.json", "run.json", "prototypes.json"):
+    for name in (
+        FINAL_CHECKPOINT,
+        "backbone.safetensors",
+        "history.json",
+        "run.json",
+        "prototypes.json",
+        "progress.json",
+    ):
         (out_dir / name).unlink(missing_ok=True)
 
 
@@ -376,6 +395,7 @@ def run_steps(
     ``forward`` (a :class:`StageForward`) is wrapped in DistributedDataParallel under torchrun; ``step`` gets the
     wrapped module, the inputs and the labels and returns the loss terms and the logits.
     """
+    setup.write_progress(stage, stage_index, 0, total_steps)
     if total_steps <= 0:
         return
     loader, sampler = setup.loader(dataset, shuffle=True, seed=setup.config.seed + stage_index)
@@ -388,6 +408,7 @@ def run_steps(
         epoch, (inputs, labels) = next(batches)
         if epoch != current:
             _log_epoch(setup, stage, current, started, totals, correct, seen, number, after_epoch)
+            setup.write_progress(stage, stage_index, number, total_steps)
             started, totals, correct, seen, current = time.perf_counter(), {}, 0, 0, epoch
         inputs, labels = inputs.to(setup.device), labels.to(setup.device)
         optimizer.zero_grad(set_to_none=True)
@@ -451,6 +472,7 @@ def finish_stage(
     """Log the stage with its duration and validation accuracy, then (rank 0) write its checkpoint and history."""
     seconds = round(time.perf_counter() - started, 2)
     setup.record({"stage": stage, "stage_seconds": seconds, "val_accuracy": val_accuracy})
+    setup.write_progress(stage, stage_index, 1, 1)
     if not setup.dist.is_main:
         return
     payload = {

@@ -414,6 +414,7 @@ def train(
             start_index = payload["stage_index"] + 1
             setup.logger.info("resuming after stage %s from %s", payload["stage"], checkpoint)
         if config.model == "protovit":
+            setup.stage_count = len(PROTOVIT_STAGES)
             trainer = ProtoViTTrainer(setup, model)
             trainer.prototype_records = payload.get("prototypes")
             trainer.run(start_index)
