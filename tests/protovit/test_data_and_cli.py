@@ -384,3 +384,18 @@ def test_report_is_generated_from_the_studys_evaluation_files(tmp_path, trained_
     figures = sorted(img_dir.glob("protovit_*.png"))
     assert figures and all(f.stat().st_size < 300_000 for f in figures)
     assert all(f"img/{f.name}" in text for f in figures)
+
+
+def test_cpu_benchmark_records_its_section(tmp_path, trained_run, image_folder, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    config, out = tmp_path / "micro.json", tmp_path / "benchmarks.md"
+    micro_config().save(config)
+    out.write_text("# Benchmarks\n\n<!-- other:begin -->\nkept\n<!-- other:end -->\n", encoding="utf-8")
+    completed = run_script(
+        "bench_protovit.py", "--run", trained_run, "--data", image_folder, "--config", config,
+        "--train-steps", "1", "--repeats", "1", "--threads", "1", "--out", out,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    text = out.read_text()
+    assert "kept" in text and "<!-- protovit:begin -->" in text and "Whole default pipeline" in text
+    assert "stage-0 step" in text and "joint step" in text
