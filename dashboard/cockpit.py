@@ -418,24 +418,42 @@ class Cockpit:
 
         Raises:
             LookupError: no ProtoViT run is loaded.
-            protovit.service.BusyError: the process already runs its maximum of explanations.
+            ImageRefused: reason "busy", the process already runs its maximum of explanations.
         """
+        from protovit.service import BusyError
+
         predictor = self.predictor()
         if predictor is None:
             raise LookupError("no ProtoViT run loaded")
-        with self.resources.explanations.slot():
-            return predictor.explain(image)
+        try:
+            with self.resources.explanations.slot():
+                return predictor.explain(image)
+        except BusyError as error:
+            raise ImageRefused("busy") from error
 
     def explain_upload(self, data: bytes) -> Reasoning:
         """Check and decode uploaded bytes (PNG/JPEG by content, pixel cap before decoding), then explain them.
 
         Raises:
-            protovit.service.UploadError: not a usable PNG or JPEG (the message says why).
-            protovit.service.BusyError, LookupError: as :meth:`explain_image`.
+            ImageRefused: not a usable PNG or JPEG (``reason`` says why), or "busy".
+            LookupError: as :meth:`explain_image`.
         """
-        from protovit.service import open_upload
+        from protovit.service import UploadError, open_upload
 
-        return self.explain_image(open_upload(data))
+        try:
+            image = open_upload(data)
+        except UploadError as error:
+            raise ImageRefused(error.reason) from error
+        return self.explain_image(image)
+
+
+class ImageRefused(ValueError):
+    """An image the tab will not explain; ``reason`` is "bytes", "format", "pixels", "bomb", "damaged" (the upload)
+    or "busy" (too many explanations running in this process)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 _COCKPITS: dict[int, tuple[Resources, Cockpit]] = {}

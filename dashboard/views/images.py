@@ -18,6 +18,7 @@ import panel as pn
 from PIL import Image
 
 from dashboard import charts
+from dashboard.cockpit import ImageRefused
 from dashboard.i18n import format_number, format_percent, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
 
@@ -155,8 +156,6 @@ class ImagesView(SessionView):
 
     def explain_selected(self) -> dict[str, Any] | None:
         """Explain the uploaded image if any, else the catalogue image picked; returns the reasoning data."""
-        from protovit.service import BusyError, UploadError
-
         lang = self.lang
         try:
             if self._upload.value:
@@ -165,11 +164,9 @@ class ImagesView(SessionView):
                 reasoning = self.cockpit.explain_image(self.cockpit.open_product_image(self._picker.value))
             else:
                 return None
-        except UploadError as error:
-            self._status.object = f'<p role="alert">{escape(tr("images.upload." + error.reason, lang))}</p>'
-            return None
-        except BusyError:
-            self._status.object = f'<p role="alert">{escape(tr("images.busy", lang))}</p>'
+        except ImageRefused as error:
+            key = "images.busy" if error.reason == "busy" else f"images.upload.{error.reason}"
+            self._status.object = f'<p role="alert">{escape(tr(key, lang))}</p>'
             return None
         except (OSError, ValueError):
             self._status.object = f'<p role="alert">{escape(tr("images.bad_image", lang))}</p>'

@@ -97,7 +97,7 @@ def test_huge_pngs_are_refused_before_decoding_with_memory_bounded(images_view, 
 
 
 def test_at_most_k_explanations_run_at_once(images_view_resources):
-    from protovit.service import BusyError
+    from dashboard.cockpit import ImageRefused
 
     cockpit = Cockpit(images_view_resources)
     cockpit.predictor()
@@ -105,7 +105,7 @@ def test_at_most_k_explanations_run_at_once(images_view_resources):
     image = Image.new("RGB", (40, 40), "red")
     with gate.slot(), gate.slot():
         assert gate.limit == 2
-        with pytest.raises(BusyError):
+        with pytest.raises(ImageRefused, match="busy"):
             cockpit.explain_image(image)
     assert cockpit.explain_image(image).predicted_class in ("red", "green", "blue")
 

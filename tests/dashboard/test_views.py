@@ -227,7 +227,7 @@ def test_importance_view_lists_top_features_with_a_table(shown):
 def test_images_tab_without_a_run_says_how_to_train_one(shown):
     view = ImagesView(shown)
     view.activate()
-    assert "train_protovit.py" in view._status.object
+    assert "pixi run train-protovit" in view._status.object
     assert view._controls.visible is False
 
 
