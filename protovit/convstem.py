@@ -29,8 +29,9 @@ STEM_LAYERS = 3  # three stride-2 convolutions: total stride 8
 class ConvStemEmbed(nn.Module):
     """Patch embedding as conv(4x4, stride 2, padding 1) + BN + ReLU blocks, then a 1x1 projection to ``embed_dim``.
 
-    The even kernel centres each token's receptive field on its own stride x stride cell (a 3x3 kernel would
-    centre it on the cell's corner), so a token's box is exactly the cell it stands for.
+    The even kernel centres each token's receptive field on its own stride x stride cell (a 3x3 stride-2 kernel
+    would centre it on the cell's corner), so a token's box is exactly the cell it stands for. ``stem_depth`` > 1
+    adds 3x3 stride-1 convolutions after each downsampling (more convolutional capacity, fields still centred).
 
     Takes timm's ``embed_layer`` arguments; ``patch_size`` is the total stride and must be a power of two.
     Outputs [B, N, embed_dim] tokens like timm's ``PatchEmbed``.
@@ -44,6 +45,7 @@ class ConvStemEmbed(nn.Module):
         embed_dim: int = 192,
         bias: bool = True,
         stem_width: int = 24,
+        stem_depth: int = 1,
         **_: Any,
     ) -> None:
         super().__init__()
@@ -62,6 +64,12 @@ class ConvStemEmbed(nn.Module):
                 nn.BatchNorm2d(width),
                 nn.ReLU(inplace=True),
             ]
+            for _ in range(stem_depth - 1):  # extra 3x3 convolutions at the same resolution (still centred)
+                blocks += [
+                    nn.Conv2d(width, width, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(width),
+                    nn.ReLU(inplace=True),
+                ]
             channels = width
         self.stem = nn.Sequential(*blocks)
         self.proj = nn.Conv2d(channels, embed_dim, 1, bias=bias)
@@ -87,13 +95,13 @@ def _convstem_vit(
     overlay = kwargs.get("pretrained_cfg_overlay") or {}
     if pretrained and not overlay.get("file"):
         raise RuntimeError(f"{variant} has no hub weights; pass a local file (--weights FILE)")
-    stem_width = kwargs.pop("stem_width", 24)
+    stem = {"stem_width": kwargs.pop("stem_width", 24), "stem_depth": kwargs.pop("stem_depth", 1)}
     return build_model_with_cfg(
         VisionTransformer,
         variant,
         pretrained,
         pretrained_filter_fn=checkpoint_filter_fn,
-        embed_layer=partial(ConvStemEmbed, stem_width=stem_width),
+        embed_layer=partial(ConvStemEmbed, **stem),
         **{**defaults, **kwargs},
     )
 
