@@ -39,6 +39,10 @@ def training_cost(run_dir: Path) -> dict[str, Any]:
         "threads": run["provenance"].get("threads"),
         "device": run["provenance"].get("device"),
     }
+    stage0 = [e for e in history if e.get("stage") == "backbone" and "epoch" in e]
+    if stage0:  # the backbone's own accuracy (temporary linear head) at the end of stage 0
+        cost["stage0_train_accuracy"] = stage0[-1]["train_accuracy"]
+        cost["stage0_head_val_accuracy"] = stage0[-1].get("val_accuracy")
     for entry in history:
         for key in (
             "sub_prototypes_kept",

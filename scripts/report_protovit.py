@@ -5,7 +5,8 @@
 
 Reads every ARM_foldK.json in --evals: the table of arms with cross-validation mean ± sd, exact McNemar tests
 between ProtoViT and each baseline on the images both evaluated, training cost, slot pruning and last-layer
-sparsity, background prototypes per class. With --run (a ProtoViT run of the study), example contrastive
+sparsity, background prototypes per class, and --evals/notes.md when present (what the files cannot say, such as
+arms that did not fit the time). With --run (a ProtoViT run of the study), example contrastive
 reasoning sheets and one prototype gallery are rendered as small PNGs under --img-dir. Every number in the
 report comes from these files.
 """
@@ -106,7 +107,7 @@ def arm_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
         "| arm | model | folds | accuracy (CV mean ± sd) | macro-F1 (CV mean ± sd) | training time per fold (median) | optimizer steps on images |",
         "|---|---|---|---|---|---|---|",
     ]
-    for arm, folds in sorted(arms.items(), key=lambda item: item[0] != "protovit"):
+    for arm, folds in sorted(arms.items(), key=lambda item: (not item[0].startswith("protovit"), item[0])):
         evaluations = list(folds.values())
         seconds = statistics.median(e["training"]["total_seconds"] for e in evaluations)
         steps = evaluations[0]["training"].get("steps", {})
@@ -147,6 +148,7 @@ def build_report(args: argparse.Namespace) -> str:
         "on cached tensors on top of that. The colour-histogram + HOG logistic regression is the floor (no augmentation).",
         f"- Folds run: ProtoViT {sorted(protovit)}; "
         + "; ".join(f"{arm} {sorted(folds)}" for arm, folds in sorted(arms.items()) if arm != "protovit")
+        + ". Arms named protovit-* are ablations of the recipe, described under the table"
         + f". The full study (5 folds x 4 arms) is `{STUDY_COMMAND}`.",
         "",
         "## Results",
@@ -155,32 +157,39 @@ def build_report(args: argparse.Namespace) -> str:
         "",
         "### Paired comparison (exact McNemar, ProtoViT vs each baseline on the same held-out images)",
         "",
-        "| baseline | folds | images | only ProtoViT right | only baseline right | p |",
-        "|---|---|---|---|---|---|",
+        "| ProtoViT arm | baseline | folds | images | only ProtoViT right | only baseline right | p |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for arm, folds in sorted(arms.items()):
-        if arm == "protovit":
-            continue
-        test = paired_test(protovit, folds)
-        if test is None:
-            lines.append(f"| {arm} | no common fold | | | | |")
-            continue
-        lines.append(
-            f"| {arm} | {', '.join(map(str, test['folds']))} | {test['n_images']} | {test['only_first_correct']} | "
-            f"{test['only_second_correct']} | {test['p_value']:.3g} |"
-        )
+    variants = sorted(arm for arm in arms if arm.startswith("protovit"))
+    for variant in variants:
+        for arm, folds in sorted(arms.items()):
+            if arm.startswith("protovit"):
+                continue
+            test = paired_test(arms[variant], folds)
+            if test is None:
+                lines.append(f"| {variant} | {arm} | no common fold | | | | |")
+                continue
+            lines.append(
+                f"| {variant} | {arm} | {', '.join(map(str, test['folds']))} | {test['n_images']} | "
+                f"{test['only_first_correct']} | {test['only_second_correct']} | {test['p_value']:.3g} |"
+            )
     lines += [
         "",
         "### What ProtoViT's stages did (per fold)",
         "",
-        "| fold | stage seconds | sub-prototypes kept after slot pruning | off-class weights near 0 (abs <= 1e-3) | mean abs off-class weight | background prototypes |",
-        "|---|---|---|---|---|---|",
+        "| arm | fold | stage seconds | stage-0 backbone accuracy (train / held-out, linear head) | sub-prototypes kept after slot pruning | off-class weights near 0 (abs <= 1e-3) | mean abs off-class weight | background prototypes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for fold, evaluation in sorted(protovit.items()):
+    for variant, fold, evaluation in ((v, f, e) for v in variants for f, e in sorted(arms[v].items())):
         t = evaluation["training"]
         stages = ", ".join(f"{stage} {seconds:.0f}" for stage, seconds in t["stage_seconds"].items())
+        head = (
+            f"{percent(t['stage0_train_accuracy'])} / {percent(t['stage0_head_val_accuracy'])}"
+            if "stage0_train_accuracy" in t
+            else "not recorded"
+        )
         lines.append(
-            f"| {fold} | {stages} | {t.get('sub_prototypes_kept')} / {t.get('sub_prototypes_total')} | "
+            f"| {variant} | {fold} | {stages} | {head} | {t.get('sub_prototypes_kept')} / {t.get('sub_prototypes_total')} | "
             f"{percent(t.get('off_class_near_zero_share', 0.0))} | {t.get('off_class_mean_abs', float('nan')):.4f} | "
             f"{evaluation['interpretability']['background_prototypes']} |"
         )
@@ -201,8 +210,8 @@ def build_report(args: argparse.Namespace) -> str:
         "",
         f"The default pipeline (`configs/protovit_cpu.toml`, stage 0 to last layer) took {training['total_seconds'] / 60:.1f} min "
         f"for fold {min(protovit)} on {training['device']} with {training['threads']} thread(s) at `nice -n 15` on a 2-core CPU "
-        "shared with five other engineers' jobs (load average about 8-11): it is slower than on an idle machine, where the "
-        "target is at most 30 minutes. Steps per stage: "
+        "heavily shared with five other engineers' jobs: it is slower than on an idle machine, where the target is at "
+        "most 30 minutes. Steps per stage: "
         + ", ".join(f"{stage} {steps}" for stage, steps in training["steps"].items())
         + ".",
         "",
@@ -234,6 +243,9 @@ def build_report(args: argparse.Namespace) -> str:
             f"![prototypes of {gallery_class}]({relative / 'protovit_gallery.png'})",
             "",
         ]
+    notes = args.evals / "notes.md"
+    if notes.is_file():
+        lines += ["## Notes from the study", "", notes.read_text(encoding="utf-8").strip(), ""]
     lines += [
         "## Honest limits",
         "",
