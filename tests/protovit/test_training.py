@@ -214,3 +214,15 @@ def test_data_parallel_training_with_two_cpu_processes_matches_one_process(tmp_p
     with torch.inference_mode():
         logits = [load_run(tmp_path / name).model(images).logits for name in ("one", "two")]
     assert torch.allclose(logits[0], logits[1], atol=1e-2)
+
+
+def test_trainer_and_baselines_import_in_any_order_without_a_circle():
+    """The shared loop lives in protovit.loop; the baselines never import the ProtoViT trainer (issue 8)."""
+    baseline_source = (ROOT / "protovit" / "baseline.py").read_text(encoding="utf-8")
+    assert "protovit.train" not in baseline_source
+    for first, second in (("protovit.baseline", "protovit.train"), ("protovit.train", "protovit.baseline")):
+        code = f"import importlib; importlib.import_module('{first}'); importlib.import_module('{second}')"
+        completed = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+        )
+        assert completed.returncode == 0, completed.stderr[-2000:]
