@@ -295,8 +295,16 @@ class Cockpit:
     def comparison_groups(
         self, snapshot: ClientSnapshot, criteria: tuple[str, ...], k: int = NEAREST_K
     ) -> list[Group]:
-        """All clients, same decision, similar (criteria) and the ``k`` nearest neighbours, with size and default
-        rate; sizes and rates are answered concurrently."""
+        """The four comparison groups of a client, sizes and rates answered concurrently.
+
+        Args:
+            snapshot: the client shown.
+            criteria: keys of :data:`CRITERIA` defining the similar-clients group.
+            k: size of the nearest-neighbour group.
+
+        Returns:
+            ``all``, ``decision`` (same decision), ``similar`` and ``nearest`` groups, in that order.
+        """
         nearest = self.warehouse.nearest_clients(snapshot.sk_id, self.knn_features(), k=k)
         cohorts = [
             ("all", None),
@@ -319,7 +327,19 @@ class Cockpit:
     def client_percentiles(
         self, feature: str, value: float | None, groups: list[Group]
     ) -> list[float | None]:
-        """The client's percentile in each group (None where it does not apply), queried concurrently."""
+        """The client's position in each group, queried concurrently.
+
+        Args:
+            feature: a numeric feature.
+            value: the client's value of it (None when missing).
+            groups: what :meth:`comparison_groups` returned.
+
+        Returns:
+            Per group, the share (0-1) below ``value``; None for a missing value or an empty group.
+
+        Raises:
+            ValueError: an unknown or categorical feature.
+        """
 
         def share(group: Group) -> float | None:
             return self.percentile_of(feature, value, group.cohort) if group.n else None
@@ -327,7 +347,14 @@ class Cockpit:
         return in_parallel(*[functools.partial(share, group) for group in groups])
 
     def histogram(self, feature: str, cohort: Cohort | None = None, bins: int = 30) -> pl.DataFrame:
-        """``bin_start, bin_end, count, n_default`` on the population-wide edges."""
+        """Counts of a cohort on the population-wide bins of a numeric feature (cached per process).
+
+        Returns:
+            ``bin_start, bin_end, count, n_default``, every bin included.
+
+        Raises:
+            ValueError: an unknown or categorical feature.
+        """
         return self._histogram(feature, cohort, bins=bins)
 
     def bin_edges(self, feature: str, bins: int) -> list[float]:
@@ -354,12 +381,21 @@ class Cockpit:
         """Clients per probability bin (``bin_start, bin_end, count, n_default``); None without stored scores."""
         return self._score_histogram
 
+    @functools.cached_property
+    def _approval_rate(self) -> float | None:
+        return self.warehouse.share_scored_below(self.threshold) if self.warehouse.has_scores() else None
+
+    def approval_rate(self) -> float | None:
+        """Share of the scored clients granted at the policy threshold; None without stored scores."""
+        return self._approval_rate
+
     # -- warm-up ---------------------------------------------------------------------------------------------
     def warm_up(self, percentile_features: int = WARM_PERCENTILE_FEATURES) -> None:
         """Build what the first comparison needs (feature ranking, neighbour index, score distribution,
         population percentiles of the most important numeric features), so the first manager does not wait."""
         self.warehouse.neighbour_index(self.knn_features())
         self.score_histogram()
+        self.approval_rate()
         for feature in self.numeric_features()[:percentile_features]:
             for cohort in (None, Cohort(decision="granted"), Cohort(decision="refused")):
                 self.warehouse.percentile_of(feature, 0.0, cohort)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 # The warehouse's vocabulary (column labels, values in human units) and the project's one number formatter,
 # passed on to the views, which import no lower layer.
-from warehouse.dictionary import format_money, format_number, format_percent, humanize  # noqa: F401
+from warehouse.dictionary import MISSING, format_money, format_number, format_percent, humanize  # noqa: F401
 from warehouse.dictionary import label as feature_label  # noqa: F401
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
@@ -204,7 +204,7 @@ TEXT: dict[str, dict[str, str]] = {
     "profile.loan": {"fr": "Crédit demandé", "en": "Requested loan"},
     "profile.external": {"fr": "Scores externes", "en": "External scores"},
     "profile.other": {"fr": "Autres informations", "en": "Other information"},
-    "profile.missing": {"fr": "manquant", "en": "missing"},
+    "profile.missing": dict(MISSING),
     "profile.external_note": {
         "fr": "Scores d'organismes externes, de 0 (risqué) à 1 (sûr).",
         "en": "Scores from external bureaus, from 0 (risky) to 1 (safe).",
@@ -430,6 +430,7 @@ TEXT: dict[str, dict[str, str]] = {
     "fairness.default_rate_approved": {"fr": "Défaut parmi les accords", "en": "Default among approved"},
     "fairness.fnr": {"fr": "Faux accords (FNR)", "en": "False grants (FNR)"},
     "fairness.fpr": {"fr": "Faux refus (FPR)", "en": "False refusals (FPR)"},
+    "fairness.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
     "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},

@@ -35,7 +35,9 @@ def display(name: str, value: object, lang: str) -> str:
         return dictionary.humanize(name, value, lang)
     if value is None:
         return dictionary.level_label(name, None, lang)  # "manquant" / "missing"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dictionary.format_measure(value, lang)
+    return str(value)
 
 
 def level_label(column: str, level: str, lang: str) -> str:

@@ -576,12 +576,12 @@ def level_label(column: str, level: str | None, lang: str = "fr") -> str:
     """Label of a category level in ``lang``; NULL → "manquant"/"missing". A level no table knows (a new one in
     future data) is shown as it is rather than failing a page."""
     if level is None:
-        return _MISSING[lang]
+        return MISSING[lang]
     words = LEVELS.get(column, {}).get(level)
     return level if words is None else words[0 if lang == "fr" else 1]
 
 
-_MISSING = {"fr": "manquant", "en": "missing"}
+MISSING = {"fr": "manquant", "en": "missing"}  # the word for a value nobody gave, everywhere
 _THIN = "\u202f"  # narrow no-break space: French thousands separator and space before units
 
 
@@ -590,7 +590,7 @@ def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
     "missing" for None or NaN. Everything a person reads (dictionary values, the scorer's reasons, the
     dashboard) goes through it, so one figure never looks two ways."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return _MISSING.get(lang, _MISSING["fr"])
+        return MISSING.get(lang, MISSING["fr"])
     text = f"{abs(value):,.{decimals}f}"
     if lang == "fr":
         text = text.replace(",", _THIN).replace(".", ",")
@@ -604,6 +604,11 @@ def format_percent(share: float | None, lang: str, decimals: int = 1) -> str:
         return format_number(None, lang)
     number = format_number(share * 100, lang, decimals)
     return f"{number}{_THIN}%" if lang == "fr" else f"{number}%"
+
+
+def format_measure(value: float, lang: str) -> str:
+    """A number without a known unit: whole above 100, three decimals below (small ratios and scores)."""
+    return format_number(value, lang, 0 if abs(value) >= 100 else 3)
 
 
 def format_money(amount: float | None, lang: str) -> str:
@@ -625,7 +630,7 @@ def humanize(name: str, value: object, lang: str = "fr") -> str:
     PAYMENT_RATE 0.05 → "5,0 %", NULL → "manquant". English: "43 years", "€202,500", "5.0%", "missing".
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return _MISSING[lang]
+        return MISSING[lang]
     kind = unit(name)
     if kind == "category" or isinstance(value, str):
         return level_label(name, str(value), lang)
@@ -663,4 +668,4 @@ def humanize(name: str, value: object, lang: str = "fr") -> str:
         return format_number(number, lang, 2)
     if kind == "count":
         return format_number(number, lang, 0 if number == round(number) else 1)
-    return format_number(number, lang, 0 if abs(number) >= 100 else 3)
+    return format_measure(number, lang)

@@ -536,6 +536,14 @@ class Warehouse:
     def has_scores(self) -> bool:
         return self._has_scores
 
+    def share_scored_below(self, probability: float) -> float:
+        """Share of the scored clients whose probability is strictly below ``probability`` (the approval rate at
+        that threshold); NaN when ``scores`` is empty."""
+        if not self.has_scores():
+            raise LookupError("this warehouse has no scores table; train and publish a scorer first")
+        share = self._rows("SELECT avg((PROBABILITY < ?)::DOUBLE) FROM scores", [float(probability)])[0][0]
+        return math.nan if share is None else float(share)
+
     def score_histogram(self, bins: int = 50) -> pl.DataFrame:
         """Clients per probability bin on [0, 1], with the known defaults among them."""
         if not self.has_scores():

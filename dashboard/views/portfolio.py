@@ -12,22 +12,10 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from dashboard import charts
-from dashboard.i18n import TEXT, feature_label, format_number, format_percent, tr
+from dashboard.i18n import TEXT, feature_label, format_number, format_percent, humanize, tr
 from dashboard.views.base import HtmlSessionView
 
 IMPORTANCE_TOP = 20
-
-
-def approval_rate(histogram: pl.DataFrame, threshold: float) -> float:
-    """Share of scored clients below the threshold (bins straddling it are split pro rata)."""
-    total = histogram["count"].sum()
-    if not total:
-        return float("nan")
-    granted = 0.0
-    for row in histogram.iter_rows(named=True):
-        start, end, count = row["bin_start"], row["bin_end"], row["count"]
-        granted += count * min(max((threshold - start) / (end - start), 0.0), 1.0)
-    return granted / total
 
 
 # Metrics shown with a human label, in this order, and how to write each (the rest is in the model card).
@@ -75,14 +63,30 @@ def demote_headings(markdown: str, levels: int = 2) -> str:
     )
 
 
+def fairness_words(attribute: str, group: str | None, lang: str) -> tuple[str, str]:
+    """The attribute and group of a fairness row in words ("Sexe", "Femme"; "Tranche d'âge", "30-39 ans"),
+    never a column code; a group the scorer could not place is "manquant"."""
+    if group in (None, "unknown"):
+        shown = tr("profile.missing", lang)
+    elif attribute == "age_band":
+        shown = tr("unit.years", lang, value=group)
+    else:
+        shown = humanize(attribute, group, lang)
+    name = tr("fairness.age_band", lang) if attribute == "age_band" else feature_label(attribute, lang)
+    return name, shown
+
+
 def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
-    """The scorer's fairness table with translated headers; rates as percentages, counts with separators."""
+    """The scorer's fairness table with translated headers, attributes and groups in words; rates as
+    percentages, counts with separators."""
     headers = [
         tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column
         for column in fairness.columns
     ]
     rows = []
     for row in fairness.iter_rows(named=True):
+        words = fairness_words(row["attribute"], row["group"], lang)
+        row = {**row, "attribute": words[0], "group": words[1]}
         cells = []
         for column, value in row.items():
             if isinstance(value, str) or value is None:
@@ -122,7 +126,7 @@ class PortfolioView(HtmlSessionView):
         else:
             total = int(histogram["count"].sum())
             parts.append(
-                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(approval_rate(histogram, cockpit.threshold), lang), n=format_number(total, lang)))}</p>"
+                f"<p>{escape(tr('portfolio.approval', lang, threshold=threshold, rate=format_percent(cockpit.approval_rate(), lang), n=format_number(total, lang)))}</p>"
             )
             edges = list(zip(histogram["bin_start"].to_list(), histogram["bin_end"].to_list(), strict=True))
             counts = [float(c) for c in histogram["count"].to_list()]

@@ -13,11 +13,12 @@ from dashboard.shell import VIEWS, Dashboard, parse_view
 from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard, decision_figures
 from dashboard.views.images import ImagesView
-from dashboard.views.portfolio import ImportanceView, PortfolioView, approval_rate, demote_headings
+from dashboard.views.portfolio import ImportanceView, PortfolioView, demote_headings
 from dashboard.views.profile import ProfileView, display_value, with_duration
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView, parse_number
 from dashboard.views.why import WhyView, contributions_csv, printable_html
+from tests.dashboard.rendering import rendered
 
 
 @pytest.fixture
@@ -69,14 +70,14 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
     card.activate()
     explanation = shown.snapshot.explanation
     assert card.figures().threshold == explanation.threshold and not card.figures().simulated
-    assert "SIMULATION" not in card._card.object and 'role="img"' in card._card.object
+    assert "SIMULATION" not in rendered(card) and 'role="img"' in rendered(card)
     low = max(explanation.probability * 100 / 2, 1.0)
     card.param.update(simulate=True, simulated_threshold_percent=low)
     figures = card.figures()
     assert figures.simulated and figures.decision == (
         "refused" if explanation.probability >= low / 100 else "granted"
     )
-    assert "SIMULATION" in card._card.object
+    assert "SIMULATION" in rendered(card)
 
 
 def test_decision_figures_margin_and_grey_zone():
@@ -91,7 +92,7 @@ def test_decision_figures_margin_and_grey_zone():
 def test_why_view_sentence_waterfall_and_table(shown):
     view = WhyView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     explanation = shown.snapshot.explanation
     assert explanation.sentence.split(" ")[0] in html
     assert "log-odds" in html and "<table>" in html and "<details>" in html
@@ -119,7 +120,7 @@ def test_printable_page_is_a_complete_accessible_document(shown, lang):
 def test_profile_writes_missing_values_and_human_units(shown, lang):
     view = ProfileView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     assert "<h3>" in html and "nan" not in html.lower().replace("financ", "")
     assert display_value({}, "annual_income", "money", lang) == ("manquant" if lang == "fr" else "missing")
     assert display_value({"owns_car": True}, "owns_car", "bool", lang) in ("oui", "yes")
@@ -149,12 +150,13 @@ def test_similar_cohort_is_centred_on_the_client():
 def test_compare_view_numeric_categorical_and_bivariate(shown):
     view = CompareView(shown)
     view.activate()
-    assert "<svg" in view._distribution.object and "<table>" in view._groups.object
-    assert "<svg" in view._bivariate.object
+    html = rendered(view)
+    assert html.count("<svg") >= 2 and "<table>" in html
+    assert ("Tous les clients" if shown.lang == "fr" else "All clients") in html
     categorical = [name for name, is_cat in shown.cockpit.ranked_features() if is_cat]
     if categorical:
         view.feature = categorical[0]
-        assert "<table>" in view._distribution.object and view._error.object == ""
+        assert "<table>" in rendered(view) and 'role="alert"' not in rendered(view)
 
 
 def test_what_if_rescores_at_once_and_reports_bad_values_inline(shown):
@@ -202,16 +204,20 @@ def test_parse_number_refuses_non_numbers(text):
 def test_portfolio_view_marks_the_policy_threshold(shown):
     view = PortfolioView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     assert view._error.object == ""
     assert html.count("<h1") == 0 and 'lang="en"' in html and "stroke-dasharray" in html
     assert "AUC" in html and "cv_auc" not in html.split('lang="en"')[0]
 
 
-def test_approval_rate_splits_bins_pro_rata():
-    histogram = pl.DataFrame({"bin_start": [0.0, 0.5], "bin_end": [0.5, 1.0], "count": [10, 10]})
-    assert approval_rate(histogram, 0.25) == pytest.approx(0.25)
-    assert approval_rate(histogram, 0.5) == pytest.approx(0.5)
+def test_approval_rate_is_the_share_of_stored_scores_below_the_threshold(cockpit, scored_warehouse):
+    import duckdb
+
+    with duckdb.connect(str(scored_warehouse), read_only=True) as con:
+        granted, total = con.sql(
+            "SELECT count(*) FILTER (WHERE PROBABILITY < ?), count(*) FROM scores", params=[cockpit.threshold]
+        ).fetchall()[0]
+    assert cockpit.approval_rate() == pytest.approx(granted / total)
 
 
 def test_demote_headings_keeps_a_single_h1():
@@ -221,13 +227,13 @@ def test_demote_headings_keeps_a_single_h1():
 def test_importance_view_lists_top_features_with_a_table(shown):
     view = ImportanceView(shown)
     view.activate()
-    assert view._body.object.count("<tr>") > 2 and "<svg" in view._body.object
+    assert rendered(view).count("<tr>") > 2 and "<svg" in rendered(view)
 
 
 def test_images_tab_without_a_run_says_how_to_train_one(shown):
     view = ImagesView(shown)
     view.activate()
-    assert "pixi run train-protovit" in view._status.object
+    assert "pixi run train-protovit" in rendered(view)
     assert view._controls.visible is False
 
 
@@ -249,7 +255,7 @@ def test_profile_and_filters_speak_the_dictionarys_words(shown, lang):
     """Category labels and levels come from the one vocabulary: no Kaggle code reaches the page."""
     view = ProfileView(shown)
     view.activate()
-    html = view._body.object
+    html = rendered(view)
     gender = shown.snapshot.profile["gender"]
     assert ("Sexe" if lang == "fr" else "Sex") in html and "Genre" not in html
     words = {"F": ("Femme", "Woman"), "M": ("Homme", "Man")}
@@ -260,3 +266,40 @@ def test_profile_and_filters_speak_the_dictionarys_words(shown, lang):
     compare = CompareView(shown)
     labels = list(compare._criteria_box.options)
     assert ("Sexe" if lang == "fr" else "Sex") in labels and len(labels) == 6
+
+
+def test_the_cockpit_is_typed_with_the_real_classes():
+    """No ``Any`` where the warehouse, scorer, predictor or explanation travel (the façade's contract)."""
+    import typing
+
+    from dashboard import cockpit as module
+    from dashboard.resources import Resources
+    from models import Explanation, Scorer
+    from protovit import Predictor
+    from warehouse import Warehouse
+
+    names = {"Warehouse": Warehouse, "Scorer": Scorer, "Predictor": Predictor}
+
+    def hints(obj: object) -> dict:
+        return typing.get_type_hints(obj, localns=names)
+
+    assert hints(module.Cockpit.warehouse.fget)["return"] is Warehouse
+    assert hints(module.Cockpit.scorer.fget)["return"] is Scorer
+    assert hints(module.Cockpit.predictor)["return"] == Predictor | None
+    assert hints(module.Cockpit.what_if)["return"] is Explanation
+    assert hints(module.ClientSnapshot)["explanation"] is Explanation
+    assert hints(Resources)["warehouse"] == Warehouse | None and hints(Resources)["scorer"] == Scorer | None
+
+
+def test_no_view_shows_a_column_code(shown):
+    """Every page a manager sees speaks in words: no Kaggle column code outside the English model card."""
+    import re
+
+    from dashboard.shell import VIEWS, Dashboard
+
+    dashboard = Dashboard(shown.cockpit, shown.lang, client_text=str(shown.client_id))
+    for key in VIEWS:
+        view = dashboard.open_view(key)
+        html = rendered(view).split('<div lang="en">')[0]  # the model card is the scorer's English document
+        text = re.sub(r"<[^>]+>", " ", html + rendered(dashboard.card))
+        assert not re.findall(r"\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b", text), key
