@@ -276,9 +276,11 @@ def test_the_cockpit_is_typed_with_the_real_classes():
     from dashboard.resources import Resources
     from models import Explanation, Scorer
     from protovit import Predictor
+    from protovit.service import BackgroundTraining, ExplanationGate
     from warehouse import Warehouse
 
     names = {"Warehouse": Warehouse, "Scorer": Scorer, "Predictor": Predictor}
+    names |= {"BackgroundTraining": BackgroundTraining, "ExplanationGate": ExplanationGate}
 
     def hints(obj: object) -> dict:
         return typing.get_type_hints(obj, localns=names)
