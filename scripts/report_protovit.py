@@ -113,7 +113,7 @@ def arm_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
         steps = evaluations[0]["training"].get("steps", {})
         image_steps = (
             steps.get("backbone", 0) + steps.get("joint", 0)
-            if arm == "protovit"
+            if arm.startswith("protovit")
             else steps.get("finetune", "none (closed-form fit)")
         )
         lines.append(
