@@ -20,6 +20,10 @@ import panel as pn
 if __package__ in (None, ""):  # `panel serve dashboard/letter.py` runs this file as a script
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dashboard.access.audit import AuditUnavailable
+from dashboard.access.current import session_access
+from dashboard.access.guard import AccessRefused
+from dashboard.access.panels import refusal_page
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
 from dashboard.session import parse_client_id
@@ -74,11 +78,24 @@ def page_parts(client_text: str | None, lang: str, today: dt.date) -> tuple[str,
 
 
 def create_page() -> pn.Template:
+    """The letter for the signed-in user: refused without access, and only once the audit trail has recorded it
+    (fail closed, like every export)."""
     lang = parse_language(_query_value("lang"))
+    try:
+        access = session_access()
+    except AccessRefused as refusal:
+        return refusal_page(lang, refusal.key)
     cockpit = get_cockpit()
     if not cockpit.ready:
-        return missing_data_page(lang, cockpit)
-    title, body = page_parts(_query_value("client"), lang, dt.date.today())
+        return missing_data_page(lang, cockpit, show_paths=access.role == "admin")
+    client_text = _query_value("client")
+    sk_id, _ = parse_client_id(client_text)
+    if sk_id is not None:
+        try:
+            access.record("letter", sk_id, lang)
+        except AuditUnavailable:
+            return refusal_page(lang, "access.audit_down")
+    title, body = page_parts(client_text, lang, dt.date.today())
     page = pn.Template(TEMPLATE)
     for name, value in {"lang": lang, "page_title": title, "css": LETTER_CSS, "body": body}.items():
         page.add_variable(name, value)
