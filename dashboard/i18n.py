@@ -449,6 +449,7 @@ TEXT: dict[str, dict[str, str]] = {
     "fairness.default_rate_approved": {"fr": "Défaut parmi les accords", "en": "Default among approved"},
     "fairness.fnr": {"fr": "Faux accords (FNR)", "en": "False grants (FNR)"},
     "fairness.fpr": {"fr": "Faux refus (FPR)", "en": "False refusals (FPR)"},
+    "fairness.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
     "portfolio.model_card_heading": {"fr": "Fiche du modèle", "en": "Model card"},
     # Export
     "export.heading": {"fr": "Exporter", "en": "Export"},

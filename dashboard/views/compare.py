@@ -66,7 +66,7 @@ class CompareView(SessionView):
         super().__init__(session, **params)
         lang = self.lang
         ranked = self.cockpit.ranked_features()
-        options = {f"{feature_label(name, lang)} ({name})": name for name, _ in ranked}
+        options = {feature_label(name, lang): name for name, _ in ranked}  # labels are unique: no column code
         numeric_names = self.cockpit.numeric_features()
         numeric = {label: name for label, name in options.items() if name in set(numeric_names)}
         self.param.update(

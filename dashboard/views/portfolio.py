@@ -12,7 +12,7 @@ import polars as pl
 from markdown_it import MarkdownIt
 
 from dashboard import charts
-from dashboard.i18n import TEXT, feature_label, format_number, format_percent, tr
+from dashboard.i18n import TEXT, feature_label, format_number, format_percent, humanize, tr
 from dashboard.views.base import HtmlSessionView
 
 IMPORTANCE_TOP = 20
@@ -63,14 +63,30 @@ def demote_headings(markdown: str, levels: int = 2) -> str:
     )
 
 
+def fairness_words(attribute: str, group: str | None, lang: str) -> tuple[str, str]:
+    """The attribute and group of a fairness row in words ("Sexe", "Femme"; "Tranche d'âge", "30-39 ans"),
+    never a column code; a group the scorer could not place is "manquant"."""
+    if group in (None, "unknown"):
+        shown = tr("profile.missing", lang)
+    elif attribute == "age_band":
+        shown = tr("unit.years", lang, value=group)
+    else:
+        shown = humanize(attribute, group, lang)
+    name = tr("fairness.age_band", lang) if attribute == "age_band" else feature_label(attribute, lang)
+    return name, shown
+
+
 def fairness_table(fairness: pl.DataFrame, lang: str) -> str:
-    """The scorer's fairness table with translated headers; rates as percentages, counts with separators."""
+    """The scorer's fairness table with translated headers, attributes and groups in words; rates as
+    percentages, counts with separators."""
     headers = [
         tr(f"fairness.{column}", lang) if f"fairness.{column}" in TEXT else column
         for column in fairness.columns
     ]
     rows = []
     for row in fairness.iter_rows(named=True):
+        words = fairness_words(row["attribute"], row["group"], lang)
+        row = {**row, "attribute": words[0], "group": words[1]}
         cells = []
         for column, value in row.items():
             if isinstance(value, str) or value is None:

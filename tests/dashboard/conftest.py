@@ -16,28 +16,6 @@ from dashboard.resources import DataPaths, Resources, load_resources
 from dashboard.session import ClientSession
 
 
-def rendered(viewable: object) -> str:
-    """What a user is shown of a view, in page order: the HTML of its visible panes and the labels, values and
-    options of its visible widgets (tests assert on this rather than on a view's private attributes)."""
-    if isinstance(viewable, pn.viewable.Viewer):
-        return rendered(viewable.__panel__())
-    if not getattr(viewable, "visible", True):
-        return ""
-    if isinstance(viewable, pn.layout.ListLike):
-        return "\n".join(rendered(child) for child in viewable.objects)
-    if isinstance(viewable, pn.pane.HTML):
-        return viewable.object or ""
-    if isinstance(viewable, pn.pane.PNG):
-        return f'<img alt="{viewable.alt_text}">' if viewable.object else ""
-    if isinstance(viewable, pn.widgets.Widget):
-        options = getattr(viewable, "options", None)
-        listed = " | ".join(options) if isinstance(options, dict | list) else ""
-        return " ".join(
-            str(part) for part in (getattr(viewable, "label", ""), getattr(viewable, "value", ""), listed)
-        )
-    return ""
-
-
 @pytest.fixture(autouse=True)
 def _reset_panel_state():
     """Panel keeps global state (caches, documents, location) between tests: start each test clean."""

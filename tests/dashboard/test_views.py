@@ -18,7 +18,7 @@ from dashboard.views.profile import ProfileView, display_value, with_duration
 from dashboard.views.search import ClientSearch
 from dashboard.views.whatif import WhatIfView, parse_number
 from dashboard.views.why import WhyView, contributions_csv, printable_html
-from tests.dashboard.conftest import rendered
+from tests.dashboard.rendering import rendered
 
 
 @pytest.fixture
@@ -289,3 +289,17 @@ def test_the_cockpit_is_typed_with_the_real_classes():
     assert hints(module.Cockpit.what_if)["return"] is Explanation
     assert hints(module.ClientSnapshot)["explanation"] is Explanation
     assert hints(Resources)["warehouse"] == Warehouse | None and hints(Resources)["scorer"] == Scorer | None
+
+
+def test_no_view_shows_a_column_code(shown):
+    """Every page a manager sees speaks in words: no Kaggle column code outside the English model card."""
+    import re
+
+    from dashboard.shell import VIEWS, Dashboard
+
+    dashboard = Dashboard(shown.cockpit, shown.lang, client_text=str(shown.client_id))
+    for key in VIEWS:
+        view = dashboard.open_view(key)
+        html = rendered(view).split('<div lang="en">')[0]  # the model card is the scorer's English document
+        text = re.sub(r"<[^>]+>", " ", html + rendered(dashboard.card))
+        assert not re.findall(r"\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b", text), key
