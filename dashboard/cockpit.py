@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from models.versions import Versions
     from protovit import Predictor
     from protovit.explain import Reasoning
+    from protovit.service import TrainingProgress
     from warehouse import Warehouse
 
 __all__ = [
@@ -421,6 +422,7 @@ class Cockpit:
         def build() -> None:
             try:
                 self.warm_up()
+                self.resources.start_protovit_if_untrained()
             except Exception:  # a failed warm-up only means the first user builds the caches
                 log.exception("warm-up failed")
 
@@ -454,16 +456,52 @@ class Cockpit:
         """
         return self.resources.open_product_image(file_name)
 
+    def protovit_training(self) -> TrainingProgress | None:
+        """Progress of the default run training in the background, or None when none trains here."""
+        training = self.resources.protovit_training
+        return None if training is None else training.progress()
+
     def explain_image(self, image: Image.Image) -> Reasoning:
-        """The predictor's "this looks like that" reasoning about ``image``.
+        """The predictor's contrastive "this looks like that" reasoning about ``image``.
 
         Raises:
             LookupError: no ProtoViT run is loaded.
+            ImageRefused: reason "busy", the process already runs its maximum of explanations.
         """
+        from protovit.service import BusyError
+
         predictor = self.predictor()
         if predictor is None:
             raise LookupError("no ProtoViT run loaded")
-        return predictor.explain(image)
+        try:
+            with self.resources.explanations.slot():
+                return predictor.explain(image)
+        except BusyError as error:
+            raise ImageRefused("busy") from error
+
+    def explain_upload(self, data: bytes) -> Reasoning:
+        """Check and decode uploaded bytes (PNG/JPEG by content, pixel cap before decoding), then explain them.
+
+        Raises:
+            ImageRefused: not a usable PNG or JPEG (``reason`` says why), or "busy".
+            LookupError: as :meth:`explain_image`.
+        """
+        from protovit.service import UploadError, open_upload
+
+        try:
+            image = open_upload(data)
+        except UploadError as error:
+            raise ImageRefused(error.reason) from error
+        return self.explain_image(image)
+
+
+class ImageRefused(ValueError):
+    """An image the tab will not explain; ``reason`` is "bytes", "format", "pixels", "bomb", "damaged" (the upload)
+    or "busy" (too many explanations running in this process)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 _COCKPITS: dict[DataPaths, Cockpit] = {}

@@ -535,12 +535,12 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "images.explain": {"fr": "Expliquer cette image", "en": "Explain this image"},
     "images.missing_run": {
-        "fr": "Aucun modèle ProtoViT entraîné dans {path}.",
-        "en": "No trained ProtoViT model in {path}.",
+        "fr": "Aucun modèle d'images n'est encore entraîné sur ce serveur. Un administrateur peut l'entraîner avec la commande :",
+        "en": "No image model has been trained on this server yet. An administrator can train it with the command:",
     },
     "images.missing_images": {
-        "fr": "Aucune image produit dans {path}.",
-        "en": "No product images in {path}.",
+        "fr": "Aucune image produit n'est disponible sur ce serveur.",
+        "en": "No product images are available on this server.",
     },
     "images.prediction": {
         "fr": "Classe prédite : {label} (confiance {confidence}).",
@@ -802,6 +802,48 @@ TEXT: dict[str, dict[str, str]] = {
     "action.letter": {"fr": "lettre au client", "en": "client letter"},
     "action.export": {"fr": "export", "en": "export"},
     "action.decision": {"fr": "décision enregistrée", "en": "decision recorded"},
+    # Images: background training, upload checks, contrastive table
+    "images.training": {
+        "fr": "Le modèle d'images s'entraîne sur ce serveur : étape {stage} sur {stages}, {done} effectué. La page se met à jour seule.",
+        "en": "The image model is training on this server: step {stage} of {stages}, {done} done. This page updates itself.",
+    },
+    "images.training_failed": {
+        "fr": "L'entraînement du modèle d'images s'est arrêté avant la fin. Un administrateur peut le relancer avec la commande :",
+        "en": "Training of the image model stopped before the end. An administrator can restart it with the command:",
+    },
+    "images.training_label": {"fr": "Avancement de l'entraînement", "en": "Training progress"},
+    "images.busy": {
+        "fr": "Le serveur explique déjà plusieurs images. Réessayez dans un instant.",
+        "en": "The server is already explaining several images. Please try again in a moment.",
+    },
+    "images.upload.bytes": {"fr": "Ce fichier dépasse 8 Mo.", "en": "This file is larger than 8 MB."},
+    "images.upload.format": {
+        "fr": "Seules les images PNG et JPEG sont acceptées.",
+        "en": "Only PNG and JPEG images are accepted.",
+    },
+    "images.upload.pixels": {
+        "fr": "Cette image a trop de pixels (au plus 25 mégapixels).",
+        "en": "This image has too many pixels (at most 25 megapixels).",
+    },
+    "images.upload.bomb": {
+        "fr": "Cette image est trop grande pour être décodée sans risque.",
+        "en": "This image is too large to be decoded safely.",
+    },
+    "images.upload.damaged": {
+        "fr": "Ce fichier est abîmé ou n'est pas une image lisible.",
+        "en": "This file is damaged or is not a readable image.",
+    },
+    "images.col.case": {"fr": "Pour la classe", "en": "For the class"},
+    "images.col.prototype_class": {"fr": "Classe du prototype", "en": "Prototype's class"},
+    "images.col.weight": {"fr": "Poids vers cette classe", "en": "Weight towards this class"},
+    "images.col.points": {"fr": "Points", "en": "Points"},
+    "images.col.background": {"fr": "Sur le fond blanc", "en": "On the white background"},
+    "images.yes": {"fr": "oui", "en": "yes"},
+    "images.no": {"fr": "non", "en": "no"},
+    "images.total": {
+        "fr": "{label} : {total} points au total (dont {other} points des {count} autres prototypes).",
+        "en": "{label}: {total} points in total (including {other} points from the {count} other prototypes).",
+    },
 }
 
 

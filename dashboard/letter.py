@@ -21,9 +21,9 @@ if __package__ in (None, ""):  # `panel serve dashboard/letter.py` runs this fil
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.access.audit import AuditUnavailable
+from dashboard.access.current import session_access
 from dashboard.access.guard import AccessRefused
 from dashboard.access.panels import refusal_page
-from dashboard.app import session_access
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
 from dashboard.session import parse_client_id
@@ -78,23 +78,26 @@ def page_parts(client_text: str | None, lang: str, today: dt.date) -> tuple[str,
 
 
 def create_page() -> pn.Template:
-    """The letter for the signed-in user (same access rules as the dashboard's decision view), traced."""
+    """The letter for the signed-in user: refused without access, and only once the audit trail has recorded it
+    (fail closed, like every export)."""
     lang = parse_language(_query_value("lang"))
     try:
         access = session_access()
     except AccessRefused as refusal:
         return refusal_page(lang, refusal.key)
-    if not access.may_open("decision"):
+    if not access.may_open("decision"):  # the letter says what the decision view says: same role rule
         return refusal_page(lang, "access.refused_view")
     cockpit = get_cockpit()
     if not cockpit.ready:
         return missing_data_page(lang, cockpit, show_paths=access.role == "admin")
-    client_id, _ = parse_client_id(_query_value("client"))
-    try:
-        access.record("letter", client_id)
-    except AuditUnavailable:  # a letter whose reading cannot be traced is not shown (fail closed)
-        return refusal_page(lang, "access.audit_down")
-    title, body = page_parts(_query_value("client"), lang, dt.date.today())
+    client_text = _query_value("client")
+    sk_id, _ = parse_client_id(client_text)
+    if sk_id is not None:
+        try:
+            access.record("letter", sk_id, lang)
+        except AuditUnavailable:
+            return refusal_page(lang, "access.audit_down")
+    title, body = page_parts(client_text, lang, dt.date.today())
     page = pn.Template(TEMPLATE)
     for name, value in {"lang": lang, "page_title": title, "css": LETTER_CSS, "body": body}.items():
         page.add_variable(name, value)

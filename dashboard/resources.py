@@ -32,6 +32,7 @@ from models.versions import Mismatch, Versions, check_versions
 if TYPE_CHECKING:
     from models import Scorer
     from protovit import Predictor
+    from protovit.service import BackgroundTraining, ExplanationGate
     from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,9 @@ TRAIN_SCORER = "python scripts/train_scorer.py --warehouse {warehouse} --out {pa
 SCORE_ONLY = " --score-only"
 CATALOGUE_LIMIT = 70
 TRAIN_PROTOVIT = "python scripts/train_protovit.py --data {images} --out {path}"
+# With PROTOVIT_AUTOTRAIN=1 (scripts/serve.sh sets it), a server that finds product images but no trained run
+# trains the default run in a background process and the image tab shows its progress.
+AUTOTRAIN_PROTOVIT = "PROTOVIT_AUTOTRAIN"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class Resources:
     _predictor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _predictor_loaded: bool = field(default=False, repr=False)
     _catalogue: list[tuple[str, str]] | None = field(default=None, repr=False)
+    protovit_training: BackgroundTraining | None = None  # while the default run trains in the background
+    explanations: ExplanationGate | None = None  # created with the predictor
 
     @property
     def ready(self) -> bool:
@@ -119,12 +125,41 @@ class Resources:
             return image.convert("RGB")
 
     def protovit(self) -> Predictor | None:
-        """The ProtoViT predictor, loaded on first use: torch is heavy and only the image tab needs it."""
+        """The ProtoViT predictor, loaded on first use (torch is heavy and only the image tab needs it), and again
+        once a background training run has finished."""
         with self._predictor_lock:
-            if not self._predictor_loaded:
+            finished = self.predictor is None and (self.paths.protovit_run / "model.safetensors").is_file()
+            if not self._predictor_loaded or finished:
+                from protovit.service import ExplanationGate
+
                 self.predictor, self.protovit_problem = _load_protovit(self.paths)
+                self.explanations = self.explanations or ExplanationGate()
                 self._predictor_loaded = True
+                if self.predictor is None:
+                    self._start_training()
         return self.predictor
+
+    def start_protovit_if_untrained(self) -> None:
+        """At server start: with PROTOVIT_AUTOTRAIN=1, product images and no trained run, start training now."""
+        if (
+            os.environ.get(AUTOTRAIN_PROTOVIT) == "1"
+            and not (self.paths.protovit_run / "model.safetensors").is_file()
+        ):
+            self.protovit()
+
+    def _start_training(self) -> None:
+        """Train the default run in the background when allowed, images exist and no run is finished."""
+        if self.protovit_training is not None or os.environ.get(AUTOTRAIN_PROTOVIT) != "1":
+            return
+        if not (self.paths.protovit_images / "manifest.csv").is_file():
+            return
+        from protovit.service import BackgroundTraining
+
+        config = os.environ.get("PROTOVIT_AUTOTRAIN_CONFIG")  # another recipe than the default, e.g. in tests
+        self.protovit_training = BackgroundTraining(
+            self.paths.protovit_images, self.paths.protovit_run, Path(config) if config else None
+        )
+        self.protovit_training.start()
 
 
 def _read_catalogue(folder: Path, limit: int) -> list[tuple[str, str]]:
@@ -144,7 +179,7 @@ def _read_catalogue(folder: Path, limit: int) -> list[tuple[str, str]]:
 
 def _load_protovit(paths: DataPaths) -> tuple[Predictor | None, Problem | None]:
     command = TRAIN_PROTOVIT.format(images=_display(paths.protovit_images), path=_display(paths.protovit_run))
-    if not paths.protovit_run.exists():
+    if not (paths.protovit_run / "model.safetensors").is_file():
         return None, Problem("images.missing_run", paths.protovit_run, command)
     try:
         from protovit import load_run

@@ -4,10 +4,24 @@ Public API (see docs/protovit.md): backbones through timm, the model, the losses
 semantics), the stage-explicit trainer, run loading and explanations, and evaluation metrics.
 """
 
-from protovit.backbones import PAPER_BACKBONES, WeightsNotFoundError, WeightsSource, create_backbone
+from protovit.backbones import (
+    PAPER_BACKBONES,
+    SMALL_DATA_BACKBONES,
+    WeightsNotFoundError,
+    WeightsSource,
+    create_backbone,
+)
 from protovit.config import ConfigError, ProtoViTConfig
-from protovit.data import DataError, ImageFolderDataset, read_manifest, stratified_split
+from protovit.data import (
+    DataError,
+    InMemoryImages,
+    cv_split,
+    duplicate_groups,
+    read_manifest,
+    stratified_split,
+)
 from protovit.explain import (
+    ClassCase,
     ClassifierPredictor,
     Predictor,
     PrototypeCard,
@@ -31,10 +45,12 @@ from protovit.train import PROTOVIT_STAGES, project_prototypes, train
 __all__ = [
     "PAPER_BACKBONES",
     "PROTOVIT_STAGES",
+    "SMALL_DATA_BACKBONES",
+    "ClassCase",
     "ClassifierPredictor",
     "ConfigError",
     "DataError",
-    "ImageFolderDataset",
+    "InMemoryImages",
     "Predictor",
     "ProtoViT",
     "ProtoViTConfig",
@@ -49,6 +65,8 @@ __all__ = [
     "cluster_similarity",
     "coherence",
     "create_backbone",
+    "cv_split",
+    "duplicate_groups",
     "greedy_match",
     "load_run",
     "matching_stability",

@@ -27,9 +27,13 @@ import_torchvision()
 import timm  # noqa: E402  (must follow the torchvision workaround)
 from timm.models import load_state_dict  # noqa: E402
 
+import protovit.convstem  # noqa: E402, F401  (registers the conv-stem ViTs in timm's registry)
+
 # ViT-family backbones named by the paper and tested here; any timm model whose ``forward_features`` returns
 # prefix tokens followed by a patch-token grid also works.
 PAPER_BACKBONES = ("deit_tiny_patch16_224", "deit_small_patch16_224", "cait_xxs24_224")
+# Backbones that train from random initialisation on a few hundred images on a CPU (the default recipe).
+SMALL_DATA_BACKBONES = ("convstem_vit_tiny", "convstem_vit_small", "convit_tiny")
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -139,9 +143,15 @@ def patch_grid(backbone: nn.Module) -> tuple[int, int]:
     return int(rows), int(cols)
 
 
-def patch_size(backbone: nn.Module) -> tuple[int, int]:
-    rows, cols = backbone.patch_embed.patch_size
-    return int(rows), int(cols)
+def token_stride(backbone: nn.Module) -> tuple[int, int]:
+    """Input pixels per token (rows, cols): image size / token grid.
+
+    Not ``patch_embed.patch_size``: for hybrid and conv-stem embeddings that is the patch size on the CNN's
+    feature map (often 1), while a token stands for a whole stride-sized cell of the input image.
+    """
+    height, width = backbone.patch_embed.img_size
+    rows, cols = patch_grid(backbone)
+    return int(height) // rows, int(width) // cols
 
 
 def split_tokens(backbone: nn.Module, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,9 +1,11 @@
-"""VGG16 transfer-learning baseline (timm ``vgg16``), trained under the same conditions as ProtoViT.
+"""Baselines trained under the same conditions as ProtoViT: a timm CNN and a histogram + HOG logistic regression.
 
-Same data folder, split, image size, white padding, on-the-fly augmentation, seed, and weight condition (a
-``--weights`` file, the hub, or random initialisation for both), so that the comparison isolates the model.
-The convolutional features get a small learning rate and the classifier (fc6/fc7 + a new head) a larger one;
-the epoch with the best validation accuracy is kept.
+Same data folder, cross-validation fold, image size, white padding, tensor augmentation, seed and weight
+condition (a ``--weights`` file, the hub, or random initialisation for all). The CNN (``baseline_arch``:
+``vgg16_bn``, ``resnet10t`` ...) trains with cross-entropy and label smoothing under a one-cycle schedule for
+``baseline_steps`` optimizer steps, by default exactly as many as ProtoViT's image stages (stage 0 + joint):
+the stated budget is equal optimizer steps on equally augmented batches of the same size. The feature model is
+the floor: a multinomial logistic regression on colour histograms and HOG of the plain training views.
 """
 
 from __future__ import annotations
@@ -13,76 +15,102 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 
+from protovit.checkpoint import FeatureClassifier
+from protovit.config import ProtoViTConfig
+from protovit.features import image_features
+from protovit.loop import (
+    RunSetup,
+    StageForward,
+    accuracy,
+    adamw,
+    batched,
+    finish_stage,
+    on_device,
+    run_steps,
+    set_trainable,
+)
 from protovit.losses import LossTerms
-from protovit.train import RunSetup, accuracy, adamw, dataset_tensors, finish_stage, run_epochs, set_trainable
 
 BASELINE_STAGE = "finetune"
 
 
-def classifier_parameters(model: nn.Module) -> list[nn.Parameter]:
-    return [*model.pre_logits.parameters(), *model.get_classifier().parameters()]
+def image_stage_steps(config: ProtoViTConfig, steps_per_epoch: int) -> int:
+    """The optimizer steps ProtoViT takes on images (stage 0 + joint): the baselines' equal budget."""
+    if config.baseline_steps is not None:
+        return config.baseline_steps
+    joint = config.joint_steps if config.joint_steps is not None else config.joint_epochs * steps_per_epoch
+    return config.stage0_budget() + joint
 
 
 def train_baseline(setup: RunSetup, model: nn.Module, start_index: int) -> None:
-    """One fine-tuning stage with validation-based epoch selection; skipped when resuming a finished run."""
+    """One training stage; skipped when resuming a finished run."""
     if start_index > 0:
         return
-    config = setup.config
-    model.to(setup.device)
     setup.seed_stage(0)
     started = time.perf_counter()
-    head = classifier_parameters(model)
-    head_ids = {id(p) for p in head}
-    features = [p for p in model.parameters() if id(p) not in head_ids]
+    model.to(setup.device)
+    if isinstance(model, FeatureClassifier):
+        fit_feature_classifier(setup, model)
+    else:
+        train_cnn(setup, model)
+    images, labels = setup.images("val").tensors()
+    model.eval()
+    logits = batched(on_device(setup, model), images, setup.config.eval_batch_size)
+    finish_stage(setup, model, BASELINE_STAGE, 0, started, accuracy(logits, labels))
+
+
+def train_cnn(setup: RunSetup, model: nn.Module) -> None:
+    config = setup.config
+    dataset = setup.augmented_train(0)
+    steps = image_stage_steps(config, setup.steps_per_epoch(dataset))
     optimizer = adamw(
-        [
-            (features, config.baseline_features_lr, config.encoder_weight_decay),
-            (head, config.baseline_head_lr, config.encoder_weight_decay),
-        ]
+        [(set_trainable(model, model.parameters()), config.baseline_lr, config.stage0_weight_decay)]
     )
-    set_trainable(model, model.parameters())
-    val_dataset = setup.dataset(setup.val_samples, augment=False)
 
-    def val_accuracy() -> float:
+    @torch.inference_mode()
+    def val_accuracy(_epoch: int) -> dict[str, Any]:
         model.eval()
-        logits, labels = dataset_tensors(setup, val_dataset, model, "validate")
+        images, labels = setup.images("val").tensors()
+        logits = batched(on_device(setup, model), images, config.eval_batch_size)
         model.train()
-        return accuracy(logits, labels)
+        return {"val_accuracy": accuracy(logits, labels)}
 
-    best: dict[str, Any] = {"accuracy": -1.0, "epoch": 0, "state": None}
-
-    def keep_best(epoch: int) -> dict[str, Any]:
-        score = val_accuracy()
-        if score > best["accuracy"]:
-            best.update(
-                accuracy=score,
-                epoch=epoch + 1,
-                state={k: v.detach().clone() for k, v in model.state_dict().items()},
-            )
-        return {"val_accuracy": score}
-
-    def step(images: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
-        logits = model(images)
-        loss = F.cross_entropy(logits, labels)
+    def step(
+        forward: nn.Module, images: torch.Tensor, labels: torch.Tensor
+    ) -> tuple[LossTerms, torch.Tensor]:
+        logits = forward(images)
+        loss = F.cross_entropy(logits, labels, label_smoothing=config.label_smoothing)
         return LossTerms(total=loss, parts={"ce": float(loss.detach())}), logits
 
     model.train()
-    train_dataset = setup.dataset(setup.train_samples, augment=True)
-    run_epochs(
-        setup,
-        BASELINE_STAGE,
-        0,
-        train_dataset,
-        step,
-        optimizer,
-        config.baseline_epochs,
-        after_epoch=keep_best,
-    )
-    if best["state"] is not None:
-        model.load_state_dict(best["state"])
+    run_steps(
+        setup, BASELINE_STAGE, 0, dataset, StageForward(model, model), step, optimizer, steps,
+        schedule="one_cycle", after_epoch=val_accuracy,
+    )  # fmt: skip
     setup.record(
-        {"stage": BASELINE_STAGE, "selected_epoch": best["epoch"], "selected_val_accuracy": best["accuracy"]}
+        {"stage": BASELINE_STAGE, "budget_steps": steps, "budget": "equal optimizer steps (stage 0 + joint)"}
     )
-    finish_stage(setup, model.eval(), BASELINE_STAGE, 0, started, best["accuracy"])
+
+
+def fit_feature_classifier(setup: RunSetup, model: FeatureClassifier) -> None:
+    """Fit the logistic regression with scikit-learn, then store it as the model's tensors."""
+    images = setup.images("train")
+    features = image_features(images.pixels).numpy()
+    scaler = StandardScaler().fit(features)
+    regression = LogisticRegression(C=setup.config.features_c, max_iter=3000)
+    regression.fit(scaler.transform(features), images.labels.numpy())
+    with torch.no_grad():
+        model.mean.copy_(torch.from_numpy(scaler.mean_).float())
+        model.scale.copy_(torch.from_numpy(scaler.scale_).float().clamp(min=1e-8))
+        model.linear.weight.copy_(torch.from_numpy(regression.coef_).float())
+        model.linear.bias.copy_(torch.from_numpy(regression.intercept_).float())
+    setup.record(
+        {
+            "stage": BASELINE_STAGE,
+            "train_accuracy": float(regression.score(scaler.transform(features), images.labels.numpy())),
+        }
+    )

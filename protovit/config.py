@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 Semantics = Literal["paper", "official"]
-ModelKind = Literal["protovit", "vgg16"]
+ModelKind = Literal["protovit", "cnn", "features"]
+Schedule = Literal["step", "cosine"]
 
 # Values that differ between the paper and the official code (protovit.md §1 and §3).
 _SEMANTICS_DEFAULTS: dict[str, dict[str, float | int]] = {
@@ -47,7 +48,8 @@ class ConfigError(ValueError):
 class ProtoViTConfig:
     """Hyperparameters of one run. ``None`` in a semantics-dependent field means "the semantics' default"."""
 
-    # Model family and backbone.
+    # Model family and backbone. "cnn" is a timm classifier baseline (``baseline_arch``), "features" the colour
+    # histogram + HOG logistic regression floor.
     model: ModelKind = "protovit"
     backbone: str = "deit_tiny_patch16_224"
     backbone_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -76,7 +78,16 @@ class ProtoViTConfig:
     l1_weight: float = 1e-2
     slot_coherence_weight: float | None = None
 
-    # Schedule (epochs) and optimisation.
+    # Stage 0: supervised training of the backbone (cross-entropy with label smoothing, strong augmentation,
+    # one-cycle schedule) before the ProtoViT stages. 0 steps skips it; with pretrained weights
+    # ``stage0_steps_pretrained`` applies instead (0 = skipped, a small number = shortened).
+    stage0_steps: int = 0
+    stage0_steps_pretrained: int = 0
+    stage0_lr: float = 2e-3
+    stage0_weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+
+    # Schedule and optimisation. A ``*_steps`` value (optimizer steps) overrides the stage's ``*_epochs``.
     warmup_epochs: int = 5
     joint_epochs: int = 10
     slots_epochs: int | None = None
@@ -87,38 +98,61 @@ class ProtoViTConfig:
     joint_prototype_lr: float = 3e-3
     slots_lr: float | None = None
     last_layer_lr: float = 1e-4
+    warmup_steps: int | None = None
+    joint_steps: int | None = None
+    slots_steps: int | None = None
+    last_layer_steps: int | None = None
+    schedule: Schedule = (
+        "step"  # "step": StepLR every step_size epochs (paper); "cosine": cosine decay per step
+    )
     step_size: int = 5
     step_gamma: float = 0.1
+    select_best_epoch: bool = True  # keep the last-layer epoch with the best validation accuracy
     encoder_weight_decay: float = 1e-3
     other_weight_decay: float | None = None
     freeze_encoder_in_warmup: bool = True
     cache_frozen_stages: bool = True
 
-    # VGG16 baseline.
+    # Baselines. A CNN trains ``baseline_steps`` optimizer steps (None: as many as ProtoViT's image stages, stage 0
+    # + joint, so both see the same images the same number of times) with ``baseline_lr`` and a one-cycle schedule.
+    baseline_arch: str = "vgg16_bn"
     baseline_epochs: int = 20
-    baseline_features_lr: float = 1e-4
-    baseline_head_lr: float = 1e-3
+    baseline_steps: int | None = None
+    baseline_lr: float = 1e-3
+    features_c: float = 1.0  # inverse L2 strength of the histogram + HOG logistic regression
 
     # Data.
     batch_size: int = 32
     eval_batch_size: int = 64
     val_fraction: float = 0.2
+    cv_folds: int = 5  # stratified, duplicate-grouped folds; ``fold`` holds one out for validation
+    fold: int | None = None  # None: a single split of ``val_fraction`` (fold 0 of round(1 / val_fraction))
     rotation_degrees: float = 15.0
     shear_degrees: float = 10.0
     flip_probability: float = 0.5
+    scale_range: tuple[float, float] = (1.0, 1.0)  # random zoom (tensor augmentation)
+    translate_fraction: float = 0.0
+    colour_jitter: float = 0.0  # brightness / contrast / saturation amplitude
+    erase_probability: float = 0.0  # random erasing of one rectangle, filled with white
     max_image_pixels: int = 50_000_000
     num_workers: int = 0
 
     # Reproducibility and hardware.
     seed: int = 0
     device: str = "auto"
+    amp: bool = True  # bfloat16 autocast on CUDA; ignored on CPU
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.semantics not in _SEMANTICS_DEFAULTS:
             raise ConfigError(f"semantics must be 'paper' or 'official', got {self.semantics!r}")
-        if self.model not in ("protovit", "vgg16"):
-            raise ConfigError(f"model must be 'protovit' or 'vgg16', got {self.model!r}")
+        if self.model not in ("protovit", "cnn", "features"):
+            raise ConfigError(f"model must be 'protovit', 'cnn' or 'features', got {self.model!r}")
+        if self.schedule not in ("step", "cosine"):
+            raise ConfigError(f"schedule must be 'step' or 'cosine', got {self.schedule!r}")
+        if self.cv_folds < 2 or (self.fold is not None and not 0 <= self.fold < self.cv_folds):
+            raise ConfigError(f"fold must be in [0, {self.cv_folds}) and cv_folds >= 2, got {self.fold}")
+        self.scale_range = tuple(self.scale_range)
         for name, value in _SEMANTICS_DEFAULTS[self.semantics].items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
@@ -164,8 +198,14 @@ class ProtoViTConfig:
 
     @property
     def architecture(self) -> str:
-        """The network trained: the ViT backbone name for ProtoViT, ``vgg16`` for the baseline."""
-        return self.backbone if self.model == "protovit" else "vgg16"
+        """The network trained: the ViT backbone for ProtoViT, the CNN for a CNN baseline, else the feature model."""
+        if self.model == "protovit":
+            return self.backbone
+        return self.baseline_arch if self.model == "cnn" else "colour-histogram+HOG logistic regression"
+
+    def stage0_budget(self) -> int:
+        """Stage-0 steps under this weight condition."""
+        return self.stage0_steps_pretrained if self.pretrained else self.stage0_steps
 
     @property
     def num_prototypes(self) -> int:

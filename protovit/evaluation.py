@@ -6,14 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from PIL import Image
 
 from protovit.data import load_image, read_manifest, to_tensor
 from protovit.explain import ClassifierPredictor, Predictor, load_run
 from protovit.metrics import (
-    background_patch_rate,
     classification_report,
     matching_stability,
     mcnemar_exact,
@@ -21,9 +18,42 @@ from protovit.metrics import (
 )
 
 
+def run_split(run_dir: Path) -> dict[str, Any]:
+    """The run's split.json: its training and held-out (validation) images, relative to the data folder."""
+    return json.loads((Path(run_dir) / "split.json").read_text(encoding="utf-8"))
+
+
 def validation_images(run_dir: Path) -> set[str]:
-    """The images a run held out for validation (its split.json), relative to the data folder."""
-    return set(json.loads((Path(run_dir) / "split.json").read_text(encoding="utf-8"))["val"])
+    """The images a run held out (its cross-validation fold), relative to the data folder."""
+    return set(run_split(run_dir)["val"])
+
+
+def training_cost(run_dir: Path) -> dict[str, Any]:
+    """Seconds per stage and in total, steps, slot pruning and last-layer sparsity, from the run's history."""
+    history = json.loads((Path(run_dir) / "history.json").read_text(encoding="utf-8"))
+    run = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
+    cost: dict[str, Any] = {
+        "total_seconds": run["total_seconds"],
+        "stage_seconds": {e["stage"]: e["stage_seconds"] for e in history if "stage_seconds" in e},
+        "steps": {e["stage"]: e["steps"] for e in history if "steps" in e},
+        "threads": run["provenance"].get("threads"),
+        "device": run["provenance"].get("device"),
+    }
+    stage0 = [e for e in history if e.get("stage") == "backbone" and "epoch" in e]
+    if stage0:  # the backbone's own accuracy (temporary linear head) at the end of stage 0
+        cost["stage0_train_accuracy"] = stage0[-1]["train_accuracy"]
+        cost["stage0_head_val_accuracy"] = stage0[-1].get("val_accuracy")
+    for entry in history:
+        for key in (
+            "sub_prototypes_kept",
+            "sub_prototypes_total",
+            "off_class_near_zero_share",
+            "off_class_mean_abs",
+            "budget_steps",
+        ):
+            if key in entry:
+                cost[key] = entry[key]
+    return cost
 
 
 def predict_folder(
@@ -47,6 +77,25 @@ def predict_folder(
     return [s.relative for s in samples], [index[s.category] for s in samples], predictions
 
 
+def background_by_class(predictor: Predictor) -> dict[str, Any]:
+    """Prototypes whose active source sub-patches sit mostly on near-white background, counted per class."""
+    records = predictor.prototypes
+    flags = [
+        flag
+        for r in records
+        for flag, active in zip(r.get("background_patches", []), r["active"], strict=True)
+        if active
+    ]
+    return {
+        "per_class": {
+            name: sum(1 for r in records if r.get("background") and r["class_index"] == index)
+            for index, name in enumerate(predictor.classes)
+        },
+        "prototypes": sum(1 for r in records if r.get("background")),
+        "sub_patch_rate": sum(flags) / len(flags) if flags else 0.0,
+    }
+
+
 @torch.inference_mode()
 def interpretability_metrics(
     predictor: Predictor, data_dir: Path, images: list[str], labels: list[int]
@@ -55,7 +104,7 @@ def interpretability_metrics(
 
     Prototype purity@6 (share of each prototype's 6 most similar images that belong to its class), stability of
     the matched cells under small Gaussian noise, the number of active sub-prototypes per prototype, the share
-    of active sub-prototypes whose source patch is blank background, and how many prototypes were projected onto
+    of prototypes whose active source sub-patches are mostly near-white background (per class), and how many prototypes were projected onto
     a training image that another prototype also uses (near-duplicate prototypes).
     """
     model = predictor.model
@@ -72,14 +121,7 @@ def interpretability_metrics(
     sizes = [len(chunk) for chunk in chunks]
     active = (model.slots() > 0.5).sum(dim=1).tolist()
     sources = [record["source_image"] for record in predictor.prototypes]
-    source_patches = [
-        np.asarray(Image.open(card.source_png).convert("RGB").crop(patch.box))
-        for name in predictor.classes
-        for card in predictor.prototype_gallery(name)
-        if card.source_png and Path(card.source_png).is_file()
-        for patch in card.source_patches
-        if patch.active
-    ]
+    background = background_by_class(predictor)
     return {
         "purity_k": purity["k"],
         "mean_purity": purity["mean_purity"],
@@ -92,31 +134,43 @@ def interpretability_metrics(
         / len(images),
         "stability_noise_std": stability[0]["noise_std"],
         "active_sub_prototypes_histogram": {str(k): active.count(k) for k in sorted(set(active))},
-        "prototype_background_patch_rate": background_patch_rate(source_patches),
+        "background_prototypes_per_class": background["per_class"],
+        "background_prototypes": background["prototypes"],
+        "background_sub_patch_rate": background["sub_patch_rate"],
         "prototypes_sharing_a_source_image": sum(sources.count(source) > 1 for source in sources),
     }
 
 
 def evaluate_run(
-    run_dir: Path, data_dir: Path, compare_dir: Path | None = None, *, validation_only: bool = False
+    run_dir: Path, data_dir: Path, compare_dir: Path | None = None, *, all_images: bool = False
 ) -> dict[str, Any]:
     """Metrics of ``run_dir`` on ``data_dir``; with ``compare_dir``, also that run's metrics and a paired McNemar.
 
-    ``validation_only`` restricts the images to the run's own validation split (``data_dir`` must then be the
-    folder it was trained on); the compared run must have been trained on the same split.
+    By default only the run's held-out images are evaluated (``data_dir`` must then be the folder it was trained
+    on). ``all_images`` evaluates every image of the folder; the result then counts how many of them the run was
+    trained on (``training_images_included``), because accuracy on training images says little.
     """
     predictor = load_run(run_dir)
-    only = validation_images(run_dir) if validation_only else None
-    if compare_dir is not None and validation_only and validation_images(compare_dir) != only:
+    only = None if all_images else validation_images(run_dir)
+    if compare_dir is not None and not all_images and validation_images(compare_dir) != only:
         raise ValueError(f"{compare_dir} and {run_dir} were trained on different splits")
     images, truth, predicted = predict_folder(predictor, data_dir, only)
+    trained_on = (
+        set(run_split(run_dir)["train"])
+        if Path(data_dir).resolve() == Path(predictor.provenance.get("data_dir", "")).resolve()
+        else set()
+    )
     result: dict[str, Any] = {
         "run": str(run_dir),
         "model": predictor.config.model,
         "architecture": predictor.config.architecture,
+        "fold": run_split(run_dir).get("fold"),
+        "folds": run_split(run_dir).get("folds"),
         "weights_source": predictor.provenance.get("weights_source", "unknown"),
         "data": str(data_dir),
-        "images": "validation split of the run" if validation_only else "all images of the folder",
+        "images": "all images of the folder" if all_images else "held-out images of the run",
+        "training_images_included": sum(name in trained_on for name in images),
+        "training": training_cost(run_dir),
         **classification_report(truth, predicted, predictor.classes),
         "predictions": [
             {"image": i, "true": predictor.classes[t], "predicted": predictor.classes[p]}
@@ -132,11 +186,13 @@ def evaluate_run(
                 f"{compare_dir} was trained on classes {other.classes}, {run_dir} on {predictor.classes}"
             )
         _, _, other_predicted = predict_folder(other, data_dir, only)
+        report = classification_report(truth, other_predicted, other.classes)
         result["compare"] = {
             "run": str(compare_dir),
             "model": other.config.model,
-            "accuracy": classification_report(truth, other_predicted, other.classes)["accuracy"],
-            "macro_f1": classification_report(truth, other_predicted, other.classes)["macro_f1"],
+            "architecture": other.config.architecture,
+            "accuracy": report["accuracy"],
+            "macro_f1": report["macro_f1"],
             "mcnemar": mcnemar_exact(truth, predicted, other_predicted),
         }
     return result

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from protovit.backbones import create_backbone, patch_grid, patch_size, split_tokens
+from protovit.backbones import create_backbone, patch_grid, split_tokens, token_stride
 from protovit.config import ProtoViTConfig
 
 
@@ -105,7 +105,7 @@ class ProtoViT(nn.Module):
         )
         self.weights_source = self.backbone.weights_source
         self.grid = patch_grid(self.backbone)
-        self.patch_size = patch_size(self.backbone)
+        self.stride = token_stride(self.backbone)
         dim = int(self.backbone.num_features)
         m, k_sub = config.num_prototypes, config.sub_prototypes
         self.prototype_vectors = nn.Parameter(torch.rand(m, dim, k_sub))
@@ -184,5 +184,5 @@ class ProtoViT(nn.Module):
     def token_box(self, token_index: int) -> tuple[int, int, int, int]:
         """Pixel box (left, top, right, bottom) of a token on the model's input image."""
         row, col = self.token_cell(token_index)
-        height, width = self.patch_size
+        height, width = self.stride
         return col * width, row * height, (col + 1) * width, (row + 1) * height

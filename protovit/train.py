@@ -1,327 +1,69 @@
-"""Stage-explicit training: warm-up, joint, slot pruning, projection, last-layer fine-tuning (paper §3.4).
+"""Stage-explicit ProtoViT training: backbone (stage 0), warm-up, joint, slot pruning, projection, last layer.
 
-Design choices (protovit.md §4, §9, §12):
+Design choices (protovit.md §4, docs/protovit.md "Training recipe"):
 
+- Stage 0 trains the backbone with a temporary linear head (cross-entropy with label smoothing, strong tensor
+  augmentation, one-cycle schedule); the ProtoViT stages then start from it as from a pretrained encoder. With
+  pretrained weights it runs ``stage0_steps_pretrained`` steps (0 = skipped). Its backbone is also written as
+  ``backbone.safetensors``, a timm-loadable weights file.
 - Each stage creates its own AdamW optimizer with explicit weight decay per group, trains only its parameters
-  (``requires_grad``), reseeds from (seed, stage, rank) and ends with a checkpoint. Resuming therefore restarts
-  at the first unfinished stage and reproduces an uninterrupted run exactly.
-- Frozen stages may cache: with ``cache_frozen_stages`` the warm-up (encoder frozen, a documented deviation from
-  the paper's LR 1e-7) trains on cached latent tokens, and the slot and last-layer stages on cached matched
-  cosines. In eval mode this is exact (matching ignores the slots) but uses non-augmented images.
-- Model selection uses the validation split inside the data folder only: after each last-layer epoch the
-  validation accuracy is measured and the best epoch's evidence layer is kept.
-- Data parallel: under ``torchrun`` (``WORLD_SIZE`` > 1) every rank trains on its shard of each epoch
-  (``DistributedSampler``) and gradients are averaged with an all-reduce before each optimizer step, which is
-  what DistributedDataParallel does; one mechanism covers the image stages and the cached stages alike. Only
-  rank 0 writes files.
+  (``requires_grad``) for a number of optimizer steps, reseeds from (seed, stage, rank) and ends with a
+  checkpoint. Resuming restarts at the first unfinished stage and reproduces an uninterrupted run exactly.
+- Frozen stages cache: the warm-up (encoder frozen) trains on cached latent tokens, the slot and last-layer
+  stages on cached matched cosines (exact in eval mode, because matching ignores the slots), so they can afford
+  the thousands of steps that make slots prune and off-class weights shrink.
+- With ``select_best_epoch`` the last-layer epoch with the best validation accuracy is kept; cross-validation
+  runs turn it off, so the held-out fold only measures.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import platform
-import shutil
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-import torch.distributed as dist
+import torch.nn.functional as F
+from PIL import Image
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, TensorDataset
-from tqdm.auto import tqdm
+from torch.utils.data import Dataset, TensorDataset
 
-from protovit.checkpoint import FINAL_CHECKPOINT, build_model, read_checkpoint, save_checkpoint
-from protovit.config import ConfigError, ProtoViTConfig
-from protovit.data import (
-    Augmentation,
-    ImageFolderDataset,
-    Sample,
-    class_names_of,
-    read_manifest,
-    stratified_split,
+from protovit.baseline import train_baseline
+from protovit.checkpoint import (
+    BACKBONE_WEIGHTS,
+    FINAL_CHECKPOINT,
+    build_model,
+    read_checkpoint,
+    save_backbone,
+)
+from protovit.config import ProtoViTConfig
+from protovit.data import Sample
+from protovit.loop import (
+    RunSetup,
+    StageForward,
+    accuracy,
+    adamw,
+    batched,
+    finish_stage,
+    latest_checkpoint,
+    on_device,
+    prepare_run,
+    provenance,
+    run_steps,
+    set_trainable,
 )
 from protovit.losses import LossTerms, stage_loss
+from protovit.metrics import is_background, near_white_share
 from protovit.model import ProtoViT
 
-PROTOVIT_STAGES = ("warmup", "joint", "slots", "projection", "last_layer")
-RANDOM_INIT_WARNING = (
-    "TRAINING FROM RANDOM INITIALISATION: no ImageNet weights were loaded. Accuracy will be far below the "
-    "pretrained reference; pass --weights FILE (or pretrained=True with network access) for a real comparison."
-)
-# Config fields that may change between a run and its resumption without changing the results.
-_RESUME_FREE_FIELDS = {"device", "num_threads", "num_workers"}
+PROTOVIT_STAGES = ("backbone", "warmup", "joint", "slots", "projection", "last_layer")
 
 
-@dataclass
-class DistributedContext:
-    rank: int = 0
-    world_size: int = 1
-    initialised_here: bool = False
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    def average_gradients(self, parameters: Iterable[nn.Parameter]) -> None:
-        if self.world_size == 1:
-            return
-        for parameter in parameters:
-            if parameter.grad is not None:
-                dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
-                parameter.grad /= self.world_size
-
-    def broadcast(self, module: nn.Module) -> None:
-        if self.world_size == 1:
-            return
-        for tensor in module.state_dict().values():
-            dist.broadcast(tensor, src=0)
-
-    def close(self) -> None:
-        if self.initialised_here:
-            dist.destroy_process_group()
-
-
-def distributed_context(device: torch.device) -> DistributedContext:
-    """Join the process group torchrun describes (gloo on CPU, NCCL on GPU), or run alone."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        return DistributedContext(dist.get_rank(), dist.get_world_size(), initialised_here=True)
-    if dist.is_initialized():
-        return DistributedContext(dist.get_rank(), dist.get_world_size())
-    return DistributedContext()
-
-
-def resolve_device(name: str) -> torch.device:
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    return torch.device("cpu")
-
-
-@dataclass
-class RunSetup:
-    """Everything a trainer needs besides the model: data, split, device, distributed context, logging."""
-
-    config: ProtoViTConfig
-    data_dir: Path
-    out_dir: Path
-    class_names: list[str]
-    train_samples: list[Sample]
-    val_samples: list[Sample]
-    device: torch.device
-    dist: DistributedContext
-    logger: logging.Logger
-    history: list[dict[str, Any]] = field(default_factory=list)
-    progress_bars: bool = True
-
-    def dataset(self, samples: list[Sample], *, augment: bool) -> ImageFolderDataset:
-        c = self.config
-        augmentation = (
-            Augmentation(c.rotation_degrees, c.shear_degrees, c.flip_probability) if augment else None
-        )
-        return ImageFolderDataset(
-            samples,
-            self.class_names,
-            c.img_size,
-            augmentation=augmentation,
-            max_pixels=c.max_image_pixels,
-            seed=c.seed,
-        )
-
-    def seed_stage(self, stage_index: int) -> None:
-        torch.manual_seed(self.config.seed * 1000 + stage_index * 10 + self.dist.rank)
-
-    def record(self, entry: dict[str, Any]) -> None:
-        self.history.append(entry)
-        self.logger.info(json.dumps(entry))
-
-    def progress(self, iterable: Iterable, **kwargs: Any) -> Iterable:
-        return tqdm(iterable, disable=not (self.progress_bars and self.dist.is_main), leave=False, **kwargs)
-
-
-def _run_logger(out_dir: Path, is_main: bool) -> logging.Logger:
-    logger = logging.getLogger(f"protovit.run.{out_dir.resolve()}")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    for handler in list(logger.handlers):
-        handler.close()
-        logger.removeHandler(handler)
-    if is_main:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-        for handler in (
-            logging.FileHandler(out_dir / "train.log", encoding="utf-8"),
-            logging.StreamHandler(),
-        ):
-            handler.setFormatter(formatter)
-            logger.addHandler(handler)
-    else:
-        logger.addHandler(logging.NullHandler())
-    return logger
-
-
-def prepare_run(
-    config: ProtoViTConfig, data_dir: Path, out_dir: Path, *, resume: bool = True, progress: bool = True
-) -> RunSetup:
-    """Read and split the data, fill ``config.num_classes``, check resumability, write config and split."""
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    samples = read_manifest(data_dir)
-    class_names = class_names_of(samples)
-    if config.num_classes not in (None, len(class_names)):
-        raise ConfigError(
-            f"config.num_classes={config.num_classes} but the data has {len(class_names)} classes"
-        )
-    config.num_classes = len(class_names)
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    device = resolve_device(config.device)
-    context = distributed_context(device)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if resume:
-        _check_resumable(out_dir, config)
-    elif context.is_main:
-        _clear_previous_run(out_dir)
-    train_samples, val_samples = stratified_split(samples, config.val_fraction, config.seed)
-    if context.is_main:
-        config.save(out_dir / "config.json")
-        split = {"train": [s.relative for s in train_samples], "val": [s.relative for s in val_samples]}
-        (out_dir / "split.json").write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
-    setup = RunSetup(
-        config, data_dir, out_dir, class_names, train_samples, val_samples, device, context,
-        _run_logger(out_dir, context.is_main), progress_bars=progress,
-    )  # fmt: skip
-    setup.logger.info(
-        "run %s: model=%s architecture=%s classes=%d train=%d val=%d device=%s world_size=%d",
-        out_dir, config.model, config.architecture, len(class_names), len(train_samples), len(val_samples),
-        device, context.world_size,
-    )  # fmt: skip
-    if not config.pretrained:
-        setup.logger.warning(RANDOM_INIT_WARNING)
-    return setup
-
-
-def _clear_previous_run(out_dir: Path) -> None:
-    """Starting over: remove the outputs a previous run left (only the names this module writes)."""
-    for folder in ("checkpoints", "prototypes"):
-        if (out_dir / folder).is_dir():
-            shutil.rmtree(out_dir / folder)
-    for name in (FINAL_CHECKPOINT, "history.json", "run.json", "prototypes.json"):
-        (out_dir / name).unlink(missing_ok=True)
-
-
-def _check_resumable(out_dir: Path, config: ProtoViTConfig) -> None:
-    """Refuse to continue a run under another configuration (a folder without checkpoints may be reused)."""
-    config_path = out_dir / "config.json"
-    if not config_path.is_file() or latest_checkpoint(out_dir) is None:
-        return
-    previous = ProtoViTConfig.load(config_path).to_dict()
-    current = config.to_dict()
-    changed = sorted(k for k in current if k not in _RESUME_FREE_FIELDS and previous.get(k) != current[k])
-    if changed:
-        raise ConfigError(
-            f"{config_path.parent} holds a run with a different configuration ({', '.join(changed)}); "
-            "use a new run folder, the same configuration to resume, or --no-resume (resume=False) to start over"
-        )
-
-
-def provenance(setup: RunSetup, model: nn.Module) -> dict[str, Any]:
-    """Where the run's weights, data and software came from; stored in every checkpoint."""
-    import timm  # imported by protovit.backbones after the torchvision workaround
-
-    source = model.weights_source
-    return {
-        "weights_source": source.describe(),
-        "weights_kind": source.kind,
-        "pretrained": source.is_pretrained,
-        "warning": "" if source.is_pretrained else RANDOM_INIT_WARNING,
-        "data_dir": str(setup.data_dir.resolve()),
-        "n_train": len(setup.train_samples),
-        "n_val": len(setup.val_samples),
-        "seed": setup.config.seed,
-        "semantics": setup.config.semantics,
-        "device": str(setup.device),
-        "world_size": setup.dist.world_size,
-        "threads": torch.get_num_threads(),
-        "torch": str(torch.__version__),
-        "timm": str(timm.__version__),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
-    }
-
-
-def set_trainable(model: nn.Module, parameters: Iterable[nn.Parameter]) -> list[nn.Parameter]:
-    """Freeze everything, then unfreeze ``parameters``; returns them as a list."""
-    chosen = list(parameters)
-    for parameter in model.parameters():
-        parameter.requires_grad_(False)
-    for parameter in chosen:
-        parameter.requires_grad_(True)
-    return chosen
-
-
-StepFn = Callable[[torch.Tensor, torch.Tensor], tuple[LossTerms, torch.Tensor]]
-
-
-def run_epochs(
-    setup: RunSetup,
-    stage: str,
-    stage_index: int,
-    dataset: Dataset,
-    step: StepFn,
-    optimizer: torch.optim.Optimizer,
-    epochs: int,
-    *,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
-    after_epoch: Callable[[int], dict[str, Any]] | None = None,
-) -> None:
-    """Shared training loop: sharded shuffled batches, averaged gradients, per-epoch log entries."""
-    context = setup.dist
-    sampler = DistributedSampler(
-        dataset,
-        num_replicas=context.world_size,
-        rank=context.rank,
-        shuffle=True,
-        seed=setup.config.seed + stage_index,
-    )
-    batch_size = max(1, setup.config.batch_size // context.world_size)  # same global batch at any world size
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=setup.config.num_workers)
-    trainable = [p for group in optimizer.param_groups for p in group["params"]]
-    for epoch in setup.progress(range(epochs), desc=stage, unit="epoch"):
-        sampler.set_epoch(epoch)
-        if hasattr(dataset, "set_epoch"):
-            dataset.set_epoch(epoch)
-        started, totals, correct, seen = time.perf_counter(), {}, 0, 0
-        for inputs, labels in setup.progress(loader, desc=f"{stage} {epoch + 1}/{epochs}", unit="batch"):
-            inputs, labels = inputs.to(setup.device), labels.to(setup.device)
-            optimizer.zero_grad(set_to_none=True)
-            terms, logits = step(inputs, labels)
-            terms.total.backward()
-            context.average_gradients(trainable)
-            optimizer.step()
-            for name, value in {"loss": float(terms.total.detach()), **terms.parts}.items():
-                totals[name] = totals.get(name, 0.0) + value * len(labels)
-            correct += int((logits.argmax(dim=1) == labels).sum())
-            seen += len(labels)
-        if scheduler is not None:
-            scheduler.step()
-        entry = {"stage": stage, "epoch": epoch + 1, "seconds": round(time.perf_counter() - started, 3)}
-        entry.update({name: round(total / seen, 6) for name, total in totals.items()})
-        entry["train_accuracy"] = round(correct / seen, 4)
-        if after_epoch is not None:
-            entry.update(after_epoch(epoch))
-        setup.record(entry)
-
-
-ParameterGroups = list[tuple[list[nn.Parameter], float, float]]
-
-
-def stage_parameter_groups(model: ProtoViT, stage: str, config: ProtoViTConfig) -> ParameterGroups:
+def stage_parameter_groups(model: ProtoViT, stage: str, config: ProtoViTConfig) -> list:
     """The (parameters, learning rate, weight decay) trained in each stage; everything else is frozen."""
     prototypes_wd = config.other_weight_decay
     if stage == "warmup":
@@ -343,101 +85,60 @@ def stage_parameter_groups(model: ProtoViT, stage: str, config: ProtoViTConfig) 
     raise ValueError(f"stage {stage!r} trains no parameters")
 
 
-def adamw(groups: ParameterGroups) -> torch.optim.AdamW:
-    """AdamW over (parameters, learning rate, weight decay) groups; weight decay is always explicit."""
-    return torch.optim.AdamW([{"params": params, "lr": lr, "weight_decay": wd} for params, lr, wd in groups])
+def stage_steps(config: ProtoViTConfig, stage: str, steps_per_epoch: int) -> int:
+    """Optimizer steps of a stage: its ``*_steps`` value, else its epochs x steps per epoch."""
+    steps = getattr(config, f"{stage}_steps")
+    return steps if steps is not None else getattr(config, f"{stage}_epochs") * steps_per_epoch
 
 
-@torch.inference_mode()
-def batched(
-    fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor, batch_size: int
-) -> torch.Tensor:
-    return torch.cat([fn(chunk) for chunk in inputs.split(batch_size)]) if len(inputs) else inputs
-
-
-@torch.inference_mode()
-def dataset_tensors(setup: RunSetup, dataset: Dataset, fn: Callable[[torch.Tensor], torch.Tensor], desc: str):
-    """Apply ``fn`` to a deterministic dataset in batches; returns (outputs on CPU, labels)."""
-    loader = DataLoader(
-        dataset, batch_size=setup.config.eval_batch_size, num_workers=setup.config.num_workers
-    )
-    outputs, labels = [], []
-    for images, batch_labels in setup.progress(loader, desc=desc, unit="batch"):
-        outputs.append(fn(images.to(setup.device)).cpu())
-        labels.append(batch_labels)
-    return torch.cat(outputs), torch.cat(labels)
-
-
-def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:
-    return round(float((logits.argmax(dim=1) == labels).float().mean()), 4)
-
-
-def finish_stage(
-    setup: RunSetup, model: nn.Module, stage: str, stage_index: int, started: float, val_accuracy: float,
-    **metadata: Any,
-) -> None:  # fmt: skip
-    """Log the stage with its duration and validation accuracy, then (rank 0) write its checkpoint and history."""
-    seconds = round(time.perf_counter() - started, 2)
-    setup.record({"stage": stage, "stage_seconds": seconds, "val_accuracy": val_accuracy})
-    if not setup.dist.is_main:
-        return
-    payload = {
-        "config": setup.config.to_dict(),
-        "class_names": setup.class_names,
-        "provenance": provenance(setup, model),
-        "history": setup.history,
-        "val_accuracy": val_accuracy,
-        **metadata,
+def last_layer_sparsity(model: ProtoViT, tolerance: float = 1e-3) -> dict[str, float]:
+    """How far the evidence layer left its +1 / -0.5 start: off-class weights near zero, their mean magnitude."""
+    weight = model.last_layer.weight.detach().cpu()
+    off_class = weight[(1.0 - model.class_identity.T.cpu()).bool()]
+    return {
+        "off_class_near_zero_share": round(float((off_class.abs() <= tolerance).float().mean()), 4),
+        "off_class_mean_abs": round(float(off_class.abs().mean()), 6),
+        "own_class_mean": round(float(weight[model.class_identity.T.cpu().bool()].mean()), 6),
     }
-    path = setup.out_dir / "checkpoints" / f"{stage_index:02d}_{stage}.pt"
-    save_checkpoint(path, model, stage=stage, stage_index=stage_index, **payload)
-    (setup.out_dir / "history.json").write_text(json.dumps(setup.history, indent=1) + "\n", encoding="utf-8")
-
-
-def latest_checkpoint(out_dir: Path) -> Path | None:
-    candidates = sorted((Path(out_dir) / "checkpoints").glob("[0-9][0-9]_*.pt"))
-    return candidates[-1] if candidates else None
 
 
 class ProtoViTTrainer:
-    """Runs the five stages on one :class:`ProtoViT`, caching frozen-encoder outputs where allowed."""
+    """Runs the six stages on one :class:`ProtoViT`, caching frozen-encoder outputs where allowed."""
 
     def __init__(self, setup: RunSetup, model: ProtoViT) -> None:
         self.setup = setup
         self.model = model.to(setup.device)
         self.config = setup.config
-        self.train_plain = setup.dataset(setup.train_samples, augment=False)
-        self.train_augmented = setup.dataset(setup.train_samples, augment=True)
-        self.val_plain = setup.dataset(setup.val_samples, augment=False)
         self._latents: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.prototype_records: list[dict[str, Any]] | None = None
 
     # -- cached encoder outputs -------------------------------------------------------------------------------
     def latents(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """Eval-mode latent tokens and labels of the non-augmented train or val split, cached until invalidated."""
+        """Eval-mode latent tokens and labels of the plain train or val images, cached until invalidated."""
         if split not in self._latents:
-            dataset = self.train_plain if split == "train" else self.val_plain
             self.model.eval()
-            self._latents[split] = dataset_tensors(self.setup, dataset, self.model.encode, f"encode {split}")
+            images, labels = self.setup.images(split).tensors()
+            encode = on_device(self.setup, self.model.encode)
+            self._latents[split] = batched(encode, images, self.config.eval_batch_size), labels
         return self._latents[split]
 
     def matched_cosines(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         latents, labels = self.latents(split)
-        device_fn = lambda chunk: self.model.match(chunk.to(self.setup.device)).cosines.cpu()  # noqa: E731
-        return batched(device_fn, latents, self.config.eval_batch_size), labels
+        match = on_device(self.setup, lambda chunk: self.model.match(chunk).cosines)
+        return batched(match, latents, self.config.eval_batch_size), labels
 
+    @torch.inference_mode()
     def val_accuracy(self) -> float:
         self.model.eval()
         cosines, labels = self.matched_cosines("val")
-        with torch.inference_mode():
-            logits = self.model.score(cosines.to(self.setup.device))[1].cpu()
+        logits = self.model.score(cosines.to(self.setup.device))[1].cpu()
         return accuracy(logits, labels)
 
     # -- steps: the input of a batch is images, cached latent tokens, or cached matched cosines ------------------
-    def _step(
-        self, stage: str, forward: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-    ) -> StepFn:
-        def step(inputs: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
+    def _step(self, stage: str) -> Callable:
+        def step(
+            forward: nn.Module, inputs: torch.Tensor, labels: torch.Tensor
+        ) -> tuple[LossTerms, torch.Tensor]:
             logits, sub_cosines = forward(inputs)
             return stage_loss(stage, self.model, logits, sub_cosines, labels, self.config), logits
 
@@ -454,18 +155,16 @@ class ProtoViTTrainer:
     def _from_cosines(self, cosines: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model.score(cosines)[1], cosines
 
-    def _encoder_frozen_inputs(self, stage: str) -> tuple[Dataset, StepFn]:
-        """Slot and last-layer stages: cached matched cosines (eval mode), or augmented images (train mode)."""
-        if self.config.cache_frozen_stages:
-            self.model.eval()
-            return TensorDataset(*self.matched_cosines("train")), self._step(stage, self._from_cosines)
-        self.model.train()
-        return self.train_augmented, self._step(stage, self._from_images)
-
-    def _optimizer(self, stage: str) -> torch.optim.AdamW:
+    def _train_stage(
+        self, stage: str, stage_index: int, dataset: Dataset, forward: Callable, schedule: str, **kwargs: Any
+    ) -> None:
         groups = stage_parameter_groups(self.model, stage, self.config)
         set_trainable(self.model, (p for params, _, _ in groups for p in params))
-        return adamw(groups)
+        steps = stage_steps(self.config, stage, self.setup.steps_per_epoch(dataset))
+        run_steps(
+            self.setup, stage, stage_index, dataset, StageForward(self.model, forward), self._step(stage),
+            adamw(groups), steps, schedule=schedule, **kwargs,
+        )  # fmt: skip
 
     # -- stages -----------------------------------------------------------------------------------------------
     def run(self, start_index: int) -> None:
@@ -474,44 +173,81 @@ class ProtoViTTrainer:
                 continue
             self.setup.seed_stage(stage_index)
             started = time.perf_counter()
-            getattr(self, f"stage_{stage}")(stage_index)
+            extra = getattr(self, f"stage_{stage}")(stage_index) or {}
             finish_stage(
                 self.setup, self.model, stage, stage_index, started,
-                val_accuracy=self.val_accuracy(), prototypes=self.prototype_records,
+                val_accuracy=self.val_accuracy(), prototypes=self.prototype_records, **extra,
             )  # fmt: skip
 
+    def stage_backbone(self, stage_index: int) -> dict[str, Any]:
+        """Stage 0: supervised training of the backbone with a temporary linear head on the class token."""
+        c, setup, backbone = self.config, self.setup, self.model.backbone
+        steps = c.stage0_budget()
+        if steps <= 0:
+            setup.record(
+                {"stage": "backbone", "skipped": True, "weights": self.model.weights_source.describe()}
+            )
+            return {}
+        head = nn.Linear(int(backbone.num_features), c.num_classes).to(setup.device)
+        parameters = set_trainable(self.model, backbone.parameters())
+        optimizer = adamw([(parameters + list(head.parameters()), c.stage0_lr, c.stage0_weight_decay)])
+
+        def forward(images: torch.Tensor) -> torch.Tensor:
+            return head(backbone.forward_features(images)[:, 0])
+
+        def step(
+            module: nn.Module, images: torch.Tensor, labels: torch.Tensor
+        ) -> tuple[LossTerms, torch.Tensor]:
+            logits = module(images)
+            loss = F.cross_entropy(logits, labels, label_smoothing=c.label_smoothing)
+            return LossTerms(total=loss, parts={"ce": float(loss.detach())}), logits
+
+        @torch.inference_mode()
+        def head_val_accuracy(_epoch: int) -> dict[str, Any]:
+            self.model.eval()
+            images, labels = setup.images("val").tensors()
+            logits = batched(on_device(setup, forward), images, c.eval_batch_size)
+            self.model.train()
+            return {"val_accuracy": accuracy(logits, labels)}
+
+        self.model.train()
+        run_steps(
+            setup, "backbone", stage_index, setup.augmented_train(stage_index), StageForward(self.model, forward, head),
+            step, optimizer, steps, schedule="one_cycle", after_epoch=head_val_accuracy,
+        )  # fmt: skip
+        self._latents.clear()
+        if setup.dist.is_main:
+            save_backbone(
+                setup.out_dir / BACKBONE_WEIGHTS, backbone, f"{c.backbone} after stage 0 ({steps} steps)"
+            )
+        return {}
+
     def stage_warmup(self, stage_index: int) -> None:
-        c, model = self.config, self.model
-        optimizer = self._optimizer("warmup")
-        if c.freeze_encoder_in_warmup and c.cache_frozen_stages:
-            dataset, step = TensorDataset(*self.latents("train")), self._step("warmup", self._from_latents)
-            model.eval()
+        c = self.config
+        if c.freeze_encoder_in_warmup:
+            self.model.eval()
+            dataset, forward = TensorDataset(*self.latents("train")), self._from_latents
         else:
-            dataset, step = self.train_augmented, self._step("warmup", self._from_images)
-            model.train()
-        run_epochs(self.setup, "warmup", stage_index, dataset, step, optimizer, c.warmup_epochs)
+            self.model.train()
+            dataset, forward = self.setup.augmented_train(stage_index), self._from_images
+        self._train_stage("warmup", stage_index, dataset, forward, "constant")
         if not c.freeze_encoder_in_warmup:
             self._latents.clear()
 
     def stage_joint(self, stage_index: int) -> None:
-        c, model = self.config, self.model
-        optimizer = self._optimizer("joint")
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, c.step_size, c.step_gamma)
-        model.train()
-        run_epochs(
-            self.setup, "joint", stage_index, self.train_augmented, self._step("joint", self._from_images), optimizer,
-            c.joint_epochs, scheduler=scheduler,
-        )  # fmt: skip
+        self.model.train()
+        dataset = self.setup.augmented_train(stage_index)
+        self._train_stage("joint", stage_index, dataset, self._from_images, self.config.schedule)
         self._latents.clear()
 
-    def stage_slots(self, stage_index: int) -> None:
-        c = self.config
-        optimizer = self._optimizer("slots")
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, c.step_size, c.step_gamma)
-        dataset, step = self._encoder_frozen_inputs("slots")
-        run_epochs(
-            self.setup, "slots", stage_index, dataset, step, optimizer, c.slots_epochs, scheduler=scheduler
-        )
+    def stage_slots(self, stage_index: int) -> dict[str, Any]:
+        self.model.eval()
+        dataset = TensorDataset(*self.matched_cosines("train"))
+        self._train_stage("slots", stage_index, dataset, self._from_cosines, self.config.schedule)
+        kept = int((self.model.slots() > 0.5).sum())
+        pruning = {"sub_prototypes_kept": kept, "sub_prototypes_total": self.model.slot_logits.numel()}
+        self.setup.record({"stage": "slots", **pruning})
+        return {"pruning": pruning}
 
     def stage_projection(self, stage_index: int) -> None:
         self.model.eval()
@@ -521,12 +257,12 @@ class ProtoViTTrainer:
         self.setup.logger.info(
             "projection: %d active sub-prototypes of %d", kept, self.model.slot_logits.numel()
         )
+        mark_background(self.prototype_records, self.setup.images("train"))
         if self.setup.dist.is_main:
             save_prototype_sources(self.setup, self.prototype_records)
 
-    def stage_last_layer(self, stage_index: int) -> None:
+    def stage_last_layer(self, stage_index: int) -> dict[str, Any]:
         c, model = self.config, self.model
-        optimizer = self._optimizer("last_layer")
         best = {
             "accuracy": self.val_accuracy(),
             "epoch": 0,
@@ -535,30 +271,29 @@ class ProtoViTTrainer:
 
         def keep_best(epoch: int) -> dict[str, Any]:
             score = self.val_accuracy()
-            if score > best["accuracy"]:
+            if c.select_best_epoch and score > best["accuracy"]:
                 best.update(accuracy=score, epoch=epoch + 1, weight=model.last_layer.weight.detach().clone())
             return {"val_accuracy": score}
 
-        dataset, step = self._encoder_frozen_inputs("last_layer")
-        run_epochs(
-            self.setup,
-            "last_layer",
-            stage_index,
-            dataset,
-            step,
-            optimizer,
-            c.last_layer_epochs,
-            after_epoch=keep_best,
+        model.eval()
+        dataset = TensorDataset(*self.matched_cosines("train"))
+        schedule = "cosine" if c.schedule == "cosine" else "constant"
+        self._train_stage(
+            "last_layer", stage_index, dataset, self._from_cosines, schedule, after_epoch=keep_best
         )
-        with torch.no_grad():
-            model.last_layer.weight.copy_(best["weight"])
-        self.setup.record(
-            {
-                "stage": "last_layer",
-                "selected_epoch": best["epoch"],
-                "selected_val_accuracy": best["accuracy"],
-            }
-        )
+        if c.select_best_epoch:
+            with torch.no_grad():
+                model.last_layer.weight.copy_(best["weight"])
+            self.setup.record(
+                {
+                    "stage": "last_layer",
+                    "selected_epoch": best["epoch"],
+                    "selected_val_accuracy": best["accuracy"],
+                }
+            )
+        sparsity = last_layer_sparsity(model)
+        self.setup.record({"stage": "last_layer", **sparsity})
+        return {"sparsity": sparsity}
 
 
 @torch.inference_mode()
@@ -620,17 +355,34 @@ def project_prototypes(
     return records
 
 
+def mark_background(records: list[dict[str, Any]], images: Any) -> None:
+    """Flag, per prototype, the active sub-patches that sit mostly on near-white background on the source view."""
+    index_of = {sample.relative: i for i, sample in enumerate(images.samples)}
+    for record in records:
+        view = images.pixels[index_of[record["source_image"]]].permute(1, 2, 0).numpy()
+        shares, flags = [], []
+        for (left, top, right, bottom), active in zip(record["boxes"], record["active"], strict=True):
+            patch = view[top:bottom, left:right]
+            shares.append(round(near_white_share(patch), 4))
+            flags.append(bool(active and is_background(patch)))
+        active_count = max(1, sum(record["active"]))
+        record["near_white_share"] = shares
+        record["background_patches"] = flags
+        record["background"] = sum(flags) * 2 >= active_count and any(flags)
+
+
 def save_prototype_sources(setup: RunSetup, records: list[dict[str, Any]]) -> None:
     """Store each source image as the model saw it, so explanations work without the data folder."""
     folder = setup.out_dir / "prototypes"
     folder.mkdir(exist_ok=True)
-    view = setup.dataset(setup.train_samples, augment=False)
-    index_of = {s.relative: i for i, s in enumerate(setup.train_samples)}
+    images = setup.images("train")
+    index_of = {s.relative: i for i, s in enumerate(images.samples)}
     for record in records:
         name = Path(record["source_image"]).stem + ".png"
         record["source_png"] = f"prototypes/{name}"
         if not (folder / name).exists():
-            view.view(index_of[record["source_image"]]).save(folder / name, optimize=True)
+            pixels = images.pixels[index_of[record["source_image"]]].permute(1, 2, 0).numpy()
+            Image.fromarray(np.ascontiguousarray(pixels)).save(folder / name, optimize=True)
     (setup.out_dir / "prototypes.json").write_text(json.dumps(records, indent=1) + "\n", encoding="utf-8")
 
 
@@ -642,13 +394,11 @@ def train(
     resume: bool = True,
     progress: bool = True,
 ) -> Path:
-    """Train a ProtoViT (or the VGG16 baseline, by ``config.model``) into ``out_dir``; returns the final checkpoint.
+    """Train a ProtoViT (or a baseline, by ``config.model``) into ``out_dir``; returns the final checkpoint.
 
     With ``resume`` and an existing run in ``out_dir`` (same configuration), training continues after the last
     finished stage and gives the same result as an uninterrupted run.
     """
-    from protovit.baseline import train_baseline  # the baseline reuses this module's loop
-
     setup = prepare_run(config, Path(data_dir), Path(out_dir), resume=resume, progress=progress)
     try:
         torch.manual_seed(config.seed)
@@ -656,19 +406,20 @@ def train(
         setup.dist.broadcast(model)
         start_index = 0
         checkpoint = latest_checkpoint(setup.out_dir) if resume else None
+        payload: dict[str, Any] = {}
         if checkpoint is not None:
             payload = read_checkpoint(checkpoint)
             model.load_state_dict(payload["model_state"])
             setup.history.extend(payload["history"])
             start_index = payload["stage_index"] + 1
             setup.logger.info("resuming after stage %s from %s", payload["stage"], checkpoint)
-        if config.model == "vgg16":
-            train_baseline(setup, model, start_index)
-        else:
+        if config.model == "protovit":
+            setup.stage_count = len(PROTOVIT_STAGES)
             trainer = ProtoViTTrainer(setup, model)
-            if checkpoint is not None:
-                trainer.prototype_records = payload.get("prototypes")
+            trainer.prototype_records = payload.get("prototypes")
             trainer.run(start_index)
+        else:
+            train_baseline(setup, model, start_index)
         final = setup.out_dir / FINAL_CHECKPOINT
         if setup.dist.is_main:
             last = latest_checkpoint(setup.out_dir)

@@ -1,9 +1,11 @@
-"""Reasoning sheet of one image from a trained ProtoViT run: PNG + JSON.
+"""Contrastive reasoning sheet of one image from a trained ProtoViT run: PNG + JSON.
 
     python scripts/explain_image.py RUN_DIR IMAGE --out DIR [--top-k 3]
 
-The sheet shows the predicted class and probability, the top-k prototypes with their matched sub-patches on the
-image and on the prototype's source image, similarity x weight = points, and the total that equals the logit.
+The sheet sets the predicted class beside the runner-up: for each, the top-k prototypes adding points and the
+top-k taking points away, with their matched sub-patches on the image and on the prototype's source image,
+similarity x weight = points, the other prototypes summed, and the total that equals the class's logit.
+Matches on near-white background are flagged.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     png, json_path = args.out / f"{args.image.stem}.png", args.out / f"{args.image.stem}.json"
     reasoning.render().save(png)
     json_path.write_text(reasoning.to_json() + "\n", encoding="utf-8")
-    print(f"{reasoning.predicted_class} ({reasoning.probability:.2f}): {png}, {json_path}")
+    print(
+        f"{reasoning.predicted_class} ({reasoning.probability:.2f}) vs {reasoning.runner_up.class_name} "
+        f"({reasoning.runner_up.probability:.2f}): {png}, {json_path}"
+    )
     return 0
 
 

@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
+export PROTOVIT_AUTOTRAIN="${PROTOVIT_AUTOTRAIN:-1}"  # product images but no ProtoViT run: train it in the background
 exec python scripts/serve.py "$@"

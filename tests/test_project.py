@@ -240,6 +240,11 @@ def test_sql_and_lightgbm_stay_in_their_packages() -> None:
     for package in ("dashboard", "warehouse", "protovit"):
         for path in (ROOT / package).rglob("*.py"):
             assert "import lightgbm" not in path.read_text(encoding="utf-8"), f"{path} uses LightGBM directly"
+    access_store = {ROOT / "dashboard" / "access" / "audit.py", ROOT / "dashboard" / "access" / "users.py"}
+    for package in ("dashboard", "models", "warehouse", "protovit"):
+        for path in set((ROOT / package).rglob("*.py")) - access_store:
+            text = path.read_text(encoding="utf-8")
+            assert "import sqlite3" not in text and "psycopg" not in text, f"{path} opens the access store"
 
 
 @pytest.mark.skipif(
@@ -250,6 +255,8 @@ def test_ruff_clean() -> None:
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     result = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    formatted = subprocess.run([ruff, "format", "--check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
 def test_console_entry_points_and_scripts_run_the_same_main() -> None:

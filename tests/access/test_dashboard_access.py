@@ -58,7 +58,7 @@ def test_client_view_whatif_and_export_are_recorded_with_the_id_only(cockpit, tr
     assert ("client_opened", client_ids[0], "") in actions
     assert ("view_opened", client_ids[0], "whatif") in actions
     assert ("whatif_run", client_ids[0], "edit") in actions
-    assert ("export", client_ids[0], "contributions_csv") in actions
+    assert ("export", client_ids[0], "explanation_csv") in actions
     profile = cockpit.warehouse.client_profile(client_ids[0])
     stored = " ".join(f"{row.detail} {row.session}" for row in trail.rows())
     assert not [

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_unknown_options_are_passed_through_in_order_after_ours() -> None:
-    extra = ["--num-procs", "2", "--prefix", "/pad", "--use-xheaders", "--cookie-secret", "s3"]
+    extra = ["--num-procs", "2", "--prefix", "/pad", "--session-token-expiration", "60", "--admin"]
     args, passed = parse_args(["--port", "5999", *extra])
     assert args.port == 5999 and passed == extra
     command = panel_command(args, passed)
@@ -39,7 +39,14 @@ def _free_port() -> int:
 
 
 def _serve(*options: str, warehouse: Path, model_dir: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "CREDIT_WAREHOUSE": str(warehouse), "CREDIT_MODEL_DIR": str(model_dir)}
+    env = {
+        **os.environ,
+        "CREDIT_WAREHOUSE": str(warehouse),
+        "CREDIT_MODEL_DIR": str(model_dir),
+        # The explicit local demo (loopback only), with its own access folder: these tests are about options.
+        "CREDIT_AUTH": "demo",
+        "CREDIT_ACCESS_DIR": str(warehouse.parent / "serve-access"),
+    }
     return subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "serve.py"), *options],
         cwd=ROOT,

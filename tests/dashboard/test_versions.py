@@ -35,6 +35,9 @@ def served_copy(
     shutil.copytree(small_model_dir, model_dir)
     monkeypatch.setenv("CREDIT_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("CREDIT_MODEL_DIR", str(model_dir))
+    # Served as the explicit local demo (loopback only) with a private access folder: the test is about versions.
+    monkeypatch.setenv("CREDIT_AUTH", "demo")
+    monkeypatch.setenv("CREDIT_ACCESS_DIR", str(tmp_path / "access"))
     return warehouse, model_dir
 
 

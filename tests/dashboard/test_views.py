@@ -281,7 +281,7 @@ def test_importance_view_lists_top_features_with_a_table(shown):
 def test_images_tab_without_a_run_says_how_to_train_one(shown):
     view = ImagesView(shown)
     view.activate()
-    assert "train_protovit.py" in rendered(view)
+    assert "pixi run train-protovit" in rendered(view)
     assert view._controls.visible is False
 
 
@@ -366,9 +366,11 @@ def test_the_cockpit_is_typed_with_the_real_classes():
     from dashboard.resources import Resources
     from models import Explanation, Scorer
     from protovit import Predictor
+    from protovit.service import BackgroundTraining, ExplanationGate
     from warehouse import Warehouse
 
     names = {"Warehouse": Warehouse, "Scorer": Scorer, "Predictor": Predictor}
+    names |= {"BackgroundTraining": BackgroundTraining, "ExplanationGate": ExplanationGate}
 
     def hints(obj: object) -> dict:
         return typing.get_type_hints(obj, localns=names)

@@ -46,18 +46,25 @@ def write_image_folder(root: Path, per_class: int = 8, seed: int = 0) -> Path:
 
 
 def micro_config(**changes) -> ProtoViTConfig:
-    """A 2-block, 32-wide DeiT on 32-px images (4x4 grid); every stage runs one or two epochs."""
+    """A 2-block, 32-wide DeiT on 32-px images (4x4 grid): stage 0 and the slot stage run a few optimizer steps,
+    the other stages one or two epochs, with every tensor augmentation switched on."""
     values = {
         "backbone_kwargs": dict(MICRO_BACKBONE),
         "img_size": 32,
         "drop_path_rate": 0.0,
         "prototypes_per_class": 2,
         "sub_prototypes": 3,
+        "stage0_steps": 6,
         "warmup_epochs": 1,
         "joint_epochs": 2,
-        "slots_epochs": 1,
+        "slots_steps": 5,
         "last_layer_epochs": 2,
-        "baseline_epochs": 1,
+        "baseline_arch": "resnet10t",
+        "baseline_steps": 3,
+        "scale_range": (0.8, 1.1),
+        "translate_fraction": 0.1,
+        "colour_jitter": 0.2,
+        "erase_probability": 0.25,
         "batch_size": 8,
         "eval_batch_size": 16,
         "val_fraction": 0.25,

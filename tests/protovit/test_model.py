@@ -189,3 +189,94 @@ def test_hub_weights_unavailable_offline_is_a_clear_error(monkeypatch):
     )  # fail at once even if the hub was imported earlier
     with pytest.raises(WeightsNotFoundError, match="--weights FILE"):
         create_backbone("deit_tiny_patch16_224", pretrained=True, img_size=32, **MICRO_BACKBONE)
+
+
+def test_conv_stem_vit_is_in_timms_registry_and_trains_protovit():
+    import timm
+
+    assert {"convstem_vit_tiny", "convstem_vit_small"} <= set(timm.list_models("convstem_vit_*"))
+    model = ProtoViT(
+        micro_config(num_classes=3, backbone="convstem_vit_tiny", backbone_kwargs={}, img_size=32)
+    )
+    assert model.grid == (4, 4) and model.stride == (8, 8)
+    output = model(torch.randn(2, 3, 32, 32))
+    assert torch.allclose(model.contributions(output.scores).sum(-1), output.logits, atol=1e-5)
+
+
+def _hybrid_backbone():
+    """A timm ViT whose patch embedding is timm's HybridEmbed over a small stride-4 CNN (patch_size 1 on it); its
+    4x4 / stride 2 / padding 1 convolutions centre each feature on its 4x4 input cell."""
+    from functools import partial
+
+    from timm.layers import HybridEmbed
+    from timm.models.vision_transformer import VisionTransformer
+
+    cnn = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, stride=2, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 16, 3, stride=2, padding=1),
+    )
+    cnn.num_features = 16  # HybridEmbed reads the CNN's output width from here
+    return VisionTransformer(
+        img_size=32, patch_size=1, embed_dim=32, depth=1, num_heads=2, num_classes=0,
+        embed_layer=partial(HybridEmbed, backbone=cnn, feature_size=8, feature_ratio=4),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["conv_stem", "hybrid"])
+def test_token_boxes_land_on_the_pixels_that_drive_the_token(kind):
+    """The box of a token must be centred on the pixels its embedding depends on (its receptive field).
+
+    With positive weights and a positive image every unit is active, so the input gradient of a token is a
+    symmetric bump over its exact receptive field and its centroid is the receptive-field centre.
+    """
+    import timm
+
+    from protovit.backbones import token_stride
+
+    torch.manual_seed(0)
+    if kind == "conv_stem":
+        backbone = timm.create_model("convstem_vit_tiny", img_size=32, num_classes=0).eval()
+    else:
+        backbone = _hybrid_backbone().eval()
+    assert backbone.patch_embed.patch_size in ((8, 8), (1, 1))
+    stride = token_stride(backbone)
+    rows, cols = patch_grid(backbone)
+    assert stride == (32 // rows, 32 // cols) and stride != (1, 1)
+    model = ProtoViT(
+        micro_config(num_classes=3, backbone="convstem_vit_tiny", backbone_kwargs={}, img_size=32)
+    )
+    model.backbone, model.stride, model.grid = backbone, stride, (rows, cols)
+    with torch.no_grad():
+        for layer in backbone.patch_embed.modules():
+            if isinstance(layer, torch.nn.Conv2d):
+                layer.weight.fill_(1.0 / layer.weight[0].numel())
+                if layer.bias is not None:
+                    layer.bias.zero_()
+    for token in (0, cols + 2, rows * cols - 1):
+        images = torch.ones(1, 3, 32, 32, requires_grad=True)
+        backbone.patch_embed(images)[0, token].abs().sum().backward()
+        saliency = images.grad.abs().sum(dim=(0, 1))
+        weights = saliency / saliency.sum()
+        centre_y = float((weights.sum(dim=1) * torch.arange(32)).sum())
+        centre_x = float((weights.sum(dim=0) * torch.arange(32)).sum())
+        left, top, right, bottom = model.token_box(token)
+        assert left <= centre_x < right and top <= centre_y < bottom, (
+            token,
+            (centre_x, centre_y),
+            (left, top),
+        )
+
+
+def test_backbone_safetensors_written_after_stage_0_loads_with_timm(tmp_path):
+    """backbone.safetensors uses timm's key names, so --weights (timm's file loader) takes it as pretrained."""
+    from protovit.checkpoint import save_backbone
+
+    torch.manual_seed(3)
+    reference = create_backbone("convstem_vit_tiny", img_size=32)
+    save_backbone(tmp_path / "backbone.safetensors", reference, "test")
+    torch.manual_seed(4)
+    loaded = create_backbone("convstem_vit_tiny", img_size=32, weights=tmp_path / "backbone.safetensors")
+    for key, tensor in reference.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], tensor), key
+    assert loaded.weights_source.kind == "file"

@@ -137,6 +137,9 @@ def test_page_and_websocket_refuse_unauthenticated_requests(secured):
     with pytest.raises(urllib.error.HTTPError) as refused:
         opener.open(secured.url, timeout=30)
     assert refused.value.code == 302 and "login?next=" in refused.value.headers["Location"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(f"{_base(secured)}/letter?client=100001&lang=fr", timeout=30)
+    assert refused.value.code == 302 and "login?next=" in refused.value.headers["Location"]
     with pytest.raises(OSError, match="error code: 403"):
         pull_session(url=secured.url)  # Bokeh's own client, no cookie
 
@@ -222,7 +225,7 @@ def test_each_action_is_recorded_and_no_client_data_reaches_the_log(
     login(page, secured, "bruno", query=f"?client={client}")
     page.get_by_role("heading", name=f"Décision pour le client {client}").wait_for()
     with page.expect_download():
-        page.get_by_role("button", name="Télécharger les contributions (CSV)").click()
+        page.get_by_role("button", name="Télécharger l'explication (CSV pour tableur)").click()
     outcome = page.get_by_label("Votre décision")
     override = next(text for text in outcome.locator("option").all_inner_texts() if "Ne pas suivre" in text)
     outcome.select_option(label=override)
@@ -233,9 +236,11 @@ def test_each_action_is_recorded_and_no_client_data_reaches_the_log(
     save.click()
     page.locator("#main-content").get_by_text("Décision enregistrée.").wait_for()
     page.get_by_text(re.compile("bruno : .*score non suivi")).wait_for()
+    page.goto(f"{_base(secured)}/letter?client={client}&lang=fr")  # the letter is served to the same sign-in
+    page.get_by_role("heading", level=1).wait_for()
     context.close()
     rows = [row for row in _trail(secured).rows() if row.username == "bruno"]
-    assert {"login", "session_start", "client_opened", "view_opened", "export", "decision"} <= {
+    assert {"login", "session_start", "client_opened", "view_opened", "export", "decision", "letter"} <= {
         r.action for r in rows
     }
     assert all(row.client_id in (None, client) for row in rows)

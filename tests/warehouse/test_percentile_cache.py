@@ -141,7 +141,7 @@ def test_concurrent_calls_fetch_each_population_once(scored_warehouse: Path) -> 
             def __init__(self) -> None:
                 self.cursor = original()
 
-            def execute(self, query: str, params: list) -> object:
+            def execute(self, query: str, params: list | None = None) -> object:  # None: Warehouse's USE
                 if "::DOUBLE AS v" in query:
                     fetched.append((query, tuple(params)))
                 return self.cursor.execute(query, params)
