@@ -26,7 +26,7 @@ pytestmark = pytest.mark.ui
 PROVIDER_DIR = ROOT / "tests" / "access" / "oidc_provider"
 START_TIMEOUT_SECONDS = 90
 CLIENT_ID, CLIENT_SECRET = "pret-a-depenser", "s" * 40
-ACCOUNTS = {"alice": ["cockpit-manager", "offline"], "lena": ["cockpit-lead"]}
+ACCOUNTS = {"alice": ["cockpit-manager", "offline"], "lena": ["cockpit-lead"], "omar": ["staff"]}
 
 
 def _require_provider() -> str:
@@ -135,7 +135,6 @@ def sign_in(page, url: str, user: str) -> None:
     page.locator("input[name=password]").fill("any password")
     page.get_by_role("button", name="Sign-in").click()
     page.get_by_role("button", name="Continue").click()  # the provider's consent page
-    page.wait_for_selector(PAGE_READY_SELECTOR)
 
 
 def _rows(access_dir: Path, user: str) -> list:
@@ -146,18 +145,30 @@ def test_manager_and_lead_sign_in_through_the_identity_provider(browser, oidc_se
     url, access_dir = oidc_server
     manager = browser.new_context().new_page()
     sign_in(manager, f"{url}?lang=fr", "alice")
+    manager.wait_for_selector(PAGE_READY_SELECTOR)
     assert manager.get_by_text("Connecté : alice (chargé de clientèle)").is_visible()
     assert manager.locator("nav a", has_text="Portefeuille").count() == 0
     open_app(manager, f"{url}?view=portfolio&lang=fr")
     manager.get_by_role("heading", name=re.compile("Accès refusé")).wait_for()
+    manager.get_by_role("link", name="Se déconnecter").click()
+    manager.wait_for_url(re.compile("/logout"))
+    kept = {cookie["name"] for cookie in manager.context.cookies(url)}
+    assert not kept & {"user", "id_token", "access_token"}, kept  # the dashboard's sign-in is gone
     manager.context.close()
 
     lead = browser.new_context().new_page()
     sign_in(lead, f"{url}?view=portfolio&lang=fr", "lena")
+    lead.wait_for_selector(PAGE_READY_SELECTOR)
     assert lead.get_by_text("Connecté : lena (chef d'équipe)").is_visible()
     assert lead.get_by_role("heading", name=re.compile("Accès refusé")).count() == 0
     lead.locator("nav a[aria-current=page]", has_text="Portefeuille").wait_for()
     lead.context.close()
+
+    nobody = browser.new_context().new_page()  # signed in at the bank, but no role for this dashboard
+    sign_in(nobody, f"{url}?lang=fr", "omar")
+    nobody.get_by_text("aucun rôle ne vous est attribué").wait_for()
+    assert nobody.locator("nav a").count() == 0
+    nobody.context.close()
 
     alice = _rows(access_dir, "alice")
     assert [(row.role, row.detail) for row in alice if row.action == "session_start"] == [
