@@ -231,8 +231,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col.after": {"fr": "Après", "en": "After"},
     "col.change": {"fr": "Variation", "en": "Change"},
     "col.importance": {
-        "fr": "Importance moyenne |SHAP| (log-odds)",
-        "en": "Mean |SHAP| importance (log-odds)",
+        "fr": "Influence moyenne (unités internes du modèle)",
+        "en": "Average influence (the model's internal units)",
     },
     "col.threshold": {"fr": "Seuil", "en": "Threshold"},
     "col.cost": {"fr": "Coût", "en": "Cost"},
@@ -390,8 +390,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Probability of default: {before} → {after} ({delta}); decision: {decision}.",
     },
     "whatif.diff_caption": {
-        "fr": "Variation des contributions (log-odds)",
-        "en": "Change in contributions (log-odds)",
+        "fr": "Effets qui ont le plus changé (points de pourcentage du risque de défaut)",
+        "en": "Effects that changed most (percentage points of default risk)",
     },
     "whatif.fix_errors": {"fr": "Corrigez les champs signalés.", "en": "Fix the flagged fields."},
     "whatif.range": {"fr": "Valeurs autorisées : {low} à {high}", "en": "Allowed values: {low} to {high}"},
@@ -430,8 +430,8 @@ TEXT: dict[str, dict[str, str]] = {
     # Importance
     "importance.heading": {"fr": "Importance globale des variables", "en": "Global feature importance"},
     "importance.intro": {
-        "fr": "Moyenne, sur les clients d'entraînement, de la valeur absolue des contributions (log-odds) : elle mesure l'influence d'une variable sur les décisions en général, pas pour un client donné.",
-        "en": "Mean over the training clients of the absolute contributions (log-odds): how much a feature weighs on decisions in general, not for one client.",
+        "fr": "Moyenne, sur les clients d'entraînement, de l'effet de chaque élément sur le score, quel que soit son sens (en unités internes du modèle, pour comparer les éléments entre eux) : elle mesure l'influence d'un élément sur les décisions en général, pas pour un client donné.",
+        "en": "Mean over the training clients of each element's effect on the score, whatever its direction (in the model's internal units, to compare elements with each other): how much an element weighs on decisions in general, not for one client.",
     },
     "importance.chart_label": {
         "fr": "Diagramme en barres des {n} variables les plus importantes ; la première est {first}. Le tableau qui suit donne les valeurs.",

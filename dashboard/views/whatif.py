@@ -17,8 +17,9 @@ import polars as pl
 
 from dashboard import charts
 from dashboard.cockpit import Explanation, FieldSpec, WhatIfError
-from dashboard.i18n import decision_text, format_number, format_percent, format_signed, tr
+from dashboard.i18n import decision_text, format_number, format_percent, tr
 from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.letter import points_text
 
 FORM_CSS = """
 p.hint { color: #4a4a4a; margin: 0 0 0.25rem; font-size: 0.85rem; }
@@ -171,9 +172,9 @@ class FieldForm(pn.viewable.Viewer):
 def contribution_changes(
     before: pl.DataFrame, after: pl.DataFrame, lang: str, limit: int = DIFF_ROWS
 ) -> list[list[str]]:
-    """Rows of the contributions that moved most between two explanations (log-odds)."""
-    joined = before.select("feature", "label", pl.col("contribution").alias("before")).join(
-        after.select("feature", pl.col("contribution").alias("after"), "display_value"), on="feature"
+    """Rows of the effects that moved most between two explanations, in percentage points of probability."""
+    joined = before.select("feature", "label", pl.col("points").alias("before")).join(
+        after.select("feature", pl.col("points").alias("after"), "display_value"), on="feature"
     )
     joined = (
         joined.with_columns((pl.col("after") - pl.col("before")).alias("change"))
@@ -184,9 +185,9 @@ def contribution_changes(
         [
             row["label"],
             row["display_value"],
-            format_signed(row["before"], lang),
-            format_signed(row["after"], lang),
-            format_signed(row["change"], lang),
+            points_text(row["before"], lang),
+            points_text(row["after"], lang),
+            points_text(row["change"], lang),
         ]
         for row in joined.iter_rows(named=True)
     ]
@@ -272,7 +273,7 @@ class WhatIfView(SessionView):
             self.lang,
             before=format_percent(before.probability, self.lang),
             after=format_percent(explanation.probability, self.lang),
-            delta=format_signed(delta, self.lang, 1) + (" pt" if self.lang == "fr" else " pp"),
+            delta=points_text(delta, self.lang),
             decision=decision,
         )
         table = charts.table(

@@ -183,6 +183,9 @@ def test_what_if_rescores_at_once_and_reports_bad_values_inline(shown):
     explanation = view.rescore()
     assert explanation is not None and 0 <= explanation.probability <= 1
     assert "<table>" in view._result.object and shown.announcement
+    result = view._result.object
+    assert tr("whatif.diff_caption", shown.lang) in result and "log" not in result.lower()  # in points
+    assert result.count("\N{NARROW NO-BREAK SPACE}pt") >= 4  # the change and each row's before/after/change
 
 
 def test_new_client_form_requires_values_then_scores(shown):
