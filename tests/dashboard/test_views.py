@@ -403,3 +403,15 @@ def test_no_view_shows_a_column_code(shown):
         html = rendered(view).split('<div lang="en">')[0]  # the model card is the scorer's English document
         text = re.sub(r"<[^>]+>", " ", html + rendered(dashboard.card))
         assert not re.findall(r"\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b", text), key
+
+
+@pytest.mark.parametrize("feature", ["INSTAL_LATE_SUM", "CNT_CHILDREN", "INSTAL_DPD_SUM"])
+def test_compare_shows_counts_as_counts_not_percentages(shown, lang, feature):
+    view = CompareView(shown)
+    view.activate()
+    view.feature = feature
+    html = rendered(view)
+    summary = re.search(r"(?:Valeur du client :|Client value:) ([^<]*?)\. ", html).group(1)
+    assert "%" not in summary and re.search(r"\d", summary), summary
+    ranges = re.findall(r"<td>([^<]* – [^<]*)</td>", html)
+    assert ranges and not any("%" in cell for cell in ranges), ranges
