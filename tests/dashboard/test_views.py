@@ -415,3 +415,23 @@ def test_compare_shows_counts_as_counts_not_percentages(shown, lang, feature):
     assert "%" not in summary and re.search(r"\d", summary), summary
     ranges = re.findall(r"<td>([^<]* – [^<]*)</td>", html)
     assert ranges and not any("%" in cell for cell in ranges), ranges
+
+
+def test_every_portfolio_chart_has_a_title_and_named_axes(shown, lang):
+    from html import unescape
+
+    portfolio, importance = PortfolioView(shown), ImportanceView(shown)
+    portfolio.activate()
+    importance.activate()
+    svgs = re.findall(r"<svg.*?</svg>", rendered(portfolio) + rendered(importance), re.S)
+    texts = [[unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)] for svg in svgs]
+    expected = [
+        ("chart.scores.title", "chart.scores.x", "chart.scores.y"),
+        ("chart.cost.title", "chart.cost.x", "chart.cost.y"),
+        ("chart.importance.title", "chart.importance.x"),
+    ]
+    assert len(svgs) == len(expected)
+    for words, keys in zip(texts, expected, strict=True):
+        assert [tr(key, lang) for key in keys] == [w for w in words if w in {tr(k, lang) for k in keys}]
+    threshold_axis = texts[0]  # the score axis is in probabilities, the count axis in numbers of clients
+    assert any("%" in t for t in threshold_axis) and any(t.strip() == "0" for t in threshold_axis)
