@@ -844,6 +844,11 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "{label} : {total} points au total (dont {other} points des {count} autres prototypes).",
         "en": "{label}: {total} points in total (including {other} points from the {count} other prototypes).",
     },
+    # Search suggestions with the stored decision
+    "search.show_decided": {
+        "fr": "Afficher le client {id} – {decision}",
+        "en": "Show client {id} – {decision}",
+    },
     # Portfolio charts: a title and the words of each axis
     "chart.scores.title": {
         "fr": "Nombre de clients selon leur probabilité de défaut",

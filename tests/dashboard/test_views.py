@@ -435,3 +435,21 @@ def test_every_portfolio_chart_has_a_title_and_named_axes(shown, lang):
         assert [tr(key, lang) for key in keys] == [w for w in words if w in {tr(k, lang) for k in keys}]
     threshold_axis = texts[0]  # the score axis is in probabilities, the count axis in numbers of clients
     assert any("%" in t for t in threshold_axis) and any(t.strip() == "0" for t in threshold_axis)
+
+
+def test_search_suggestions_show_the_stored_decision(shown, client_ids, scored_warehouse, lang):
+    import duckdb
+
+    with duckdb.connect(str(scored_warehouse), read_only=True) as con:
+        stored = dict(con.sql("SELECT SK_ID_CURR, DECISION FROM scores").fetchall())
+    search = ClientSearch(shown)
+    search.update_suggestions(str(client_ids[0])[:4])
+    labels = dict(search._suggestion_links.items)
+    assert labels and set(labels) == {str(i) for i in search.suggestions}
+    words = {"granted": tr("decision.granted_long", lang), "refused": tr("decision.refused_long", lang)}
+    for key, text in labels.items():
+        decision = stored.get(int(key))
+        assert text.startswith(tr("search.show", lang, id=key))
+        assert (words[decision] in text) if decision else text == tr("search.show", lang, id=key)
+    assert any(int(key) in stored for key in labels)
+    assert shown.cockpit.stored_decisions([]) == {} and shown.cockpit.stored_decisions([-1]) == {}
