@@ -122,6 +122,13 @@ class Dashboard(pn.viewable.Viewer):
             self.record.activate()
         elif self.record is not None:
             self.record.deactivate()
+        if key == "portfolio" and self.may_open("team"):
+            # A team lead reads the managers' decision records and override rates with the portfolio.
+            if "team" not in self.views:
+                self.views["team"] = VIEWS["team"][1](self.session)
+            team = self.views["team"]
+            self.main.append(team)
+            team.activate()
         view.activate()
         self._show_key(key)
         return view

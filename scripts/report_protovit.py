@@ -44,6 +44,14 @@ def mean_sd(values: list[float]) -> str:
     return f"{percent(statistics.mean(values))} ± {100 * statistics.stdev(values):.1f}"
 
 
+def minutes(folds: dict[int, dict[str, Any]]) -> str:
+    """Training minutes per fold: the range and the median (the shared machine's load varied between folds)."""
+    values = sorted(e["training"]["total_seconds"] / 60 for e in folds.values())
+    if len(values) == 1:
+        return f"{values[0]:.1f} min"
+    return f"{values[0]:.1f} to {values[-1]:.1f} min (median {statistics.median(values):.1f} min)"
+
+
 def save_small_png(image: Image.Image, path: Path) -> None:
     """Downscale to at most MAX_FIGURE_WIDTH px and quantise, so committed figures stay small."""
     if image.width > MAX_FIGURE_WIDTH:
@@ -208,8 +216,8 @@ def build_report(args: argparse.Namespace) -> str:
         "",
         "## Training cost",
         "",
-        f"The default pipeline (`configs/protovit_cpu.toml`, stage 0 to last layer) took {training['total_seconds'] / 60:.1f} min "
-        f"for fold {min(protovit)} on {training['device']} with {training['threads']} thread(s) at `nice -n 15` on a 2-core CPU "
+        f"The default pipeline (`configs/protovit_cpu.toml`, stage 0 to last layer) took {minutes(protovit)} per fold "
+        f"on {training['device']} with {training['threads']} thread(s) at `nice -n 15` on a 2-core CPU "
         "heavily shared with five other engineers' jobs: it is slower than on an idle machine, where the target is at "
         "most 30 minutes. Steps per stage: "
         + ", ".join(f"{stage} {steps}" for stage, steps in training["steps"].items())

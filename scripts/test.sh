@@ -20,4 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "warning: ${missing[*]} not found; the tests needing them are skipped (they fail instead when CI=true)" >&2
   fi
 fi
+# The OpenID Provider of the OIDC sign-in test (tests/ui/test_oidc_ui.py): panva's oidc-provider from npm, pinned
+# by its package-lock.json. Without npm the test is skipped with a message (a failure when CI=true).
+provider=tests/access/oidc_provider
+if [ ! -d "$provider/node_modules" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "==> installing the test OpenID Provider (npm ci in $provider)"
+    (cd "$provider" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "warning: npm not found; the OIDC sign-in test is skipped (it fails instead when CI=true)" >&2
+  fi
+fi
 exec python -m pytest "$@"

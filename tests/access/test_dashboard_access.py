@@ -94,6 +94,12 @@ def test_decision_record_needs_a_justification_to_override_and_shows_in_the_hist
     lead = _dashboard(cockpit, trail, "lead", user="lena")
     team = lead.open_view("team")
     assert "alice" in team._body.object and "100" in team._body.object  # one decision, 100 % overridden
+    lead.open_view("portfolio")  # the portfolio shows the same team records below its charts
+    assert any(shown is team.__panel__() for shown in lead.main.objects)
+    assert "Décisions de l&#x27;équipe" in team._body.object or "Décisions de l'équipe" in team._body.object
+    manager = _dashboard(cockpit, trail, "manager", user="marc")
+    manager.open_view("portfolio")
+    assert "team" not in manager.views
 
 
 def test_admins_audit_view_reports_the_chain(cockpit, trail, client_ids):
