@@ -30,12 +30,35 @@ _DEFS = f"""<defs>
 </defs>"""
 
 
-def _svg(width: int, height: int, label: str, body: str) -> str:
+_TITLE_HEIGHT = 26
+
+
+def _svg(width: int, height: int, label: str, body: str, title: str = "") -> str:
+    """The chart as an accessible image; a ``title`` is drawn above the plot, which is moved down to make room."""
+    if title:
+        body = (
+            _text(8, 18, title, size=14, weight="700")
+            + f'<g transform="translate(0 {_TITLE_HEIGHT})">{body}</g>'
+        )
+        height += _TITLE_HEIGHT
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(label)}" '
         f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;height:auto;display:block" '
         f'font-family="system-ui, sans-serif" font-size="13">{_DEFS}{body}</svg>'
     )
+
+
+def _axis_titles(x_title: str, y_title: str, *, centre_x: float, x_y: float, centre_y: float) -> str:
+    """The words saying what each axis measures: under the horizontal axis, turned along the vertical one."""
+    parts = []
+    if x_title:
+        parts.append(_text(centre_x, x_y, x_title, anchor="middle", weight="600"))
+    if y_title:
+        parts.append(
+            f'<text x="14" y="{centre_y:.1f}" font-weight="600" fill="{INK}" text-anchor="middle" '
+            f'transform="rotate(-90 14 {centre_y:.1f})">{escape(_shorten(y_title, 32))}</text>'
+        )
+    return "".join(parts)
 
 
 def _text(
@@ -96,7 +119,13 @@ def gauge(
 
 
 def horizontal_bars(
-    rows: Sequence[tuple[str, float]], *, label: str, value_format, signed: bool = False
+    rows: Sequence[tuple[str, float]],
+    *,
+    label: str,
+    value_format,
+    signed: bool = False,
+    title: str = "",
+    x_title: str = "",
 ) -> str:
     """Horizontal bars, one per (label, value): used for global importance and contribution waterfalls.
 
@@ -129,7 +158,12 @@ def horizontal_bars(
     body.append(
         f'<line x1="{zero:.1f}" y1="{top}" x2="{zero:.1f}" y2="{height - 8}" stroke="{INK}" stroke-width="1.5"/>'
     )
-    return _svg(width, height, label, "".join(body))
+    if x_title:
+        body.append(
+            _axis_titles(x_title, "", centre_x=(plot_left + plot_right) / 2, x_y=height + 10, centre_y=0)
+        )
+        height += 20
+    return _svg(width, height, label, "".join(body), title)
 
 
 def waterfall(
@@ -252,12 +286,17 @@ def histogram(
     axis_format=str,
     threshold: float | None = None,
     threshold_text: str = "",
+    title: str = "",
+    x_title: str = "",
+    y_title: str = "",
+    y_format=None,
 ) -> str:
     """Bars of ``shares`` over ``edges``; optional dashed vermillion outline ``overlay`` (a second group), a black
-    client marker line with its label, or a dashed threshold line splitting solid and hatched bars."""
+    client marker line with its label, or a dashed threshold line splitting solid and hatched bars. ``y_format``
+    writes the height scale (zero and the tallest bar) beside a vertical axis."""
     if not edges:
         return ""
-    width, height, left, right, top, bottom = 720, 240, 50, 700, 28, 200
+    width, height, left, right, top, bottom = 720, 240, 80 if y_format or y_title else 50, 700, 28, 200
     x_min, x_max = edges[0][0], edges[-1][1]
     peak = max([*shares, *(overlay or [])]) or 1.0
 
@@ -297,7 +336,17 @@ def histogram(
         body.append(
             _text(x_of(tick), bottom + 18, axis_format(tick), anchor="middle", size=12, fill=MUTED_INK)
         )
-    return _svg(width, height, label, "".join(body))
+    if y_format is not None:
+        body.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{GRID}"/>')
+        body.append(_text(left - 6, top + 4, y_format(peak), anchor="end", size=12, fill=MUTED_INK))
+        body.append(_text(left - 6, bottom, y_format(0.0), anchor="end", size=12, fill=MUTED_INK))
+    body.append(
+        _axis_titles(
+            x_title, y_title, centre_x=(left + right) / 2, x_y=bottom + 38, centre_y=(top + bottom) / 2
+        )
+    )
+    height += 20 if x_title else 0
+    return _svg(width, height, label, "".join(body), title)
 
 
 def line_chart(
@@ -309,11 +358,14 @@ def line_chart(
     marker_text: str,
     x_format=str,
     y_format=str,
+    title: str = "",
+    x_title: str = "",
+    y_title: str = "",
 ) -> str:
     """A blue line (e.g. cost over thresholds) with a dashed vertical marker and its label (e.g. the policy)."""
     if not xs:
         return ""
-    width, height, left, right, top, bottom = 720, 240, 70, 700, 28, 200
+    width, height, left, right, top, bottom = 720, 240, 80, 700, 28, 200
     x_min, x_max, y_min, y_max = min(xs), max(xs), min(ys), max(ys)
 
     def x_of(value: float) -> float:
@@ -338,7 +390,13 @@ def line_chart(
     ]
     for tick in (x_min, (x_min + x_max) / 2, x_max):
         body.append(_text(x_of(tick), bottom + 18, x_format(tick), anchor="middle", size=12, fill=MUTED_INK))
-    return _svg(width, height, label, "".join(body))
+    body.append(
+        _axis_titles(
+            x_title, y_title, centre_x=(left + right) / 2, x_y=bottom + 38, centre_y=(top + bottom) / 2
+        )
+    )
+    height += 20 if x_title else 0
+    return _svg(width, height, label, "".join(body), title)
 
 
 def heatmap(

@@ -225,6 +225,11 @@ class Cockpit:
         """Ids starting with the digits typed, smallest first; ``[]`` for anything but digits."""
         return self.warehouse.search_clients(prefix, limit=limit)
 
+    def stored_decisions(self, sk_ids: list[int]) -> dict[int, str]:
+        """Decision ('granted' | 'refused') stored for each id by the published scorer; ids without a stored
+        score are left out."""
+        return self.warehouse.stored_decisions(sk_ids)
+
     def snapshot(self, sk_id: int, lang: str) -> ClientSnapshot | None:
         """Read the client's profile and features and explain the score.
 

@@ -844,6 +844,35 @@ TEXT: dict[str, dict[str, str]] = {
         "fr": "{label} : {total} points au total (dont {other} points des {count} autres prototypes).",
         "en": "{label}: {total} points in total (including {other} points from the {count} other prototypes).",
     },
+    # Search suggestions with the stored decision
+    "search.show_decided": {
+        "fr": "Afficher le client {id} – {decision}",
+        "en": "Show client {id} – {decision}",
+    },
+    # Portfolio charts: a title and the words of each axis
+    "chart.scores.title": {
+        "fr": "Nombre de clients selon leur probabilité de défaut",
+        "en": "Number of clients by probability of default",
+    },
+    "chart.scores.x": {"fr": "Probabilité de défaut estimée", "en": "Estimated probability of default"},
+    "chart.scores.y": {"fr": "Nombre de clients", "en": "Number of clients"},
+    "chart.cost.title": {
+        "fr": "Coût des erreurs selon le seuil de refus",
+        "en": "Cost of errors by refusal threshold",
+    },
+    "chart.cost.x": {
+        "fr": "Seuil de refus (probabilité de défaut)",
+        "en": "Refusal threshold (probability of default)",
+    },
+    "chart.cost.y": {"fr": "Coût moyen par client", "en": "Mean cost per client"},
+    "chart.importance.title": {
+        "fr": "Les éléments qui pèsent le plus sur les décisions",
+        "en": "The elements that weigh most on decisions",
+    },
+    "chart.importance.x": {
+        "fr": "Poids moyen dans les décisions (plus la barre est longue, plus l'élément compte)",
+        "en": "Mean weight in decisions (the longer the bar, the more the element counts)",
+    },
 }
 
 

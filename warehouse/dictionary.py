@@ -536,11 +536,11 @@ def _aggregate_label(name: str) -> tuple[str, str, str] | None:
         return None
     fr, en, unit = _STEMS[stem]
     stat_fr, stat_en = _STATS[stat]
-    return (
-        f"{source_fr} : {fr} ({stat_fr})",
-        f"{source_en}: {en} ({stat_en})",
-        "number" if stat == "VAR" else unit,
-    )
+    if stat == "VAR":
+        unit = "number"
+    elif stat == "SUM" and unit == "ratio":  # a summed 0/1 flag counts rows: 3 late instalments, not "300 %"
+        unit = "count"
+    return f"{source_fr} : {fr} ({stat_fr})", f"{source_en}: {en} ({stat_en})", unit
 
 
 def describe(name: str) -> Label:

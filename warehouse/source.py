@@ -204,6 +204,15 @@ class Warehouse:
         )
         return [row[0] for row in rows]
 
+    def stored_decisions(self, sk_ids: Sequence[int]) -> dict[int, str]:
+        """The stored decision ('granted' | 'refused') of each id that has a score; ``{}`` without scores, so a
+        list of clients can show each one's decision without scoring them."""
+        ids = [int(sk_id) for sk_id in sk_ids]
+        if not ids or not self.has_scores():
+            return {}
+        rows = self._rows("SELECT SK_ID_CURR, DECISION FROM scores WHERE list_contains(?, SK_ID_CURR)", [ids])
+        return {int(sk_id): decision for sk_id, decision in rows}
+
     def client_profile(self, sk_id: int) -> dict | None:
         frame = self._frame("SELECT * FROM clients WHERE SK_ID_CURR = ?", [int(sk_id)])
         return frame.row(0, named=True) if frame.height else None

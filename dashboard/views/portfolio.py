@@ -170,6 +170,10 @@ class PortfolioView(HtmlSessionView):
                     axis_format=lambda v: format_percent(v, lang, 0),
                     threshold=cockpit.threshold,
                     threshold_text=tr("gauge.threshold", lang, value=threshold),
+                    title=tr("chart.scores.title", lang),
+                    x_title=tr("chart.scores.x", lang),
+                    y_title=tr("chart.scores.y", lang),
+                    y_format=lambda v: format_number(v, lang),
                 )
             )
             rows = [
@@ -220,6 +224,9 @@ class PortfolioView(HtmlSessionView):
             ),
             x_format=lambda v: format_percent(v, lang, 0),
             y_format=lambda v: format_number(v, lang, 2),
+            title=tr("chart.cost.title", lang),
+            x_title=tr("chart.cost.x", lang),
+            y_title=tr("chart.cost.y", lang),
         )
         rows = [[format_percent(x, lang, 0), format_number(y, lang, 4)] for x, y in zip(xs, ys, strict=True)]
         table = charts.table(
@@ -254,6 +261,8 @@ class ImportanceView(HtmlSessionView):
             rows,
             value_format=value_format,
             label=tr("importance.chart_label", lang, n=len(rows), first=rows[0][0] if rows else ""),
+            title=tr("chart.importance.title", lang),
+            x_title=tr("chart.importance.x", lang),
         )
         table = charts.table(
             tr("importance.caption", lang),

@@ -12,7 +12,7 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.i18n import tr
+from dashboard.i18n import decision_text, tr
 from dashboard.views.base import ClientSession, LinkList, html_pane, parse_client_id
 
 SUGGESTION_LIMIT = 8
@@ -98,7 +98,8 @@ class ClientSearch(pn.viewable.Viewer):
             )
         else:
             self._suggestion_heading.object = ""
-        self._suggestion_links.items = _client_items(ids, lang)
+        decisions = self.session.cockpit.stored_decisions(ids) if ids else {}
+        self._suggestion_links.items = _client_items(ids, lang, decisions)
 
     def _submitted(self, _event: object = None) -> None:
         text = self._input.value_input or self._input.value
@@ -125,6 +126,16 @@ class ClientSearch(pn.viewable.Viewer):
         self._recent_links.items = _client_items(self.session.recent, self.session.lang)
 
 
-def _client_items(ids: list[int], lang: str) -> list[list[str]]:
-    """(key, label) pairs for client links: the id as key, "Afficher le client 100002" as the link text."""
-    return [[str(sk_id), tr("search.show", lang, id=sk_id)] for sk_id in ids]
+def _client_items(ids: list[int], lang: str, decisions: dict[int, str] | None = None) -> list[list[str]]:
+    """(key, label) pairs for client links: the id as key, "Afficher le client 100002" as the link text, with the
+    stored decision when known ("… – crédit refusé") so a manager sees it before opening the file."""
+    decisions = decisions or {}
+    return [
+        [
+            str(sk_id),
+            tr("search.show_decided", lang, id=sk_id, decision=decision_text(decisions[sk_id], lang))
+            if sk_id in decisions
+            else tr("search.show", lang, id=sk_id),
+        ]
+        for sk_id in ids
+    ]

@@ -406,3 +406,53 @@ def test_no_view_shows_a_column_code(shown):
         html = rendered(view).split('<div lang="en">')[0]  # the model card is the scorer's English document
         text = re.sub(r"<[^>]+>", " ", html + rendered(dashboard.card))
         assert not re.findall(r"\b[A-Z][A-Z0-9]+_[A-Z0-9_]+\b", text), key
+
+
+@pytest.mark.parametrize("feature", ["INSTAL_LATE_SUM", "CNT_CHILDREN", "INSTAL_DPD_SUM"])
+def test_compare_shows_counts_as_counts_not_percentages(shown, lang, feature):
+    view = CompareView(shown)
+    view.activate()
+    view.feature = feature
+    html = rendered(view)
+    summary = re.search(r"(?:Valeur du client :|Client value:) ([^<]*?)\. ", html).group(1)
+    assert "%" not in summary and re.search(r"\d", summary), summary
+    ranges = re.findall(r"<td>([^<]* – [^<]*)</td>", html)
+    assert ranges and not any("%" in cell for cell in ranges), ranges
+
+
+def test_every_portfolio_chart_has_a_title_and_named_axes(shown, lang):
+    from html import unescape
+
+    portfolio, importance = PortfolioView(shown), ImportanceView(shown)
+    portfolio.activate()
+    importance.activate()
+    svgs = re.findall(r"<svg.*?</svg>", rendered(portfolio) + rendered(importance), re.S)
+    texts = [[unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)] for svg in svgs]
+    expected = [
+        ("chart.scores.title", "chart.scores.x", "chart.scores.y"),
+        ("chart.cost.title", "chart.cost.x", "chart.cost.y"),
+        ("chart.importance.title", "chart.importance.x"),
+    ]
+    assert len(svgs) == len(expected)
+    for words, keys in zip(texts, expected, strict=True):
+        assert [tr(key, lang) for key in keys] == [w for w in words if w in {tr(k, lang) for k in keys}]
+    threshold_axis = texts[0]  # the score axis is in probabilities, the count axis in numbers of clients
+    assert any("%" in t for t in threshold_axis) and any(t.strip() == "0" for t in threshold_axis)
+
+
+def test_search_suggestions_show_the_stored_decision(shown, client_ids, scored_warehouse, lang):
+    import duckdb
+
+    with duckdb.connect(str(scored_warehouse), read_only=True) as con:
+        stored = dict(con.sql("SELECT SK_ID_CURR, DECISION FROM scores").fetchall())
+    search = ClientSearch(shown)
+    search.update_suggestions(str(client_ids[0])[:4])
+    labels = dict(search._suggestion_links.items)
+    assert labels and set(labels) == {str(i) for i in search.suggestions}
+    words = {"granted": tr("decision.granted_long", lang), "refused": tr("decision.refused_long", lang)}
+    for key, text in labels.items():
+        decision = stored.get(int(key))
+        assert text.startswith(tr("search.show", lang, id=key))
+        assert (words[decision] in text) if decision else text == tr("search.show", lang, id=key)
+    assert any(int(key) in stored for key in labels)
+    assert shown.cockpit.stored_decisions([]) == {} and shown.cockpit.stored_decisions([-1]) == {}

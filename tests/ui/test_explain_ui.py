@@ -86,17 +86,27 @@ def test_pages_speak_plainly_and_pass_axe(page, server, letter_clients, view, ki
     assert axe_violations(page) == []
 
 
-def test_verdict_probability_and_threshold_visible_without_scrolling_at_1366x768(
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(1366, 768), (683, 384)],  # a laptop screen, and the same screen zoomed to 200 %
+    ids=["1366x768", "200pct-zoom"],
+)
+def test_verdict_probability_and_threshold_visible_without_scrolling(
     browser,
     server,
     letter_clients,  # noqa: F811
+    width,
+    height,
 ):
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
         open_app(page, f"{server.url}?lang=fr&view=decision&client={letter_clients['refused']}")
         for selector in ("p.verdict", "dl.figures"):
             box = page.locator(selector).first.bounding_box()
-            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (selector, box)
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (selector, box)
+        # search and menu still come right after the content, each in its landmark
+        assert page.get_by_role("search").count() == 1 and page.get_by_role("navigation").count() == 1
+        assert axe_violations(page) == []
     finally:
         context.close()

@@ -50,6 +50,8 @@ def test_aggregate_labels_follow_the_rule() -> None:
         ("CNT_CHILDREN", 2, "2", "2"),
         ("FLAG_EMAIL", 1, "oui", "yes"),
         ("INSTAL_DPD_MAX", 12, "12 jours", "12 days"),
+        ("INSTAL_LATE_SUM", 3, "3", "3"),  # a summed 0/1 flag is a count, not "300 %"
+        ("INSTAL_LATE_MEAN", 0.25, f"25,0{THIN}%", "25.0%"),
         ("NAME_CONTRACT_TYPE", "Cash loans", "Prêt personnel", "Cash loan"),
         ("NAME_TYPE_SUITE", "Unaccompanied", "Seul(e)", "Alone"),
         ("WEEKDAY_APPR_PROCESS_START", "MON", "lundi", "Monday"),
