@@ -271,6 +271,10 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "CREDIT_WAREHOUSE": str(args.warehouse.resolve()),
                 "CREDIT_MODEL_DIR": str(args.model_dir.resolve()),
+                # The explicit local demo mode (no sign-in) with a private access folder: the figures are the
+                # page's; scripts/bench_audit.py measures what sign-in and the audit trail add.
+                "CREDIT_AUTH": "demo",
+                "CREDIT_ACCESS_DIR": str(Path(folder) / "access"),
             },
             Path(folder) / "server.log",
             num_threads=args.num_threads,
