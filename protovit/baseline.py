@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -28,12 +27,12 @@ from protovit.loop import (
     accuracy,
     adamw,
     batched,
+    cross_entropy_step,
     finish_stage,
     on_device,
     run_steps,
     set_trainable,
 )
-from protovit.losses import LossTerms
 
 BASELINE_STAGE = "finetune"
 
@@ -79,12 +78,7 @@ def train_cnn(setup: RunSetup, model: nn.Module) -> None:
         model.train()
         return {"val_accuracy": accuracy(logits, labels)}
 
-    def step(
-        forward: nn.Module, images: torch.Tensor, labels: torch.Tensor
-    ) -> tuple[LossTerms, torch.Tensor]:
-        logits = forward(images)
-        loss = F.cross_entropy(logits, labels, label_smoothing=config.label_smoothing)
-        return LossTerms(total=loss, parts={"ce": float(loss.detach())}), logits
+    step = cross_entropy_step(config.label_smoothing)
 
     model.train()
     run_steps(

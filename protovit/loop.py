@@ -486,3 +486,17 @@ def finish_stage(
     path = setup.out_dir / "checkpoints" / f"{stage_index:02d}_{stage}.safetensors"
     save_checkpoint(path, model, stage=stage, stage_index=stage_index, **payload)
     (setup.out_dir / "history.json").write_text(json.dumps(setup.history, indent=1) + "\n", encoding="utf-8")
+
+
+def cross_entropy_step(
+    label_smoothing: float,
+) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[LossTerms, torch.Tensor]]:
+    """The supervised step shared by stage 0 and the CNN baselines: cross-entropy with label smoothing, so that
+    both arms of the comparison are trained by the very same loss."""
+
+    def step(module: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[LossTerms, torch.Tensor]:
+        logits = module(images)
+        loss = nn.functional.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+        return LossTerms(total=loss, parts={"ce": float(loss.detach())}), logits
+
+    return step

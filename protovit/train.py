@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 from torch.utils.data import Dataset, TensorDataset
@@ -48,6 +47,7 @@ from protovit.loop import (
     accuracy,
     adamw,
     batched,
+    cross_entropy_step,
     finish_stage,
     latest_checkpoint,
     on_device,
@@ -195,12 +195,7 @@ class ProtoViTTrainer:
         def forward(images: torch.Tensor) -> torch.Tensor:
             return head(backbone.forward_features(images)[:, 0])
 
-        def step(
-            module: nn.Module, images: torch.Tensor, labels: torch.Tensor
-        ) -> tuple[LossTerms, torch.Tensor]:
-            logits = module(images)
-            loss = F.cross_entropy(logits, labels, label_smoothing=c.label_smoothing)
-            return LossTerms(total=loss, parts={"ce": float(loss.detach())}), logits
+        step = cross_entropy_step(c.label_smoothing)
 
         @torch.inference_mode()
         def head_val_accuracy(_epoch: int) -> dict[str, Any]:
