@@ -159,6 +159,7 @@ button { font: inherit; font-weight: 600; padding: 0.4rem 0.9rem; min-height: 28
          border: 2px solid #6b6b6b; border-radius: 3px; cursor: pointer; }
 button[aria-pressed="true"] { color: #ffffff; background: #0b5d91; border-color: #0b5d91; }
 button[aria-pressed="true"]::before { content: "✓ "; }
+button:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
 """
     ]
 
@@ -209,6 +210,7 @@ fieldset { border: none; margin: 0.25rem 0; padding: 0; display: flex; flex-wrap
 legend { font-weight: 600; color: #1a1a1a; padding: 0; margin-bottom: 0.25rem; width: 100%; }
 label { display: inline-flex; align-items: center; gap: 0.3rem; min-height: 28px; cursor: pointer; }
 input { width: 1.1rem; height: 1.1rem; min-height: 0; margin: 0; }
+input:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
 """
     ]
 
