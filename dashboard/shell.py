@@ -74,6 +74,7 @@ class Dashboard(pn.viewable.Viewer):
             items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items() if self.may_open(key)],
             current=self.session.view,
             query_key="view",
+            inline=True,  # one row of the top bar, wrapping on narrow screens
         )
         self.meta = PageMeta(title=self.session.page_title())
         self.card = DecisionCard(self.session)

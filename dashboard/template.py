@@ -6,7 +6,9 @@ renders ``lang`` from the session language, one ``h1``, a skip link, ``banner``/
 ``contentinfo`` landmarks and a polite live region outside any shadow root.
 
 ``PageMeta`` keeps ``document.title`` in step with the client shown and writes score announcements into the
-live region; ``LinkList`` renders the view menu (with ``aria-current``) and the client lists as real links.
+live region; ``LinkList`` renders the view menu (with ``aria-current``) and the client lists as real links;
+``ToggleButton`` and ``CheckGroup`` exist because Bokeh's toggle says nothing of its state (no ``aria-pressed``)
+and its checkbox group has no group label a screen reader announces.
 """
 
 from __future__ import annotations
@@ -121,9 +123,94 @@ ul.inline { flex-direction: row; flex-wrap: wrap; gap: 0.25rem 0.5rem; }
 li { margin: 0; }
 a { display: block; padding: 0.45rem 0.75rem; min-height: 24px; color: #0b5d91; text-decoration: underline;
     border-left: 4px solid transparent; }
+ul.inline a { padding: 0.3rem 0.6rem; border-left: none; border-bottom: 4px solid transparent; }
 a[aria-current="page"] { color: #1a1a1a; font-weight: 700; text-decoration: none; border-left-color: #0072B2; background: #e8f1f8; }
+ul.inline a[aria-current="page"] { border-bottom-color: #0072B2; }
 a[aria-current="page"]::before { content: "▸ "; }
 a:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
+"""
+    ]
+
+
+class ToggleButton(JSComponent):
+    """A button that stays pressed while ``value`` is true, and says so to screen readers (``aria-pressed``)."""
+
+    value = param.Boolean(default=False, doc="Whether the button is pressed.")
+    label = param.String(default="", doc="Text of the button (its accessible name).")
+
+    _esm = """
+export function render({ model }) {
+  const button = document.createElement("button")
+  button.type = "button"
+  const draw = () => {
+    button.textContent = model.label
+    button.setAttribute("aria-pressed", model.value ? "true" : "false")
+  }
+  button.addEventListener("click", () => { model.value = !model.value })
+  draw()
+  model.on(["value", "label"], draw)
+  return button
+}
+"""
+
+    _stylesheets: ClassVar[list[str]] = [
+        """
+button { font: inherit; font-weight: 600; padding: 0.4rem 0.9rem; min-height: 28px; color: #1a1a1a; background: #ffffff;
+         border: 2px solid #6b6b6b; border-radius: 3px; cursor: pointer; }
+button[aria-pressed="true"] { color: #ffffff; background: #0b5d91; border-color: #0b5d91; }
+button[aria-pressed="true"]::before { content: "✓ "; }
+button:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
+"""
+    ]
+
+
+class CheckGroup(JSComponent):
+    """Checkboxes in a ``fieldset`` whose ``legend`` names the group, so a screen reader says what they choose."""
+
+    options = param.Dict(default={}, doc="Label -> key of each checkbox, in display order.")
+    value = param.List(default=[], doc="Keys of the checked boxes.")
+    legend = param.String(default="", doc="Name of the group, shown above the boxes.")
+
+    _esm = """
+export function render({ model }) {
+  const group = document.createElement("fieldset")
+  const boxes = new Map()
+  const sync = () => { for (const [key, box] of boxes) { box.checked = model.value.includes(key) } }
+  // Rebuilt only when the choices change: a change of value just ticks boxes, so keyboard focus stays put.
+  const build = () => {
+    group.replaceChildren()
+    boxes.clear()
+    const legend = document.createElement("legend")
+    legend.textContent = model.legend
+    group.append(legend)
+    const entries = model.options instanceof Map ? [...model.options.entries()] : Object.entries(model.options)
+    for (const [label, key] of entries) {
+      const item = document.createElement("label")
+      const box = document.createElement("input")
+      box.type = "checkbox"
+      box.addEventListener("change", () => {
+        model.value = [...boxes].filter(([, other]) => other.checked).map(([k]) => k)
+      })
+      boxes.set(key, box)
+      item.append(box, " ", label)
+      group.append(item)
+    }
+    sync()
+  }
+  build()
+  model.on(["options", "legend"], build)
+  model.on("value", sync)
+  return group
+}
+"""
+
+    _stylesheets: ClassVar[list[str]] = [
+        """
+fieldset { border: none; margin: 0.25rem 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; }
+legend { font-weight: 600; color: #1a1a1a; padding: 0; margin-bottom: 0.25rem; width: 100%; }
+label { display: inline-flex; align-items: center; gap: 0.3rem; min-height: 28px; cursor: pointer; }
+input { width: 1.1rem; height: 1.1rem; min-height: 0; margin: 0; }
+input:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
 """
     ]
 
@@ -150,7 +237,7 @@ def build_page(
 ) -> pn.Template:
     """Assemble the accessible template for one session in ``lang``.
 
-    ``search`` and ``nav`` go in the side column; without them (the "data missing" page) the page is just the
+    ``search`` and ``nav`` go in the top bar, so the decision below gets the full width; without them (the "data missing" page) the page is just the
     header, ``main`` and the footer.
     """
     other = next(code for code in LANGUAGES if code != lang)
@@ -170,7 +257,7 @@ def build_page(
         "footer_text": " ".join(filter(None, [tr("app.footer", lang), footer_note])),
         "connection_lost_text": tr("app.connection_lost", lang),
         "reload_text": tr("app.reload", lang),
-        "has_side": search is not None and nav is not None,
+        "has_bar": search is not None and nav is not None,
     }
     for name, value in variables.items():
         page.add_variable(name, value)

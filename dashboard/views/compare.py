@@ -18,6 +18,7 @@ import polars as pl
 from dashboard import charts
 from dashboard.cockpit import CRITERIA, DEFAULT_CRITERIA, NEAREST_K, ClientSnapshot, Cohort, Group
 from dashboard.i18n import feature_label, feature_unit, format_number, format_percent, humanize, tr
+from dashboard.template import CheckGroup
 from dashboard.views.base import ClientSession, SessionView, html_pane
 
 HISTOGRAM_BINS = 30
@@ -136,13 +137,11 @@ class CompareView(SessionView):
         self._feature_search.param.watch(
             lambda event: event.new in everything and setattr(self, "feature", everything[event.new]), "value"
         )
-        self._criteria_box = pn.widgets.CheckBoxGroup(
-            label=tr("compare.filters", lang),
+        self._criteria_box = CheckGroup(
+            legend=tr("compare.filters", lang),
             options={criterion_label(key, lang): key for key in CRITERIA},
             value=list(self.criteria),
-            inline=True,
             sizing_mode="stretch_width",
-            stylesheets=[".bk-input-group.bk-inline { flex-wrap: wrap; gap: 0.25rem 1rem; }"],
         )
         group_labels = {
             tr("compare.group.decision_short", lang): "decision",

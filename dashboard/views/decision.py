@@ -17,6 +17,7 @@ import param
 from dashboard import charts
 from dashboard.cockpit import Explanation
 from dashboard.i18n import format_percent, format_points, tr
+from dashboard.template import ToggleButton
 from dashboard.views.base import ClientSession, SessionView, html_pane
 from dashboard.views.letter import letter_link
 
@@ -149,9 +150,10 @@ class DecisionCard(SessionView):
         params.setdefault("simulated_threshold_percent", round(session.cockpit.threshold * 100, 1))
         super().__init__(session, **params)
         self._card = html_pane(stylesheets=[charts.TABLE_CSS, CARD_CSS])
-        self._toggle = pn.widgets.Toggle.from_param(
-            self.param.simulate, label=tr("decision.simulation", self.lang), color="default", width=260
+        self._toggle = ToggleButton(
+            label=tr("decision.simulation", self.lang), value=self.simulate, width=260, align="end"
         )
+        self._toggle.param.watch(lambda event: setattr(self, "simulate", event.new), "value")
         self._threshold_input = pn.widgets.FloatInput.from_param(
             self.param.simulated_threshold_percent,
             label=tr("decision.simulated_threshold", self.lang),
@@ -167,6 +169,7 @@ class DecisionCard(SessionView):
 
     @param.depends("simulate", "simulated_threshold_percent", watch=True)
     def _simulation_changed(self) -> None:
+        self._toggle.value = self.simulate
         self._threshold_input.visible = self.simulate
         self.refresh()
 

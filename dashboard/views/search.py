@@ -41,7 +41,7 @@ class ClientSearch(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         self._button = pn.widgets.Button(
-            label=tr("search.button", lang), color="primary", sizing_mode="stretch_width"
+            label=tr("search.button", lang), color="primary", width=180, align="end"
         )
         self._hint = html_pane(
             f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS]
@@ -64,9 +64,8 @@ class ClientSearch(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.Column:
         return pn.Column(
-            self._input,
+            pn.Row(self._input, self._button, sizing_mode="stretch_width"),
             self._hint,
-            self._button,
             self._message,
             self._suggestion_heading,
             self._suggestion_links,
