@@ -856,6 +856,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "chart.scores.x": {"fr": "Probabilité de défaut estimée", "en": "Estimated probability of default"},
     "chart.scores.y": {"fr": "Nombre de clients", "en": "Number of clients"},
+    "chart.share.y": {"fr": "Part des clients", "en": "Share of clients"},
     "chart.cost.title": {
         "fr": "Coût des erreurs selon le seuil de refus",
         "en": "Cost of errors by refusal threshold",

@@ -309,6 +309,9 @@ class CompareView(SessionView):
             marker_text=shown_value,
             axis_format=axis_format,
             label=tr("compare.distribution_label", lang, feature=label, group=name, value=shown_value),
+            x_title=label,
+            y_title=tr("chart.share.y", lang),
+            y_format=lambda share: format_percent(share, lang, 0),
         )
         rows = [
             [

@@ -161,6 +161,7 @@ def test_compare_view_numeric_categorical_and_bivariate(shown):
     html = rendered(view)
     assert html.count("<svg") >= 2 and "<table>" in html
     assert ("Tous les clients" if shown.lang == "fr" else "All clients") in html
+    assert tr("chart.share.y", shown.lang) in html  # the histograms' vertical axis is named and scaled
     categorical = [name for name, is_cat in shown.cockpit.ranked_features() if is_cat]
     if categorical:
         view.feature = categorical[0]
