@@ -18,9 +18,18 @@ from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
 from dashboard.incidents import report_incident
 from dashboard.session import ClientSession, parse_client_id
-from dashboard.template import LinkList
+from dashboard.template import CheckGroup, LinkList, ToggleButton
 
-__all__ = ["ClientSession", "HtmlSessionView", "LinkList", "SessionView", "html_pane", "parse_client_id"]
+__all__ = [
+    "CheckGroup",
+    "ClientSession",
+    "HtmlSessionView",
+    "LinkList",
+    "SessionView",
+    "ToggleButton",
+    "html_pane",
+    "parse_client_id",
+]
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,7 @@ import polars as pl
 from dashboard import charts
 from dashboard.cockpit import CRITERIA, DEFAULT_CRITERIA, NEAREST_K, ClientSnapshot, Cohort, Group
 from dashboard.i18n import feature_label, feature_unit, format_number, format_percent, humanize, tr
-from dashboard.template import CheckGroup
-from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.base import CheckGroup, ClientSession, SessionView, html_pane
 
 HISTOGRAM_BINS = 30
 HEATMAP_BINS = 20

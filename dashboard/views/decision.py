@@ -17,8 +17,7 @@ import param
 from dashboard import charts
 from dashboard.cockpit import Explanation
 from dashboard.i18n import format_percent, format_points, tr
-from dashboard.template import ToggleButton
-from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.base import ClientSession, SessionView, ToggleButton, html_pane
 from dashboard.views.letter import letter_link
 
 CARD_CSS = """
