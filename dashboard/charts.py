@@ -61,6 +61,28 @@ def _axis_titles(x_title: str, y_title: str, *, centre_x: float, x_y: float, cen
     return "".join(parts)
 
 
+def _x_axis(
+    x_of,
+    x_min: float,
+    x_max: float,
+    x_format,
+    box: tuple[float, float, float, float],
+    x_title: str,
+    y_title: str,
+) -> str:
+    """Three ticks under the horizontal axis (ends and middle) and both axis titles, for the charts over a
+    continuous range; ``box`` is (left, right, top, bottom)."""
+    left, right, top, bottom = box
+    ticks = [
+        _text(x_of(tick), bottom + 18, x_format(tick), anchor="middle", size=12, fill=MUTED_INK)
+        for tick in (x_min, (x_min + x_max) / 2, x_max)
+    ]
+    titles = _axis_titles(
+        x_title, y_title, centre_x=(left + right) / 2, x_y=bottom + 38, centre_y=(top + bottom) / 2
+    )
+    return "".join(ticks) + titles
+
+
 def _text(
     x: float,
     y: float,
@@ -332,19 +354,11 @@ def histogram(
             f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{bottom}" stroke="{INK}" stroke-width="3"{dash}/>'
         )
         body.append(_text(min(max(x, left + 70), right - 70), top - 10, text, anchor="middle", weight="700"))
-    for tick in (x_min, (x_min + x_max) / 2, x_max):
-        body.append(
-            _text(x_of(tick), bottom + 18, axis_format(tick), anchor="middle", size=12, fill=MUTED_INK)
-        )
     if y_format is not None:
         body.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{GRID}"/>')
         body.append(_text(left - 6, top + 4, y_format(peak), anchor="end", size=12, fill=MUTED_INK))
         body.append(_text(left - 6, bottom, y_format(0.0), anchor="end", size=12, fill=MUTED_INK))
-    body.append(
-        _axis_titles(
-            x_title, y_title, centre_x=(left + right) / 2, x_y=bottom + 38, centre_y=(top + bottom) / 2
-        )
-    )
+    body.append(_x_axis(x_of, x_min, x_max, axis_format, (left, right, top, bottom), x_title, y_title))
     height += 20 if x_title else 0
     return _svg(width, height, label, "".join(body), title)
 
@@ -388,13 +402,7 @@ def line_chart(
         _text(left - 6, top + 4, y_format(y_max), anchor="end", size=12, fill=MUTED_INK),
         _text(left - 6, bottom, y_format(y_min), anchor="end", size=12, fill=MUTED_INK),
     ]
-    for tick in (x_min, (x_min + x_max) / 2, x_max):
-        body.append(_text(x_of(tick), bottom + 18, x_format(tick), anchor="middle", size=12, fill=MUTED_INK))
-    body.append(
-        _axis_titles(
-            x_title, y_title, centre_x=(left + right) / 2, x_y=bottom + 38, centre_y=(top + bottom) / 2
-        )
-    )
+    body.append(_x_axis(x_of, x_min, x_max, x_format, (left, right, top, bottom), x_title, y_title))
     height += 20 if x_title else 0
     return _svg(width, height, label, "".join(body), title)
 
