@@ -9,6 +9,7 @@ local, translation-equivariant tokens and trains from scratch on small data. Eac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -21,20 +22,25 @@ import_torchvision()
 from timm.data import IMAGENET_DEFAULT_MEAN as IMAGENET_MEAN  # noqa: E402  (after the torchvision workaround)
 from timm.data import IMAGENET_DEFAULT_STD as IMAGENET_STD  # noqa: E402
 from timm.models import build_model_with_cfg, generate_default_cfgs, register_model  # noqa: E402
+from timm.models.resnet import BasicBlock  # noqa: E402
 from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_fn  # noqa: E402
 
 STEM_LAYERS = 3  # three stride-2 convolutions: total stride 8
 
 
 class ConvStemEmbed(nn.Module):
-    """Patch embedding as conv(4x4, stride 2, padding 1) + BN + ReLU blocks, then a 1x1 projection to ``embed_dim``.
+    """Patch embedding as conv(4x4, stride 2, padding 1) + BN + ReLU downsamplings, each followed by ``stem_blocks``
+    residual blocks (timm's ResNet ``BasicBlock``, 3x3 stride 1), then a 1x1 projection to ``embed_dim``.
 
-    The even kernel centres each token's receptive field on its own stride x stride cell (a 3x3 stride-2 kernel
-    would centre it on the cell's corner), so a token's box is exactly the cell it stands for. ``stem_depth`` > 1
-    adds 3x3 stride-1 convolutions after each downsampling (more convolutional capacity, fields still centred).
+    The even kernel centres each token's receptive field on its own stride x stride cell (a 3x3 stride-2 kernel,
+    as in ResNet's downsampling blocks, would centre it on the cell's corner), and the stride-1 blocks keep it
+    centred, so a token's box is exactly the cell it stands for. Residual blocks are what make the embedding
+    CNN-heavy enough to learn from a few hundred images (ResNet-like early training), where plain stacked
+    convolutions did not.
 
-    Takes timm's ``embed_layer`` arguments; ``patch_size`` is the total stride and must be a power of two.
-    Outputs [B, N, embed_dim] tokens like timm's ``PatchEmbed``.
+    Takes timm's ``embed_layer`` arguments; ``patch_size`` is the total stride and must be a power of two;
+    ``stem_blocks`` is one count for every stage or one per stage. Outputs [B, N, embed_dim] tokens like timm's
+    ``PatchEmbed``.
     """
 
     def __init__(
@@ -45,7 +51,7 @@ class ConvStemEmbed(nn.Module):
         embed_dim: int = 192,
         bias: bool = True,
         stem_width: int = 24,
-        stem_depth: int = 1,
+        stem_blocks: int | Sequence[int] = 0,
         **_: Any,
     ) -> None:
         super().__init__()
@@ -56,20 +62,21 @@ class ConvStemEmbed(nn.Module):
         size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         if size[0] % stride or size[1] % stride:
             raise ValueError(f"image size {size} is not a multiple of the stem stride {stride}")
-        blocks, channels = [], in_chans
-        for n in range(layers):
+        counts = [stem_blocks] * layers if isinstance(stem_blocks, int) else list(stem_blocks)
+        if len(counts) != layers or min(counts) < 0:
+            raise ValueError(
+                f"stem_blocks needs {layers} counts >= 0 (one per stride-2 stage), got {stem_blocks}"
+            )
+        blocks: list[nn.Module] = []
+        channels = in_chans
+        for n, count in enumerate(counts):
             width = stem_width * 2**n
             blocks += [
                 nn.Conv2d(channels, width, 4, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(width),
                 nn.ReLU(inplace=True),
             ]
-            for _ in range(stem_depth - 1):  # extra 3x3 convolutions at the same resolution (still centred)
-                blocks += [
-                    nn.Conv2d(width, width, 3, padding=1, bias=False),
-                    nn.BatchNorm2d(width),
-                    nn.ReLU(inplace=True),
-                ]
+            blocks += [BasicBlock(width, width) for _ in range(count)]
             channels = width
         self.stem = nn.Sequential(*blocks)
         self.proj = nn.Conv2d(channels, embed_dim, 1, bias=bias)
@@ -95,7 +102,10 @@ def _convstem_vit(
     overlay = kwargs.get("pretrained_cfg_overlay") or {}
     if pretrained and not overlay.get("file"):
         raise RuntimeError(f"{variant} has no hub weights; pass a local file (--weights FILE)")
-    stem = {"stem_width": kwargs.pop("stem_width", 24), "stem_depth": kwargs.pop("stem_depth", 1)}
+    stem = {
+        "stem_width": kwargs.pop("stem_width", defaults.pop("stem_width", 24)),
+        "stem_blocks": kwargs.pop("stem_blocks", defaults.pop("stem_blocks", 0)),
+    }
     return build_model_with_cfg(
         VisionTransformer,
         variant,
@@ -114,7 +124,7 @@ default_cfgs = generate_default_cfgs(
             "mean": IMAGENET_MEAN,
             "std": IMAGENET_STD,
         }
-        for name, size in (("convstem_vit_tiny", 64), ("convstem_vit_small", 96))
+        for name, size in (("convstem_vit_tiny", 64), ("convstem_vit_small", 96), ("resstem_vit_tiny", 64))
     }
 )
 
@@ -147,4 +157,21 @@ def convstem_vit_small(pretrained: bool = False, **kwargs: Any) -> VisionTransfo
     return _convstem_vit("convstem_vit_small", pretrained, defaults, **kwargs)
 
 
-__all__ = ["ConvStemEmbed", "convstem_vit_small", "convstem_vit_tiny"]
+@register_model
+def resstem_vit_tiny(pretrained: bool = False, **kwargs: Any) -> VisionTransformer:
+    """A CNN-heavier hybrid: a residual stem (one BasicBlock per stride-2 stage, 32-64-128 wide) to stride 8, then
+    four 192-wide transformer blocks; 64 px by default (8x8 tokens)."""
+    defaults = {
+        "img_size": 64,
+        "patch_size": 8,
+        "embed_dim": 192,
+        "depth": 4,
+        "num_heads": 3,
+        "mlp_ratio": 3.0,
+        "stem_width": 32,
+        "stem_blocks": 1,
+    }
+    return _convstem_vit("resstem_vit_tiny", pretrained, defaults, **kwargs)
+
+
+__all__ = ["ConvStemEmbed", "convstem_vit_small", "convstem_vit_tiny", "resstem_vit_tiny"]

@@ -191,21 +191,33 @@ def test_hub_weights_unavailable_offline_is_a_clear_error(monkeypatch):
         create_backbone("deit_tiny_patch16_224", pretrained=True, img_size=32, **MICRO_BACKBONE)
 
 
-def test_conv_stem_vit_is_in_timms_registry_and_trains_protovit():
+@pytest.mark.parametrize("name", ["convstem_vit_tiny", "resstem_vit_tiny"])
+def test_conv_stem_vits_are_in_timms_registry_and_train_protovit(name):
     import timm
 
-    assert {"convstem_vit_tiny", "convstem_vit_small"} <= set(timm.list_models("convstem_vit_*"))
-    model = ProtoViT(
-        micro_config(num_classes=3, backbone="convstem_vit_tiny", backbone_kwargs={}, img_size=32)
+    assert {"convstem_vit_tiny", "convstem_vit_small", "resstem_vit_tiny"} <= set(
+        timm.list_models("*stem_vit_*")
     )
+    model = ProtoViT(micro_config(num_classes=3, backbone=name, backbone_kwargs={}, img_size=32))
     assert model.grid == (4, 4) and model.stride == (8, 8)
     output = model(torch.randn(2, 3, 32, 32))
     assert torch.allclose(model.contributions(output.scores).sum(-1), output.logits, atol=1e-5)
 
 
+def test_residual_stem_has_its_residual_blocks_and_rejects_a_wrong_block_count():
+    import timm
+    from timm.models.resnet import BasicBlock
+
+    backbone = timm.create_model("resstem_vit_tiny", num_classes=0, stem_blocks=(0, 1, 2))
+    blocks = [m for m in backbone.patch_embed.stem if isinstance(m, BasicBlock)]
+    assert [b.conv1.in_channels for b in blocks] == [64, 128, 128]
+    with pytest.raises(ValueError, match="stem_blocks needs 3 counts"):
+        timm.create_model("resstem_vit_tiny", num_classes=0, stem_blocks=(1, 1))
+
+
 def _hybrid_backbone():
     """A timm ViT whose patch embedding is timm's HybridEmbed over a small stride-4 CNN (patch_size 1 on it); its
-    4x4 / stride 2 / padding 1 convolutions centre each feature on its 4x4 input cell."""
+    3x3 / stride 2 / padding 1 convolutions put each feature's field inside its 4x4 input cell, off its centre."""
     from functools import partial
 
     from timm.layers import HybridEmbed
@@ -223,26 +235,30 @@ def _hybrid_backbone():
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", ["conv_stem", "hybrid"])
-def test_token_boxes_land_on_the_pixels_that_drive_the_token(kind):
-    """The box of a token must be centred on the pixels its embedding depends on (its receptive field).
+@pytest.mark.parametrize(("kind", "size"), [("conv_stem", 32), ("res_stem", 96), ("hybrid", 32)])
+def test_token_boxes_land_on_the_pixels_that_drive_the_token(kind, size):
+    """The box of a token must sit on the pixels its embedding depends on (its receptive field).
 
     With positive weights and a positive image every unit is active, so the input gradient of a token is a
-    symmetric bump over its exact receptive field and its centroid is the receptive-field centre.
+    symmetric bump over its exact receptive field. Where that field lies inside the image its centroid is the
+    field's centre and must fall in the box (exactly on the box centre for this package's stems, whose even
+    kernels centre the field). Near the border zero padding cuts the field and pulls the centroid inwards (the
+    residual stem's field is several cells wide); there every pixel of the box must still drive the token.
     """
     import timm
 
     from protovit.backbones import token_stride
 
     torch.manual_seed(0)
-    if kind == "conv_stem":
-        backbone = timm.create_model("convstem_vit_tiny", img_size=32, num_classes=0).eval()
-    else:
+    if kind == "hybrid":
         backbone = _hybrid_backbone().eval()
+    else:
+        name = "convstem_vit_tiny" if kind == "conv_stem" else "resstem_vit_tiny"
+        backbone = timm.create_model(name, img_size=size, num_classes=0).eval()
     assert backbone.patch_embed.patch_size in ((8, 8), (1, 1))
     stride = token_stride(backbone)
     rows, cols = patch_grid(backbone)
-    assert stride == (32 // rows, 32 // cols) and stride != (1, 1)
+    assert stride == (size // rows, size // cols) and stride != (1, 1)
     model = ProtoViT(
         micro_config(num_classes=3, backbone="convstem_vit_tiny", backbone_kwargs={}, img_size=32)
     )
@@ -253,19 +269,31 @@ def test_token_boxes_land_on_the_pixels_that_drive_the_token(kind):
                 layer.weight.fill_(1.0 / layer.weight[0].numel())
                 if layer.bias is not None:
                     layer.bias.zero_()
-    for token in (0, cols + 2, rows * cols - 1):
-        images = torch.ones(1, 3, 32, 32, requires_grad=True)
+    untruncated = 0
+    for token in (0, cols + 2, (rows // 2) * cols + cols // 2, rows * cols - 1):
+        images = torch.ones(1, 3, size, size, requires_grad=True)
         backbone.patch_embed(images)[0, token].abs().sum().backward()
         saliency = images.grad.abs().sum(dim=(0, 1))
-        weights = saliency / saliency.sum()
-        centre_y = float((weights.sum(dim=1) * torch.arange(32)).sum())
-        centre_x = float((weights.sum(dim=0) * torch.arange(32)).sum())
         left, top, right, bottom = model.token_box(token)
+        assert bool((saliency[top:bottom, left:right] > 0).all()), token
+        support = saliency.nonzero()
+        if support.min() == 0 or support.max() == size - 1:
+            continue  # the field is cut by the border
+        untruncated += 1
+        weights = saliency / saliency.sum()
+        centre_y = float((weights.sum(dim=1) * torch.arange(size)).sum())
+        centre_x = float((weights.sum(dim=0) * torch.arange(size)).sum())
         assert left <= centre_x < right and top <= centre_y < bottom, (
             token,
             (centre_x, centre_y),
             (left, top),
         )
+        if kind != "hybrid":
+            assert (
+                abs(centre_x - (left + right - 1) / 2) < 1e-3
+                and abs(centre_y - (top + bottom - 1) / 2) < 1e-3
+            )
+    assert untruncated >= 1
 
 
 def test_backbone_safetensors_written_after_stage_0_loads_with_timm(tmp_path):
