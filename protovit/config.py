@@ -86,9 +86,6 @@ class ProtoViTConfig:
     stage0_lr: float = 2e-3
     stage0_weight_decay: float = 0.05
     label_smoothing: float = 0.1
-    # What stage 0's temporary linear head reads: "class_token" (as a ViT classifier) or "mean_patch" (the mean of
-    # the patch tokens, which the prototypes later match, so stage 0 trains them directly).
-    stage0_head: str = "class_token"
 
     # Schedule and optimisation. A ``*_steps`` value (optimizer steps) overrides the stage's ``*_epochs``.
     warmup_epochs: int = 5
@@ -151,8 +148,6 @@ class ProtoViTConfig:
             raise ConfigError(f"semantics must be 'paper' or 'official', got {self.semantics!r}")
         if self.model not in ("protovit", "cnn", "features"):
             raise ConfigError(f"model must be 'protovit', 'cnn' or 'features', got {self.model!r}")
-        if self.stage0_head not in ("class_token", "mean_patch"):
-            raise ConfigError(f"stage0_head must be 'class_token' or 'mean_patch', got {self.stage0_head!r}")
         if self.schedule not in ("step", "cosine"):
             raise ConfigError(f"schedule must be 'step' or 'cosine', got {self.schedule!r}")
         if self.cv_folds < 2 or (self.fold is not None and not 0 <= self.fold < self.cv_folds):

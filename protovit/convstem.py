@@ -25,8 +25,6 @@ from timm.models import build_model_with_cfg, generate_default_cfgs, register_mo
 from timm.models.resnet import BasicBlock  # noqa: E402
 from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_fn  # noqa: E402
 
-STEM_LAYERS = 3  # three stride-2 convolutions: total stride 8
-
 
 class ConvStemEmbed(nn.Module):
     """Patch embedding as conv(4x4, stride 2, padding 1) + BN + ReLU downsamplings, each followed by ``stem_blocks``

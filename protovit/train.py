@@ -31,7 +31,6 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import Dataset, TensorDataset
 
-from protovit.backbones import split_tokens
 from protovit.baseline import train_baseline
 from protovit.checkpoint import (
     BACKBONE_WEIGHTS,
@@ -181,7 +180,7 @@ class ProtoViTTrainer:
             )  # fmt: skip
 
     def stage_backbone(self, stage_index: int) -> dict[str, Any]:
-        """Stage 0: supervised training of the backbone with a temporary linear head (``config.stage0_head``)."""
+        """Stage 0: supervised training of the backbone with a temporary linear head on the class token."""
         c, setup, backbone = self.config, self.setup, self.model.backbone
         steps = c.stage0_budget()
         if steps <= 0:
@@ -194,8 +193,7 @@ class ProtoViTTrainer:
         optimizer = adamw([(parameters + list(head.parameters()), c.stage0_lr, c.stage0_weight_decay)])
 
         def forward(images: torch.Tensor) -> torch.Tensor:
-            cls_token, patches = split_tokens(backbone, backbone.forward_features(images))
-            return head(patches.mean(dim=1) if c.stage0_head == "mean_patch" else cls_token)
+            return head(backbone.forward_features(images)[:, 0])
 
         step = cross_entropy_step(c.label_smoothing)
 
