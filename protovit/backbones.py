@@ -33,7 +33,7 @@ import protovit.convstem  # noqa: E402, F401  (registers the conv-stem ViTs in t
 # prefix tokens followed by a patch-token grid also works.
 PAPER_BACKBONES = ("deit_tiny_patch16_224", "deit_small_patch16_224", "cait_xxs24_224")
 # Backbones that train from random initialisation on a few hundred images on a CPU (the default recipe).
-SMALL_DATA_BACKBONES = ("convstem_vit_tiny", "convstem_vit_small", "convit_tiny")
+SMALL_DATA_BACKBONES = ("resstem_vit_tiny", "convstem_vit_tiny", "convstem_vit_small", "convit_tiny")
 
 
 class WeightsNotFoundError(FileNotFoundError):

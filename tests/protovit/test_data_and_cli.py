@@ -302,6 +302,17 @@ def test_training_cli_errors(tmp_path, folder_copy):
     assert unknown.returncode == 2 and "unknown configuration keys: not_a_setting" in unknown.stderr
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("protovit_cpu*.toml")), ids=lambda p: p.stem)
+def test_shipped_cpu_configs_load_and_build_their_backbone(path):
+    """A stale key (a removed backbone argument) in a shipped recipe fails here, not an hour into a study."""
+    from protovit import ProtoViT, ProtoViTConfig
+
+    config = ProtoViTConfig.load(path)
+    config.num_classes = 7
+    model = ProtoViT(config)
+    assert model.grid == (config.img_size // 8, config.img_size // 8)
+
+
 @pytest.mark.parametrize("arm", ["resnet10t", "features"])
 def test_baselines_train_on_the_same_split_and_compare(tmp_path, image_folder, trained_run, arm):
     from protovit import train
