@@ -91,7 +91,7 @@ class ImagesView(SessionView):
         )
         self._status = html_pane()
         self._progress = pn.indicators.Progress(
-            name=tr("images.training_label", lang),
+            label=tr("images.training_label", lang),
             value=0,
             max=100,
             visible=False,
