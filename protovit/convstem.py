@@ -127,18 +127,14 @@ default_cfgs = generate_default_cfgs(
 )
 
 
+# The tiny transformer shared by the 64-px models: 8x8 tokens of 192 dimensions, four blocks.
+TINY_VIT = {"img_size": 64, "patch_size": 8, "embed_dim": 192, "depth": 4, "num_heads": 3, "mlp_ratio": 3.0}
+
+
 @register_model
 def convstem_vit_tiny(pretrained: bool = False, **kwargs: Any) -> VisionTransformer:
-    """192-wide, 4-block ViT with a stride-8 conv stem, 64 px by default (8x8 tokens)."""
-    defaults = {
-        "img_size": 64,
-        "patch_size": 8,
-        "embed_dim": 192,
-        "depth": 4,
-        "num_heads": 3,
-        "mlp_ratio": 3.0,
-    }
-    return _convstem_vit("convstem_vit_tiny", pretrained, defaults, **kwargs)
+    """192-wide, 4-block ViT with a stride-8 plain conv stem, 64 px by default (8x8 tokens)."""
+    return _convstem_vit("convstem_vit_tiny", pretrained, dict(TINY_VIT), **kwargs)
 
 
 @register_model
@@ -157,18 +153,9 @@ def convstem_vit_small(pretrained: bool = False, **kwargs: Any) -> VisionTransfo
 
 @register_model
 def resstem_vit_tiny(pretrained: bool = False, **kwargs: Any) -> VisionTransformer:
-    """A CNN-heavier hybrid: a residual stem (one BasicBlock per stride-2 stage, 32-64-128 wide) to stride 8, then
-    four 192-wide transformer blocks; 64 px by default (8x8 tokens)."""
-    defaults = {
-        "img_size": 64,
-        "patch_size": 8,
-        "embed_dim": 192,
-        "depth": 4,
-        "num_heads": 3,
-        "mlp_ratio": 3.0,
-        "stem_width": 32,
-        "stem_blocks": 1,
-    }
+    """A CNN-heavier hybrid: a residual stem (one BasicBlock per stride-2 stage, 48-96-192 wide) to stride 8, then
+    the same four 192-wide transformer blocks as ``convstem_vit_tiny``; 64 px by default (8x8 tokens)."""
+    defaults = {**TINY_VIT, "stem_width": 48, "stem_blocks": 1}
     return _convstem_vit("resstem_vit_tiny", pretrained, defaults, **kwargs)
 
 

@@ -208,7 +208,7 @@ def test_residual_stem_has_its_residual_blocks_and_rejects_a_wrong_block_count()
     import timm
     from timm.models.resnet import BasicBlock
 
-    backbone = timm.create_model("resstem_vit_tiny", num_classes=0, stem_blocks=(0, 1, 2))
+    backbone = timm.create_model("resstem_vit_tiny", num_classes=0, stem_width=32, stem_blocks=(0, 1, 2))
     blocks = [m for m in backbone.patch_embed.stem if isinstance(m, BasicBlock)]
     assert [b.conv1.in_channels for b in blocks] == [64, 128, 128]
     with pytest.raises(ValueError, match="stem_blocks needs 3 counts"):
