@@ -218,8 +218,8 @@ def build_report(args: argparse.Namespace) -> str:
         "",
         f"The default pipeline (`configs/protovit_cpu.toml`, stage 0 to last layer) took {minutes(protovit)} per fold "
         f"on {training['device']} with {training['threads']} thread(s) at `nice -n 15` on a 2-core CPU "
-        "heavily shared with five other engineers' jobs: it is slower than on an idle machine, where the target is at "
-        "most 30 minutes. Steps per stage: "
+        "shared with other jobs (the notes below say how loaded): it is slower than on an idle machine, where the target "
+        "is at most 30 minutes. Steps per stage: "
         + ", ".join(f"{stage} {steps}" for stage, steps in training["steps"].items())
         + ".",
         "",
