@@ -1,8 +1,9 @@
-"""A ViT with a convolutional stem, registered in timm's model registry (``timm.create_model("convstem_vit_tiny")``).
+"""ViTs with a convolutional stem, registered in timm's model registry (``timm.create_model("resstem_vit_tiny")``).
 
 A 16-px linear patch embedding learns poorly from a few hundred images without pretraining; a stack of stride-2
-3x3 convolutions (Xiao et al., "Early convolutions help transformers see better", 2021) gives the transformer
-local, translation-equivariant tokens and trains from scratch on small data. Each token still stands for one
+convolutions (Xiao et al., "Early convolutions help transformers see better", 2021) gives the transformer local,
+translation-equivariant tokens and trains from scratch on small data, and residual blocks in that stem
+(``resstem_vit_tiny``, the CPU default) make it a CNN-heavier hybrid that fits such data further. Each token still stands for one
 ``stride x stride`` cell of the input, so prototype boxes come from the embedding's total stride
 (:func:`protovit.backbones.token_stride`), not from a patch size.
 """
