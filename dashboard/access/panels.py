@@ -15,7 +15,7 @@ from dashboard.access.audit import AuditRow, DecisionRecord, override_rates
 from dashboard.access.guard import SessionAccess
 from dashboard.access.web import LOGOUT_URL
 from dashboard.i18n import format_percent, tr
-from dashboard.session import ClientSession, decision_text
+from dashboard.session import decision_text
 from dashboard.template import build_page
 from dashboard.views.base import HtmlSessionView, SessionView, html_pane
 
@@ -111,9 +111,9 @@ class DecisionRecordPanel(SessionView):
     """The manager's final decision on the file shown (follow or override the score), and the file's history."""
 
     with_decision_card = False
+    says_pick_client = False  # nothing to show before a client is chosen: the view above asks for one
 
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
+    def _build(self) -> pn.Column:
         lang = self.lang
         self._heading = html_pane(
             f"<h3>{escape(tr('record.heading', lang))}</h3><p>{escape(tr('record.intro', lang))}</p>"
@@ -131,19 +131,10 @@ class DecisionRecordPanel(SessionView):
         self._justification.param.watch(self._allow_save, "value_input")
         self._status = html_pane()
         self._history = html_pane()
-        self._content = pn.Column(
+        return pn.Column(
             self._heading, self._outcome, self._justification, self._notes, self._save, self._status,
             self._history, sizing_mode="stretch_width",
         )  # fmt: skip
-
-    def refresh(self) -> None:
-        """Nothing to show before a client is chosen (the view above already says to pick one)."""
-        if self.session.snapshot is None:
-            self._stale = False
-            self._error.object = ""
-            self._show_content(False)
-            return
-        super().refresh()
 
     def _update(self) -> None:
         decision = self.session.snapshot.explanation.decision
