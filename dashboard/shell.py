@@ -13,7 +13,7 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.access.panels import AuditView, DecisionRecordPanel, TeamView, access_bar, refused_view_pane
+from dashboard.access.panels import AuditView, DecisionRecordPanel, TeamView, access_notice, refused_view_pane
 from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
 from dashboard.session import ClientSession
@@ -149,18 +149,14 @@ class Dashboard(pn.viewable.Viewer):
                 "app.versions", self.session.lang, data=versions.data_version, model=versions.model_version
             )
         )
-        main = (
-            self.main
-            if self.access is None
-            else pn.Column(access_bar(self.access, self.session.lang), self.main)
-        )
         return build_page(
             self.session.lang,
             self.session.page_title(),
             search=self.search,
             nav=self.nav,
-            main=main,
+            main=self.main,
             footer_note=note,
+            notice_html="" if self.access is None else access_notice(self.access, self.session.lang),
         )
 
     def _navigated(self, event: param.parameterized.Event) -> None:

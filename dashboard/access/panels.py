@@ -28,14 +28,13 @@ def role_name(role: str, lang: str) -> str:
     return tr(f"role.{role}", lang)
 
 
-def access_bar(access: SessionAccess, lang: str) -> pn.pane.HTML:
-    """Who is signed in, with the sign-out link; in demo mode, the visible warning that nothing is protected."""
+def access_notice(access: SessionAccess, lang: str) -> str:
+    """Who is signed in, with the sign-out link; in demo mode, the visible warning that nothing is protected
+    (escaped HTML for the page template)."""
     if access.demo:
-        return html_pane(
-            f'<p class="demo-banner" role="note"><strong>{escape(tr("access.demo", lang))}</strong></p>'
-        )
+        return f'<p class="demo-banner" role="note"><strong>{escape(tr("access.demo", lang))}</strong></p>'
     who = tr("access.signed_in", lang, user=access.user, role=role_name(access.role, lang))
-    return html_pane(
+    return (
         f'<p class="access-bar">{escape(who)} – <a href="{LOGOUT_URL}?lang={lang}">'
         f"{escape(tr('access.logout', lang))}</a></p>"
     )
