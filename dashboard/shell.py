@@ -80,7 +80,8 @@ class Dashboard(pn.viewable.Viewer):
         self.card = DecisionCard(self.session)
         self.record = DecisionRecordPanel(self.session) if access is not None else None
         self.views: dict[str, SessionView] = {}
-        self.main = pn.Column(self.meta, self.card, sizing_mode="stretch_width")
+        self._shown: SessionView | None = None  # the view in the main area (None: a refusal or an error)
+        self.main = pn.Column(self.meta, sizing_mode="stretch_width")
         self.nav.param.watch(self._navigated, "current")
         self.session.param.watch(self._client_changed, ["client_id", "announcement"])
         if client_text:
@@ -101,6 +102,7 @@ class Dashboard(pn.viewable.Viewer):
         for other_key, other in self.views.items():
             if other_key != key:
                 other.deactivate()
+        self._shown = None
         if not self.may_open(key):
             self.session.trace("view_refused", self.session.client_id, key)
             label = tr(VIEWS[key][0], self.session.lang)
@@ -115,11 +117,9 @@ class Dashboard(pn.viewable.Viewer):
         if key not in self.views:
             self.views[key] = VIEWS[key][1](self.session)
         view = self.views[key]
-        self.main.objects = [self.meta, self.card, view] if view.with_decision_card else [self.meta, view]
         if view.with_decision_card:
             self.card.activate()
         if key == DEFAULT_VIEW and self.record is not None:
-            self.main.append(self.record)
             self.record.activate()
         elif self.record is not None:
             self.record.deactivate()
@@ -127,12 +127,27 @@ class Dashboard(pn.viewable.Viewer):
             # A team lead reads the managers' decision records and override rates with the portfolio.
             if "team" not in self.views:
                 self.views["team"] = VIEWS["team"][1](self.session)
-            team = self.views["team"]
-            self.main.append(team)
-            team.activate()
+            self.views["team"].activate()
         view.activate()
+        self._shown = view
+        self._lay_out()
         self._show_key(key)
         return view
+
+    def _lay_out(self) -> None:
+        """The main area of the view shown: the decision card above it and, on the decision view, the decision
+        record below it, once a client is shown (before, they would be empty components the page pays for)."""
+        view = self._shown
+        if view is None:
+            return
+        client = self.session.snapshot is not None
+        objects = [self.meta, *([self.card] if view.with_decision_card and client else []), view]
+        if view is self.views.get(DEFAULT_VIEW) and self.record is not None and client:
+            objects.append(self.record)
+        if view is self.views.get("portfolio") and "team" in self.views:
+            objects.append(self.views["team"])
+        if objects != self.main.objects:
+            self.main.objects = objects
 
     def _show_key(self, key: str) -> None:
         self.session.view = key
@@ -169,6 +184,7 @@ class Dashboard(pn.viewable.Viewer):
                 self.meta.announcement = event.new
         if any(event.name == "client_id" for event in events):
             self.meta.title = self.session.page_title()
+            self._lay_out()
             self._write_url()
 
     def _write_url(self) -> None:
