@@ -36,6 +36,7 @@ from pathlib import Path
 
 import psutil
 from bokeh.client import ClientSession
+from bokeh.core.serialization import Serialized, UnknownReferenceError
 from bokeh.util.token import get_session_id
 from tqdm import tqdm
 
@@ -73,6 +74,26 @@ def check_loopback(url: str) -> str:
     if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
         raise SystemExit(f"refusing {url!r}: only http:// on a loopback address (127.0.0.1, localhost, ::1)")
     return url
+
+
+class LoadClientSession(ClientSession):
+    """Bokeh's client session, applying the server's patches one event at a time.
+
+    When a page builds components after it was opened (a view on first show), Panel's server can send a change of
+    a new model before the change that adds the model to the page. BokehJS copes; Bokeh's Python client raises on
+    the unknown model and stops reading the session for good, so no later patch (the address) would ever arrive.
+    Here such an event is skipped and counted (:attr:`skipped_events`); the server's work is the same.
+    """
+
+    skipped_events = 0
+
+    def _handle_patch(self, message: object) -> None:
+        content, buffers = message.content, message.buffers
+        for event in content.get("events", []):
+            try:
+                self.document.apply_json_patch(Serialized({"events": [event]}, buffers), setter=self)
+            except UnknownReferenceError:
+                self.skipped_events += 1
 
 
 @dataclass
@@ -131,7 +152,7 @@ def open_page(url: str, query: str = "") -> tuple[Page, float]:
     if match is None:
         raise LoadError(f"GET {url}{query}: no session token in the page")
     websocket_url = "ws" + url[len("http") :] + "/ws"
-    session = ClientSession(session_id=get_session_id(match.group(1)), websocket_url=websocket_url)
+    session = LoadClientSession(session_id=get_session_id(match.group(1)), websocket_url=websocket_url)
     try:
         session.pull()
     except Exception as error:
