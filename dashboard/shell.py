@@ -146,7 +146,7 @@ class Dashboard(pn.viewable.Viewer):
             objects.append(self.record)
         if view is self.views.get("portfolio") and "team" in self.views:
             objects.append(self.views["team"])
-        if objects != self.main.objects:
+        if [pn.panel(obj) for obj in objects] != self.main.objects:  # the main area holds the views' layouts
             self.main.objects = objects
 
     def _show_key(self, key: str) -> None:
