@@ -604,10 +604,12 @@ def main(argv: list[str] | None = None) -> Results:
         args.json.write_text(json.dumps(results.__dict__, indent=1, default=str), encoding="utf-8")
     if args.record:
         shown = _recorded_arguments(argv if argv is not None else sys.argv[1:])
+        # One section per kind of run (a soak is recorded apart from the quiet measurement of the same topology).
+        soaked = "-soak" if args.soak_seconds > 0 else ""
         if args.processes == 1:
-            section, title, topology = "load", "", "One `panel serve` process"
+            section, title, topology = f"load{soaked}", "", "One `panel serve` process"
         else:
-            section = f"load-{args.processes}-processes"
+            section = f"load-{args.processes}-processes{soaked}"
             title = f", {args.processes} processes"
             topology = (
                 f"{args.processes} `panel serve` processes, each page (request and websocket) sent to one of "
@@ -616,7 +618,7 @@ def main(argv: list[str] | None = None) -> Results:
             )
         write_section(
             section,
-            f"## Load: many managers at once{title} (protocol-level Bokeh clients)\n\n"
+            f"## Load: many managers at once{title}{', soak' if soaked else ''} (protocol-level Bokeh clients)\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command:\n\n"
             f"    nice -n 10 python scripts/bench_load.py {' '.join(shown)}\n\n"
             f"{topology}; the Bokeh client sessions run on the same machine and their own CPU use "
