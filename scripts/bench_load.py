@@ -33,6 +33,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ import psutil
 from bokeh.client import ClientSession
 from bokeh.core.serialization import Serialized, UnknownReferenceError
 from bokeh.util.token import get_session_id
+from bokeh.util.warnings import BokehUserWarning
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,9 @@ class LoadClientSession(ClientSession):
     Python client raises on the unknown model and stops reading the session for good, so no later patch (the
     address) would ever arrive. Here such an event is skipped; the server's work is the same.
     """
+
+    # Panel may define a model again in a later patch; the client keeps the one it has and says so every time.
+    warnings.filterwarnings("ignore", message="reference already known", category=BokehUserWarning)
 
     def _handle_patch(self, message: object) -> None:
         content, buffers = message.content, message.buffers
