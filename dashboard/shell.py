@@ -13,7 +13,14 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.access.panels import AuditView, DecisionRecordPanel, TeamView, access_notice, refused_view_pane
+from dashboard.access.panels import (
+    AuditView,
+    DecisionRecordPanel,
+    TeamView,
+    access_notice,
+    expire_page,
+    refused_view_pane,
+)
 from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
 from dashboard.session import ClientSession
@@ -148,6 +155,11 @@ class Dashboard(pn.viewable.Viewer):
             objects.append(self.views["team"])
         if [pn.panel(obj) for obj in objects] != self.main.objects:  # the main area holds the views' layouts
             self.main.objects = objects
+
+    def expire(self) -> None:
+        """Replace the main area by the expiry notice for good: a later client change does not bring views back."""
+        self._shown = None
+        expire_page(self.main, self.session.lang)
 
     def _show_key(self, key: str) -> None:
         self.session.view = key

@@ -60,6 +60,14 @@ def test_a_page_builds_only_what_it_shows(cockpit, client_ids):
     assert str(client_ids[1]) in profile._body.object and str(client_ids[1]) not in why._body.object
 
 
+def test_an_expired_page_stays_expired_when_a_client_is_shown_after(cockpit, client_ids):
+    dashboard = Dashboard(cockpit, "fr", client_text=str(client_ids[0]))
+    dashboard.expire()
+    dashboard.session.show(client_ids[1])  # e.g. typed in the search box before the browser left the page
+    assert len(dashboard.main.objects) == 1
+    assert tr("access.expired", "fr") in dashboard.main.objects[0].object.replace("&#x27;", "'")
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
