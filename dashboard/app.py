@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # `panel serve dashboard/app.py` runs this file a
 
 from dashboard.access.current import session_access
 from dashboard.access.guard import AccessRefused
-from dashboard.access.panels import expire_page, refusal_page, watch_idle
+from dashboard.access.panels import refusal_page, watch_idle
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
 from dashboard.incidents import callback_failed, register_page, report_incident
@@ -87,7 +87,7 @@ def create_page() -> pn.Template:
             cockpit, lang, view=_query_value("view") or "", client_text=_query_value("client"), access=access
         )
         if not access.demo:  # nothing to expire without a sign-in
-            watch_idle(access, lambda: expire_page(dashboard.main, lang))
+            watch_idle(access, dashboard.expire)
         page = dashboard.page()
     except Exception:
         incident = report_incident(log, "page creation failed")

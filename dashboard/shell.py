@@ -13,7 +13,14 @@ from typing import Any
 import panel as pn
 import param
 
-from dashboard.access.panels import AuditView, DecisionRecordPanel, TeamView, access_bar, refused_view_pane
+from dashboard.access.panels import (
+    AuditView,
+    DecisionRecordPanel,
+    TeamView,
+    access_notice,
+    expire_page,
+    refused_view_pane,
+)
 from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
 from dashboard.session import ClientSession
@@ -80,7 +87,8 @@ class Dashboard(pn.viewable.Viewer):
         self.card = DecisionCard(self.session)
         self.record = DecisionRecordPanel(self.session) if access is not None else None
         self.views: dict[str, SessionView] = {}
-        self.main = pn.Column(self.meta, self.card, sizing_mode="stretch_width")
+        self._shown: SessionView | None = None  # the view in the main area (None: a refusal or an error)
+        self.main = pn.Column(self.meta, sizing_mode="stretch_width")
         self.nav.param.watch(self._navigated, "current")
         self.session.param.watch(self._client_changed, ["client_id", "announcement"])
         if client_text:
@@ -101,6 +109,7 @@ class Dashboard(pn.viewable.Viewer):
         for other_key, other in self.views.items():
             if other_key != key:
                 other.deactivate()
+        self._shown = None
         if not self.may_open(key):
             self.session.trace("view_refused", self.session.client_id, key)
             label = tr(VIEWS[key][0], self.session.lang)
@@ -115,11 +124,9 @@ class Dashboard(pn.viewable.Viewer):
         if key not in self.views:
             self.views[key] = VIEWS[key][1](self.session)
         view = self.views[key]
-        self.main.objects = [self.meta, self.card, view] if view.with_decision_card else [self.meta, view]
         if view.with_decision_card:
             self.card.activate()
         if key == DEFAULT_VIEW and self.record is not None:
-            self.main.append(self.record)
             self.record.activate()
         elif self.record is not None:
             self.record.deactivate()
@@ -127,12 +134,32 @@ class Dashboard(pn.viewable.Viewer):
             # A team lead reads the managers' decision records and override rates with the portfolio.
             if "team" not in self.views:
                 self.views["team"] = VIEWS["team"][1](self.session)
-            team = self.views["team"]
-            self.main.append(team)
-            team.activate()
+            self.views["team"].activate()
         view.activate()
+        self._shown = view
+        self._lay_out()
         self._show_key(key)
         return view
+
+    def _lay_out(self) -> None:
+        """The main area of the view shown: the decision card above it and, on the decision view, the decision
+        record below it, once a client is shown (before, they would be empty components the page pays for)."""
+        view = self._shown
+        if view is None:
+            return
+        client = self.session.snapshot is not None
+        objects = [self.meta, *([self.card] if view.with_decision_card and client else []), view]
+        if view is self.views.get(DEFAULT_VIEW) and self.record is not None and client:
+            objects.append(self.record)
+        if view is self.views.get("portfolio") and "team" in self.views:
+            objects.append(self.views["team"])
+        if [pn.panel(obj) for obj in objects] != self.main.objects:  # the main area holds the views' layouts
+            self.main.objects = objects
+
+    def expire(self) -> None:
+        """Replace the main area by the expiry notice for good: a later client change does not bring views back."""
+        self._shown = None
+        expire_page(self.main, self.session.lang)
 
     def _show_key(self, key: str) -> None:
         self.session.view = key
@@ -149,18 +176,14 @@ class Dashboard(pn.viewable.Viewer):
                 "app.versions", self.session.lang, data=versions.data_version, model=versions.model_version
             )
         )
-        main = (
-            self.main
-            if self.access is None
-            else pn.Column(access_bar(self.access, self.session.lang), self.main)
-        )
         return build_page(
             self.session.lang,
             self.session.page_title(),
             search=self.search,
             nav=self.nav,
-            main=main,
+            main=self.main,
             footer_note=note,
+            notice_html="" if self.access is None else access_notice(self.access, self.session.lang),
         )
 
     def _navigated(self, event: param.parameterized.Event) -> None:
@@ -173,6 +196,7 @@ class Dashboard(pn.viewable.Viewer):
                 self.meta.announcement = event.new
         if any(event.name == "client_id" for event in events):
             self.meta.title = self.session.page_title()
+            self._lay_out()
             self._write_url()
 
     def _write_url(self) -> None:

@@ -19,7 +19,7 @@ from typing import ClassVar
 import panel as pn
 import param
 from panel.custom import JSComponent
-from panel.io.resources import CDN_DIST
+from panel.io.resources import CDN_DIST, _env
 from panel.theme import Native
 from panel.theme.base import Inherit
 from panel.viewable import Viewable
@@ -28,6 +28,9 @@ from dashboard.i18n import LANGUAGES, tr
 
 ASSETS = Path(__file__).parent / "assets"
 PAGE_TEMPLATE = (ASSETS / "page.html").read_text(encoding="utf-8")
+# Compiled once per process with Panel's own Jinja environment (its macros): a template given as text is compiled
+# again for every session.
+COMPILED_PAGE = _env.from_string(PAGE_TEMPLATE)
 PAGE_CSS = (ASSETS / "page.css").read_text(encoding="utf-8")
 WIDGET_CSS = (ASSETS / "widgets.css").read_text(encoding="utf-8")
 
@@ -225,6 +228,11 @@ class PageTemplate(pn.Template):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(self._render_items)})"
 
+    def _build_layout(self) -> pn.Column:
+        """Only the summary line ``add_panel`` writes to: the stock layout adds a notebook's "Launch server"
+        button and its callback to every session, and this template is only ever served."""
+        return pn.Column(pn.pane.Str(""))
+
 
 def build_page(
     lang: str,
@@ -234,14 +242,16 @@ def build_page(
     search: object | None = None,
     nav: object | None = None,
     footer_note: str = "",
+    notice_html: str = "",
 ) -> pn.Template:
     """Assemble the accessible template for one session in ``lang``.
 
     ``search`` and ``nav`` go in the top bar, so the decision below gets the full width; without them (the "data missing" page) the page is just the
-    header, ``main`` and the footer.
+    header, ``main`` and the footer. ``notice_html`` (escaped HTML: who is signed in) is written into the page
+    above ``main`` as plain HTML: it never changes during the session, so it needs no component.
     """
     other = next(code for code in LANGUAGES if code != lang)
-    page = PageTemplate(PAGE_TEMPLATE, design=AccessibleDesign, location=True)
+    page = PageTemplate(COMPILED_PAGE, design=AccessibleDesign, location=True)
     variables = {
         "lang": lang,
         "other_lang": other,
@@ -258,6 +268,7 @@ def build_page(
         "connection_lost_text": tr("app.connection_lost", lang),
         "reload_text": tr("app.reload", lang),
         "has_bar": search is not None and nav is not None,
+        "notice_html": notice_html,
     }
     for name, value in variables.items():
         page.add_variable(name, value)

@@ -11,6 +11,9 @@ M users switching clients with think time, and an optional soak (users keep open
 leaving) that samples the server's memory. Everything is bounded (session count, per-request timeouts, phase
 durations) and only loopback addresses are accepted.
 
+With ``--processes N`` it starts N ``panel serve`` processes and sends each page (its request and its websocket) to
+one of them in turn: what nginx's sticky cookie does in the deployment (docs/deployment.md), without the proxy.
+
     nice -n 10 python scripts/bench_load.py --warehouse /work/data/warehouse.duckdb --model /work/data/model
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import random
@@ -29,6 +33,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +41,9 @@ from pathlib import Path
 
 import psutil
 from bokeh.client import ClientSession
+from bokeh.core.serialization import Serialized, UnknownReferenceError
 from bokeh.util.token import get_session_id
+from bokeh.util.warnings import BokehUserWarning
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +58,7 @@ from scripts.benchmarks_doc import load_average, write_section  # noqa: E402
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAX_SESSIONS = 200
+MAX_PROCESSES = 8
 REQUEST_TIMEOUT_SECONDS = 60.0
 SWITCH_TIMEOUT_SECONDS = 30.0
 TOKEN = re.compile(r'"token"\s*:\s*"([^"]+)"')
@@ -73,6 +81,25 @@ def check_loopback(url: str) -> str:
     if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
         raise SystemExit(f"refusing {url!r}: only http:// on a loopback address (127.0.0.1, localhost, ::1)")
     return url
+
+
+class LoadClientSession(ClientSession):
+    """Bokeh's client session, applying the server's patches one event at a time.
+
+    When a page builds components after it was opened (a view on its first client or first show), Panel's server
+    can send a change of a new model before the change that adds the model to the page. BokehJS copes; Bokeh's
+    Python client raises on the unknown model and stops reading the session for good, so no later patch (the
+    address) would ever arrive. Here such an event is skipped; the server's work is the same.
+    """
+
+    # Panel may define a model again in a later patch; the client keeps the one it has and says so every time.
+    warnings.filterwarnings("ignore", message="reference already known", category=BokehUserWarning)
+
+    def _handle_patch(self, message: object) -> None:
+        content, buffers = message.content, message.buffers
+        for event in content.get("events", []):
+            with contextlib.suppress(UnknownReferenceError):
+                self.document.apply_json_patch(Serialized({"events": [event]}, buffers), setter=self)
 
 
 @dataclass
@@ -131,7 +158,7 @@ def open_page(url: str, query: str = "") -> tuple[Page, float]:
     if match is None:
         raise LoadError(f"GET {url}{query}: no session token in the page")
     websocket_url = "ws" + url[len("http") :] + "/ws"
-    session = ClientSession(session_id=get_session_id(match.group(1)), websocket_url=websocket_url)
+    session = LoadClientSession(session_id=get_session_id(match.group(1)), websocket_url=websocket_url)
     try:
         session.pull()
     except Exception as error:
@@ -162,18 +189,29 @@ def _link_model(model: object) -> object:
     return data if data is not None and "current" in data.properties() else model
 
 
+class Servers:
+    """The app URLs of the server processes under test; each new page goes to the next one (round robin)."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = [check_loopback(url.rstrip("/")) for url in urls]
+        self._turn = itertools.count()  # next() on a count is atomic in CPython: safe from the users' threads
+
+    def next(self) -> str:
+        return self.urls[next(self._turn) % len(self.urls)]
+
+
 @dataclass
 class ServerProbe:
-    """CPU time and resident memory of the server process (and any children, e.g. ``--num-procs``)."""
+    """CPU time and resident memory of the server processes (and any children, e.g. ``--num-procs``)."""
 
-    pid: int
-    process: psutil.Process = field(init=False)
+    pids: list[int]
+    roots: list[psutil.Process] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.process = psutil.Process(self.pid)
+        self.roots = [psutil.Process(pid) for pid in self.pids]
 
     def processes(self) -> list[psutil.Process]:
-        return [self.process, *self.process.children(recursive=True)]
+        return [process for root in self.roots for process in (root, *root.children(recursive=True))]
 
     def cpu_seconds(self) -> float:
         total = 0.0
@@ -250,7 +288,7 @@ def client_ids(warehouse_path: Path, count: int, seed: int) -> list[int]:
 
 
 def run_users(
-    url: str, users: int, ids: list[int], think: float, duration: float, seed: int, results: Results
+    servers: Servers, users: int, ids: list[int], think: float, duration: float, seed: int, results: Results
 ) -> list[float]:
     """M users each on their own page, switching to a random client after ``think`` seconds (±50 %).
 
@@ -268,7 +306,7 @@ def run_users(
     def user(index: int) -> None:
         rng = random.Random(seed + index)
         try:
-            page, _ = open_page(url)
+            page, _ = open_page(servers.next())
         except LoadError as error:
             with lock:
                 results.errors.append(f"users: {error}")
@@ -298,7 +336,7 @@ def run_users(
 
 
 def soak(
-    url: str,
+    servers: Servers,
     probe: ServerProbe,
     users: int,
     ids: list[int],
@@ -320,7 +358,7 @@ def soak(
         rng = random.Random(seed + 1000 + index)
         while time.monotonic() + 5 * think < stop:
             try:
-                page, _ = open_page(url)
+                page, _ = open_page(servers.next())
             except LoadError as error:
                 results.errors.append(f"soak: {error}")
                 time.sleep(think)
@@ -344,7 +382,7 @@ def soak(
 
 
 def run(
-    url: str,
+    servers: Servers,
     probe: ServerProbe,
     ids: list[int],
     *,
@@ -359,15 +397,16 @@ def run(
     """All phases against a running server; returns the figures (errors are collected, not raised)."""
     results = Results(sessions, users, think, switch_seconds, soak_seconds)
     client_cpu_start = time.process_time()
-    first, _ = open_page(url)  # loads the shared resources and starts the warm-up
-    first.close()
+    for url in servers.urls:  # each process loads the shared resources and starts the warm-up
+        first, _ = open_page(url)
+        first.close()
     probe.wait_idle()
     results.rss_after_warm_up_mb = probe.rss_mb()
 
     cpu_before = probe.cpu_seconds()
     times = []
     for _ in tqdm(range(sequential), desc="sequential sessions", leave=False):
-        page, elapsed = open_page(url)
+        page, elapsed = open_page(servers.next())
         times.append(elapsed)
         page.close()
     results.cpu_per_session_ms = 1000.0 * (probe.cpu_seconds() - cpu_before) / sequential
@@ -378,7 +417,7 @@ def run(
     def at_once(_: int) -> tuple[Page | None, float | None]:
         barrier.wait()
         try:
-            return open_page(url)
+            return open_page(servers.next())
         except LoadError as error:
             results.errors.append(f"burst: {error}")
             return None, None
@@ -391,10 +430,10 @@ def run(
             page.close()
 
     if switch_seconds > 0:
-        results.switch = percentiles(run_users(url, users, ids, think, switch_seconds, seed, results))
+        results.switch = percentiles(run_users(servers, users, ids, think, switch_seconds, seed, results))
         results.rss_steady_mb = probe.rss_mb()
     if soak_seconds > 0:
-        soak(url, probe, users, ids, think, soak_seconds, seed, results)
+        soak(servers, probe, users, ids, think, soak_seconds, seed, results)
     results.client_cpu_s = time.process_time() - client_cpu_start
     return results
 
@@ -467,30 +506,35 @@ def _mb(sizes: list[float]) -> str:
 
 
 @contextlib.contextmanager
-def served(args: argparse.Namespace) -> Iterator[tuple[str, ServerProbe]]:
-    """The server under test: the one at ``--url`` (with ``--pid``), or a fresh ``panel serve`` under ``nice``."""
+def served(args: argparse.Namespace) -> Iterator[tuple[Servers, ServerProbe]]:
+    """The server under test: the one at ``--url`` (with ``--pid``), or ``--processes`` fresh ``panel serve``."""
     if args.url:
         if args.pid is None:
             raise SystemExit("--url needs --pid (the server process whose CPU and memory are measured)")
-        yield check_loopback(args.url.rstrip("/")), ServerProbe(args.pid)
+        yield Servers([args.url]), ServerProbe([args.pid])
         return
-    with tempfile.TemporaryDirectory(prefix="bench_load_") as folder:
-        server = start_local_server(
-            {
-                "CREDIT_WAREHOUSE": str(args.warehouse),
-                "CREDIT_MODEL_DIR": str(args.model),
-                # The explicit local demo mode (no login, loopback only): the load is the dashboard's.
-                "CREDIT_AUTH": "demo",
-                "CREDIT_ACCESS_DIR": str(Path(folder) / "access"),
-            },
-            Path(folder) / "server.log",
-            num_threads=args.num_threads,
-            prefix=("nice", "-n", str(args.server_nice)) if args.server_nice else (),
+    with tempfile.TemporaryDirectory(prefix="bench_load_") as folder, contextlib.ExitStack() as stack:
+        environment = {
+            "CREDIT_WAREHOUSE": str(args.warehouse),
+            "CREDIT_MODEL_DIR": str(args.model),
+            # The explicit local demo mode (no login, loopback only): the load is the dashboard's.
+            "CREDIT_AUTH": "demo",
+            "CREDIT_ACCESS_DIR": str(Path(folder) / "access"),  # one access store, as the replicas share one
+        }
+        servers = []
+        for index in range(args.processes):
+            server = start_local_server(
+                environment,
+                Path(folder) / f"server{index}.log",
+                num_threads=args.num_threads,
+                prefix=("nice", "-n", str(args.server_nice)) if args.server_nice else (),
+            )
+            stack.callback(server.stop)
+            servers.append(server)
+        yield (
+            Servers([server.url for server in servers]),
+            ServerProbe([server.process.pid for server in servers]),
         )
-        try:
-            yield check_loopback(server.url), ServerProbe(server.process.pid)
-        finally:
-            server.stop()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -509,12 +553,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sequential", type=int, default=10, help="sessions opened one by one for CPU/session"
     )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="panel serve processes started, pages sent to each in turn"
+    )
     parser.add_argument("--num-threads", type=int, default=4, help="panel serve --num-threads")
     parser.add_argument("--server-nice", type=int, default=0, help="run the started server under nice -n N")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--record", action="store_true", help="write the figures to docs/benchmarks.md")
     parser.add_argument("--json", type=Path, help="also write the raw figures to this JSON file")
     args = parser.parse_args(argv)
+    if not 1 <= args.processes <= MAX_PROCESSES:
+        parser.error(f"--processes must be between 1 and {MAX_PROCESSES}")
     for name in ("sessions", "users", "sequential"):
         value = getattr(args, name)
         if not 1 <= value <= MAX_SESSIONS:
@@ -541,9 +590,9 @@ def _recorded_arguments(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> Results:
     args = parse_args(argv)
     ids = client_ids(args.warehouse, 200, args.seed)
-    with served(args) as (url, probe):
+    with served(args) as (servers, probe):
         results = run(
-            url,
+            servers,
             probe,
             ids,
             sessions=args.sessions,
@@ -560,12 +609,24 @@ def main(argv: list[str] | None = None) -> Results:
         args.json.write_text(json.dumps(results.__dict__, indent=1, default=str), encoding="utf-8")
     if args.record:
         shown = _recorded_arguments(argv if argv is not None else sys.argv[1:])
+        # One section per kind of run (a soak is recorded apart from the quiet measurement of the same topology).
+        soaked = "-soak" if args.soak_seconds > 0 else ""
+        if args.processes == 1:
+            section, title, topology = f"load{soaked}", "", "One `panel serve` process"
+        else:
+            section = f"load-{args.processes}-processes{soaked}"
+            title = f", {args.processes} processes"
+            topology = (
+                f"{args.processes} `panel serve` processes, each page (request and websocket) sent to one of "
+                "them in turn, as nginx's sticky cookie does in the deployment (the proxy itself is not in the "
+                "measurement)"
+            )
         write_section(
-            "load",
-            "## Load: many managers at once (protocol-level Bokeh clients)\n\n"
+            section,
+            f"## Load: many managers at once{title}{', soak' if soaked else ''} (protocol-level Bokeh clients)\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command:\n\n"
             f"    nice -n 10 python scripts/bench_load.py {' '.join(shown)}\n\n"
-            "One `panel serve` process; the Bokeh client sessions run on the same machine and their own CPU use "
+            f"{topology}; the Bokeh client sessions run on the same machine and their own CPU use "
             f"competes with the server's ({results.client_cpu_s:.0f} s of client CPU in this run); load average "
             f"at the end {load_average()} (the 2-core machine is shared).\n\n{table}\n",
         )

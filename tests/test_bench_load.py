@@ -59,3 +59,38 @@ def test_counts_are_bounded() -> None:
 def test_recorded_command_keeps_what_shapes_the_figures() -> None:
     argv = ["--sessions", "3", "--json", "/tmp/figures.json", "--record", "--soak-seconds", "60"]
     assert bench_load._recorded_arguments(argv) == ["--sessions", "3", "--soak-seconds", "60"]
+
+
+def test_two_processes_share_the_pages_and_are_both_measured(
+    scored_warehouse: Path, small_model_dir: Path
+) -> None:
+    results = bench_load.main(
+        [
+            "--warehouse", str(scored_warehouse),
+            "--model", str(small_model_dir),
+            "--processes", "2",
+            "--sessions", "2",
+            "--users", "2",
+            "--sequential", "2",
+            "--think", "0.3",
+            "--switch-seconds", "2",
+            "--num-threads", "2",
+        ]
+    )  # fmt: skip
+    assert results.errors == []
+    assert results.burst_open["n"] == 2 and results.switch["n"] >= 2
+    # Both processes served pages: each loaded the data (well above a bare Python process).
+    assert len(results.rss_after_warm_up_mb) == 2 and all(size > 150 for size in results.rss_after_warm_up_mb)
+
+
+def test_servers_take_pages_in_turn_and_only_on_loopback() -> None:
+    servers = bench_load.Servers(["http://127.0.0.1:5006/app/", "http://127.0.0.1:5007/app"])
+    assert [servers.next() for _ in range(3)] == [
+        "http://127.0.0.1:5006/app",
+        "http://127.0.0.1:5007/app",
+        "http://127.0.0.1:5006/app",
+    ]
+    with pytest.raises(SystemExit, match="loopback"):
+        bench_load.Servers(["http://10.0.0.1:5006/app"])
+    with pytest.raises(SystemExit):
+        bench_load.parse_args(["--processes", "0"])

@@ -15,7 +15,7 @@ from dashboard.access.audit import AuditRow, DecisionRecord, override_rates
 from dashboard.access.guard import SessionAccess
 from dashboard.access.web import LOGOUT_URL
 from dashboard.i18n import format_percent, tr
-from dashboard.session import ClientSession, decision_text
+from dashboard.session import decision_text
 from dashboard.template import build_page
 from dashboard.views.base import HtmlSessionView, SessionView, html_pane
 
@@ -28,14 +28,13 @@ def role_name(role: str, lang: str) -> str:
     return tr(f"role.{role}", lang)
 
 
-def access_bar(access: SessionAccess, lang: str) -> pn.pane.HTML:
-    """Who is signed in, with the sign-out link; in demo mode, the visible warning that nothing is protected."""
+def access_notice(access: SessionAccess, lang: str) -> str:
+    """Who is signed in, with the sign-out link; in demo mode, the visible warning that nothing is protected
+    (escaped HTML for the page template)."""
     if access.demo:
-        return html_pane(
-            f'<p class="demo-banner" role="note"><strong>{escape(tr("access.demo", lang))}</strong></p>'
-        )
+        return f'<p class="demo-banner" role="note"><strong>{escape(tr("access.demo", lang))}</strong></p>'
     who = tr("access.signed_in", lang, user=access.user, role=role_name(access.role, lang))
-    return html_pane(
+    return (
         f'<p class="access-bar">{escape(who)} – <a href="{LOGOUT_URL}?lang={lang}">'
         f"{escape(tr('access.logout', lang))}</a></p>"
     )
@@ -111,9 +110,9 @@ class DecisionRecordPanel(SessionView):
     """The manager's final decision on the file shown (follow or override the score), and the file's history."""
 
     with_decision_card = False
+    says_pick_client = False  # nothing to show before a client is chosen: the view above asks for one
 
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
+    def _build(self) -> pn.Column:
         lang = self.lang
         self._heading = html_pane(
             f"<h3>{escape(tr('record.heading', lang))}</h3><p>{escape(tr('record.intro', lang))}</p>"
@@ -131,19 +130,10 @@ class DecisionRecordPanel(SessionView):
         self._justification.param.watch(self._allow_save, "value_input")
         self._status = html_pane()
         self._history = html_pane()
-        self._content = pn.Column(
+        return pn.Column(
             self._heading, self._outcome, self._justification, self._notes, self._save, self._status,
             self._history, sizing_mode="stretch_width",
         )  # fmt: skip
-
-    def refresh(self) -> None:
-        """Nothing to show before a client is chosen (the view above already says to pick one)."""
-        if self.session.snapshot is None:
-            self._stale = False
-            self._error.object = ""
-            self._show_content(False)
-            return
-        super().refresh()
 
     def _update(self) -> None:
         decision = self.session.snapshot.explanation.decision

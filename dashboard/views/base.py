@@ -65,14 +65,32 @@ class SessionView(pn.viewable.Viewer):
         self._stale = True
         super().__init__(**params)
         self._error = html_pane()
-        self._content: pn.viewable.Viewable = pn.Column()
+        # Built by ``_build`` the first time there is something to show (a view may also build it eagerly in its
+        # constructor): a page opened without a client never creates the widgets it would hide.
+        self._content: pn.viewable.Viewable | None = None
         self._layout: pn.Column | None = None
         session.param.watch(self._input_changed, "snapshot")
 
     def __panel__(self) -> pn.Column:
         if self._layout is None:
-            self._layout = pn.Column(self._error, self._content, sizing_mode="stretch_width")
+            shown = [self._error] if self._content is None else [self._error, self._content]
+            self._layout = pn.Column(*shown, sizing_mode="stretch_width")
         return self._layout
+
+    @property
+    def built(self) -> bool:
+        """Whether the view's components exist (they are created on the first refresh that shows them)."""
+        return self._content is not None
+
+    def _build(self) -> pn.viewable.Viewable:
+        """Create the view's components (called once, just before the first ``_update``)."""
+        raise NotImplementedError
+
+    def _ensure_built(self) -> None:
+        if self._content is None:
+            self._content = self._build()
+            if self._layout is not None:
+                self._layout.append(self._content)
 
     @property
     def lang(self) -> str:
@@ -107,6 +125,7 @@ class SessionView(pn.viewable.Viewer):
             self._show_content(False)
             return
         try:
+            self._ensure_built()
             self._update()
         except Exception:
             incident = report_incident(log, f"view {type(self).__name__} failed")
@@ -117,7 +136,8 @@ class SessionView(pn.viewable.Viewer):
         self._show_content(True)
 
     def _show_content(self, visible: bool) -> None:
-        self._content.visible = visible
+        if self._content is not None:
+            self._content.visible = visible
 
     def _update(self) -> None:
         raise NotImplementedError
@@ -126,7 +146,8 @@ class SessionView(pn.viewable.Viewer):
 class HtmlSessionView(SessionView):
     """A view whose whole content is one HTML pane (tables and SVG charts), refreshed in place by ``_update``."""
 
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
+    _body: pn.pane.HTML
+
+    def _build(self) -> pn.pane.HTML:
         self._body = html_pane()
-        self._content = self._body
+        return self._body

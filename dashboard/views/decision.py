@@ -148,6 +148,8 @@ class DecisionCard(SessionView):
     def __init__(self, session: ClientSession, **params: Any) -> None:
         params.setdefault("simulated_threshold_percent", round(session.cockpit.threshold * 100, 1))
         super().__init__(session, **params)
+
+    def _build(self) -> pn.Column:
         self._card = html_pane(stylesheets=[charts.TABLE_CSS, CARD_CSS])
         self._toggle = ToggleButton(
             label=tr("decision.simulation", self.lang), value=self.simulate, width=260, align="end"
@@ -159,17 +161,16 @@ class DecisionCard(SessionView):
             start=1.0,
             end=99.0,
             step=0.5,
-            visible=False,
+            visible=self.simulate,
             width=220,
         )
-        self._content = pn.Column(
-            self._card, pn.Row(self._toggle, self._threshold_input), sizing_mode="stretch_width"
-        )
+        return pn.Column(self._card, pn.Row(self._toggle, self._threshold_input), sizing_mode="stretch_width")
 
     @param.depends("simulate", "simulated_threshold_percent", watch=True)
     def _simulation_changed(self) -> None:
-        self._toggle.value = self.simulate
-        self._threshold_input.visible = self.simulate
+        if self.built:
+            self._toggle.value = self.simulate
+            self._threshold_input.visible = self.simulate
         self.refresh()
 
     def threshold_is_valid(self) -> bool:

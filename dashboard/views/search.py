@@ -43,34 +43,26 @@ class ClientSearch(pn.viewable.Viewer):
         self._button = pn.widgets.Button(
             label=tr("search.button", lang), color="primary", width=180, align="end"
         )
-        self._hint = html_pane(
-            f'<p class="hint">{escape(tr("search.hint", lang))}</p>', stylesheets=[SEARCH_CSS]
-        )
-        self._message = html_pane(stylesheets=[SEARCH_CSS])
-        self._suggestion_heading = html_pane(stylesheets=[SEARCH_CSS])
+        # The texts above each list are one pane each (hint, error and suggestions heading; recent heading and
+        # "none yet"): every component is a model each page pays for, and these change together.
+        self._suggestion_heading = ""
+        self._status = html_pane(stylesheets=[SEARCH_CSS])
         self._suggestion_links = self._client_links(tr("search.suggestions", lang))
-        self._recent_heading = html_pane(
-            f"<h2>{escape(tr('search.recent', lang))}</h2>", stylesheets=[SEARCH_CSS]
-        )
-        self._no_recent = html_pane(
-            f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>', stylesheets=[SEARCH_CSS]
-        )
+        self._recent_heading = html_pane(stylesheets=[SEARCH_CSS])
         self._recent_links = self._client_links(tr("search.recent", lang))
         self._input.param.watch(self._typed, "value_input")
         self._input.param.watch(self._submitted, "enter_pressed")
         self._button.on_click(self._submitted)
         session.param.watch(self._session_changed, ["error", "recent"])
+        self._render_status()
         self._render_recent()
 
     def __panel__(self) -> pn.Column:
         return pn.Column(
             pn.Row(self._input, self._button, sizing_mode="stretch_width"),
-            self._hint,
-            self._message,
-            self._suggestion_heading,
+            self._status,
             self._suggestion_links,
             self._recent_heading,
-            self._no_recent,
             self._recent_links,
             sizing_mode="stretch_width",
         )
@@ -90,13 +82,14 @@ class ClientSearch(pn.viewable.Viewer):
         self.suggestions = list(ids)
         lang = self.session.lang
         if ids:
-            self._suggestion_heading.object = f"<h2>{escape(tr('search.suggestions', lang))}</h2>"
+            self._suggestion_heading = f"<h2>{escape(tr('search.suggestions', lang))}</h2>"
         elif len(prefix) >= MIN_PREFIX_DIGITS:
-            self._suggestion_heading.object = (
+            self._suggestion_heading = (
                 f'<p class="hint">{escape(tr("search.no_match", lang, prefix=prefix))}</p>'
             )
         else:
-            self._suggestion_heading.object = ""
+            self._suggestion_heading = ""
+        self._render_status()
         decisions = self.session.cockpit.stored_decisions(ids) if ids else {}
         self._suggestion_links.items = _client_items(ids, lang, decisions)
 
@@ -116,13 +109,23 @@ class ClientSearch(pn.viewable.Viewer):
             event.obj.current = ""  # so choosing the same client again is a change again
 
     def _session_changed(self, *_events: param.parameterized.Event) -> None:
-        error = self.session.error
-        self._message.object = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+        self._render_status()
         self._render_recent()
 
+    def _render_status(self) -> None:
+        """The hint, the message for refused input (if any) and the heading of the suggestions."""
+        error = self.session.error
+        message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+        hint = f'<p class="hint">{escape(tr("search.hint", self.session.lang))}</p>'
+        self._status.object = hint + message + self._suggestion_heading
+
     def _render_recent(self) -> None:
-        self._no_recent.visible = not self.session.recent
-        self._recent_links.items = _client_items(self.session.recent, self.session.lang)
+        lang = self.session.lang
+        none_yet = (
+            "" if self.session.recent else f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>'
+        )
+        self._recent_heading.object = f"<h2>{escape(tr('search.recent', lang))}</h2>{none_yet}"
+        self._recent_links.items = _client_items(self.session.recent, lang)
 
 
 def _client_items(ids: list[int], lang: str, decisions: dict[int, str] | None = None) -> list[list[str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from html import escape
-from typing import Any
 
 import panel as pn
 import polars as pl
@@ -13,7 +12,7 @@ import polars as pl
 from dashboard import charts
 from dashboard.cockpit import ClientSnapshot, Counterfactual, Explanation
 from dashboard.i18n import format_percent, tr
-from dashboard.views.base import ClientSession, SessionView, html_pane
+from dashboard.views.base import SessionView, html_pane
 from dashboard.views.letter import explanation_csv, letter_link, points_text
 
 WATERFALL_STEPS = 8
@@ -137,8 +136,7 @@ def would_take_html(answer: Counterfactual, lang: str) -> str:
 class WhyView(SessionView):
     """The local explanation of the client shown, with its exports."""
 
-    def __init__(self, session: ClientSession, **params: Any) -> None:
-        super().__init__(session, **params)
+    def _build(self) -> pn.Column:
         self._body = html_pane()
         self._csv = pn.widgets.FileDownload(
             callback=self._csv_file,
@@ -155,7 +153,7 @@ class WhyView(SessionView):
             label=tr("why.would_take_button", self.lang), color="primary", width=380
         )
         self._would_take_button.on_click(lambda _event: self.show_what_it_would_take())
-        self._content = pn.Column(
+        return pn.Column(
             self._body,
             self._would_take_button,
             self._would_take,

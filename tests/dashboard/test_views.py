@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+import panel as pn
 import polars as pl
 import pytest
 
@@ -35,6 +36,36 @@ def test_every_view_opens_without_error_in_both_languages(cockpit, client_ids, l
         assert view._error.object == "", (key, view._error.object)
         assert dashboard.nav.current == dashboard.session.view == key
         assert len(dashboard.main.objects) == (3 if view.with_decision_card else 2)  # meta, [card], view
+
+
+def test_a_page_builds_only_what_it_shows(cockpit, client_ids):
+    """Without a client the page holds the search, the menu and the decision view's prompt: the decision card and
+    the view's widgets are built with the first client, the other views when their tab is first opened."""
+    dashboard = Dashboard(cockpit, "fr")
+    why = dashboard.views["decision"]
+    assert list(dashboard.views) == ["decision"]
+    assert not why.built and not dashboard.card.built
+    assert dashboard.main.objects == [dashboard.meta, pn.panel(why)]  # no empty card on the page
+    assert tr("status.pick_client", "fr") in why._error.object
+
+    dashboard.session.show(client_ids[0])
+    assert why.built and dashboard.card.built
+    assert dashboard.main.objects == [dashboard.meta, pn.panel(dashboard.card), pn.panel(why)]
+    assert str(client_ids[0]) in dashboard.card._card.object and why._body.object
+    assert list(dashboard.views) == ["decision"]  # the other tabs are still not built
+
+    profile = dashboard.open_view("profile")
+    assert list(dashboard.views) == ["decision", "profile"] and profile.built
+    dashboard.session.show(client_ids[1])  # a client switch refreshes only the view shown
+    assert str(client_ids[1]) in profile._body.object and str(client_ids[1]) not in why._body.object
+
+
+def test_an_expired_page_stays_expired_when_a_client_is_shown_after(cockpit, client_ids):
+    dashboard = Dashboard(cockpit, "fr", client_text=str(client_ids[0]))
+    dashboard.expire()
+    dashboard.session.show(client_ids[1])  # e.g. typed in the search box before the browser left the page
+    assert len(dashboard.main.objects) == 1
+    assert tr("access.expired", "fr") in dashboard.main.objects[0].object.replace("&#x27;", "'")
 
 
 @pytest.mark.parametrize(
