@@ -79,8 +79,10 @@ def server(chromium_path, scored_warehouse, small_model_dir, tmp_path_factory) -
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    """One Chromium per test module: Playwright's synchronous API keeps an event loop running in the main thread
+    while it is open, which would stop later tests that run their own loop (Bokeh's client, tornado)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
