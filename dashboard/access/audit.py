@@ -217,8 +217,8 @@ class _Postgres(_Backend):
         connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
 
     def create(self, connection: Any) -> None:
-        connection.execute("BEGIN")
-        connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        # The append lock: two processes creating the table at once do not collide.
+        self.begin_append(connection)
         connection.execute(
             """
             CREATE TABLE IF NOT EXISTS audit (
