@@ -59,7 +59,7 @@ __all__ = [
 NEAREST_K = 50
 NEAREST_FEATURES = 8
 WARM_PERCENTILE_FEATURES = 10  # x 3 population-wide groups: within the warehouse's cache of 32
-CACHE_SIZE = 2048
+CACHE_SIZE = 512  # most "similar clients" cohorts are centred on one client: entries are rarely reused
 SCORE_BINS = 50
 
 # criterion key -> (Cohort field, application column it filters; None for the bands around the client's value)

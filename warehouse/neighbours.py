@@ -25,11 +25,14 @@ class NeighbourIndex:
         target: np.ndarray,
     ) -> None:
         """Args:
-        ids: client ids, one per row.
+        ids: client ids, one per row, ascending (rows are found by binary search: a dict of every id would
+            cost a long-running server tens of megabytes).
         values: raw values per feature (float64, NaN for missing), in distance order.
         moments: population mean and standard deviation per feature (the SQL reference's).
         target: known outcome per row, NaN when unknown.
         """
+        if ids.size > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            raise ValueError("NeighbourIndex needs client ids in strictly ascending order")
         self.ids = ids
         self.features = tuple(values)
         self.moments = tuple(moments[name] for name in self.features)
@@ -43,18 +46,19 @@ class NeighbourIndex:
             )
         )
         self.target = target
-        self._row_of = {int(sk_id): row for row, sk_id in enumerate(ids.tolist())}
 
     def rows(self, ids: tuple[int, ...]) -> np.ndarray:
         """Row numbers of the ``ids`` the index holds (unknown ids are skipped, as SQL's ``IN`` would)."""
-        return np.fromiter(
-            (self._row_of[i] for i in dict.fromkeys(int(sk_id) for sk_id in ids) if i in self._row_of),
-            dtype=np.int64,
-        )
+        wanted = np.fromiter(dict.fromkeys(int(sk_id) for sk_id in ids), dtype=np.int64)
+        if wanted.size == 0 or self.ids.size == 0:
+            return np.empty(0, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(self.ids, wanted), self.ids.size - 1)
+        return rows[self.ids[rows] == wanted]
 
     def nearest(self, sk_id: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest clients' ids and distances, nearest first; empty if ``sk_id`` is unknown."""
-        row = self._row_of.get(int(sk_id))
+        found = self.rows((sk_id,))
+        row = int(found[0]) if found.size else None
         k = min(int(k), len(self.ids) - 1)
         if row is None or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0)

@@ -83,6 +83,7 @@ class Warehouse:
         self._con.execute(f"ATTACH '{str(self.path).replace(chr(39), chr(39) * 2)}' AS warehouse (READ_ONLY)")
         self._con.execute("USE warehouse")
         self._lock = threading.Lock()
+        self._row_read_lock = threading.Lock()
         self._edges: dict[str, tuple[float, float]] = {}
         self._moments: dict[str, tuple[float, float]] = {}
         self._bands: dict[str, list[float]] = {}
@@ -235,7 +236,11 @@ class Warehouse:
             if query not in self._row_schemas:
                 self._row_schemas[query] = self._typed(query.replace("?", "NULL")).schema
             schema = self._row_schemas[query]
-        return pl.DataFrame(self._rows(query, params), schema=schema, orient="row")
+        # One row of a wide table pins a block of each of its columns in DuckDB's buffer at once; reading one such
+        # row at a time keeps a server's bounded buffer (``memory_limit``) from running out under concurrent loads.
+        with self._row_read_lock:
+            rows = self._rows(query, params)
+        return pl.DataFrame(rows, schema=schema, orient="row")
 
     def _typed(self, query: str) -> pl.DataFrame:
         """Result with DuckDB's column types kept even when empty or all-NULL. Only for queries whose values

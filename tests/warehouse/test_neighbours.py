@@ -7,9 +7,11 @@ import math
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from warehouse import Cohort, Warehouse
+from warehouse.neighbours import NeighbourIndex
 
 # Continuous, integer (many exact ties) and sparse (many NULLs) features, as the dashboard's ranking may pick.
 FEATURE_SETS = (
@@ -115,3 +117,19 @@ def test_bin_of_is_the_bin_sql_counts_a_client_in(scored: Warehouse, scored_ware
         grid = scored.bivariate(feature, feature, Cohort(client_ids=(sk_id,)), bins=bins)
         assert grid["x_index"].to_list() == [scored.bin_of(feature, value, bins)]
     assert scored.bin_of(feature, -1e300, bins) == 0 and scored.bin_of(feature, 1e300, bins) == bins - 1
+
+
+def test_index_finds_rows_by_id_and_refuses_unordered_ids() -> None:
+    """Rows are found by binary search: duplicates and unknown ids are skipped, as SQL's ``IN`` would."""
+    values = {"x": np.array([1.0, 2.0, np.nan, 4.0])}
+    index = NeighbourIndex(np.array([10, 20, 30, 40]), values, {"x": (2.0, 1.0)}, np.full(4, np.nan))
+    assert index.rows((40, 5, 10, 40, 99, 25)).tolist() == [3, 0]
+    assert index.rows(()).tolist() == []
+    ids, distances = index.nearest(20, 2)
+    assert ids.tolist() == [30, 10] and distances.tolist() == [
+        0.0,
+        1.0,
+    ]  # the missing value counts as the mean
+    assert index.nearest(21, 2)[0].size == 0
+    with pytest.raises(ValueError, match="ascending"):
+        NeighbourIndex(np.array([10, 30, 20]), {"x": np.zeros(3)}, {"x": (0.0, 1.0)}, np.zeros(3))

@@ -6,6 +6,7 @@ import math
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -283,3 +284,26 @@ def test_a_memory_limit_bounds_duckdbs_cache_and_queries_still_answer(small_ware
         setting = bounded._rows("SELECT current_setting('memory_limit')")[0][0]
         assert setting.replace(" ", "").upper() in {"64.0MB", "61.0MIB", "64MB"}, setting
         assert bounded.cohort_stats(None)["n"] > 0
+
+
+def _wide_file(path: Path, columns: int = 40, rows: int = 3 * 122_880) -> Path:
+    """A ``features`` table in three row groups whose columns do not compress (random doubles): one row pins a
+    256 KiB block of each column, as a row of the default data does."""
+    values = ", ".join(f"random() AS c{index}" for index in range(columns))
+    with duckdb.connect(str(path)) as con:
+        con.execute("SELECT setseed(0.5)")
+        con.execute(
+            f"CREATE TABLE features AS SELECT range AS SK_ID_CURR, 'train' AS split, 0::BIGINT AS TARGET, {values} "
+            f"FROM range({rows})"
+        )
+    return path
+
+
+def test_concurrent_wide_row_reads_fit_a_small_memory_limit(tmp_path: Path) -> None:
+    """One row pins up to about 20 MB here, and rows of different row groups pin different blocks: read six at a
+    time they would exceed the limit (DuckDB's "Out of Memory"), so the warehouse reads them one at a time."""
+    path = _wide_file(tmp_path / "wide.duckdb")
+    ids = list(range(0, 3 * 122_880, 1_223))
+    with Warehouse(path, memory_limit="24MB") as bounded, ThreadPoolExecutor(max_workers=6) as pool:
+        rows = list(pool.map(bounded.client_features, ids))
+    assert [row["SK_ID_CURR"][0] for row in rows] == ids
