@@ -69,6 +69,10 @@ TARGETS = {
     "steady_rss_mb": 600.0,
     "soak_rss_growth_pct": 10.0,
 }
+# The soak's first minutes are its ramp-up: its users arrive, and pages they closed are only freed once unused for
+# Bokeh's session lifetime, so more documents are alive than in the switching phase before it. Growth after the
+# ramp-up is what a leak would show; the growth from the very first sample is reported beside it.
+SOAK_RAMP_SECONDS = 120.0
 
 
 class LoadError(RuntimeError):
@@ -267,13 +271,13 @@ class Results:
     soak_rss_mb: list[tuple[float, float]] = field(default_factory=list)
     client_cpu_s: float = 0.0
 
-    @property
-    def soak_growth_pct(self) -> float:
-        """Growth of the total server RSS from the soak's first sample to its last."""
-        if len(self.soak_rss_mb) < 2:
+    def soak_growth_pct(self, after_seconds: float = 0.0) -> float:
+        """Growth of the total server RSS from the soak's first sample taken ``after_seconds`` into it (0: the
+        very first) to its last; NaN without two such samples."""
+        kept = [rss for elapsed, rss in self.soak_rss_mb if elapsed >= after_seconds]
+        if len(kept) < 2:
             return math.nan
-        first, last = self.soak_rss_mb[0][1], self.soak_rss_mb[-1][1]
-        return 100.0 * (last - first) / first
+        return 100.0 * (kept[-1] - kept[0]) / kept[0]
 
 
 def client_ids(warehouse_path: Path, count: int, seed: int) -> list[int]:
@@ -485,13 +489,25 @@ def report(results: Results) -> str:
         ),
     ]
     if results.soak_rss_mb:
+        after_ramp = [rss for elapsed, rss in results.soak_rss_mb if elapsed >= SOAK_RAMP_SECONDS]
+        soak = f"soak {results.soak_seconds / 60:g} min, {results.users} users: total RSS"
         rows.append(
             (
-                f"soak {results.soak_seconds / 60:g} min, {results.users} users: total RSS first → last sample",
+                f"{soak} from the first sample to the last",
                 f"{results.soak_rss_mb[0][1]:.0f} → {results.soak_rss_mb[-1][1]:.0f} MB"
-                f" ({results.soak_growth_pct:+.1f} %)",
+                f" ({results.soak_growth_pct():+.1f} %)",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"{soak} after its {SOAK_RAMP_SECONDS / 60:g}-minute ramp-up (growth a leak would show)",
+                f"{after_ramp[0]:.0f} → {after_ramp[-1]:.0f} MB ({results.soak_growth_pct(SOAK_RAMP_SECONDS):+.1f} %)"
+                if len(after_ramp) >= 2
+                else "– (soak too short)",
                 "growth < 10 %",
-                met(results.soak_growth_pct, TARGETS["soak_rss_growth_pct"]),
+                met(results.soak_growth_pct(SOAK_RAMP_SECONDS), TARGETS["soak_rss_growth_pct"]),
             )
         )
     lines = ["| what | measured | target | |", "|---|---|---|---|"]

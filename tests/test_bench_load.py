@@ -94,3 +94,16 @@ def test_servers_take_pages_in_turn_and_only_on_loopback() -> None:
         bench_load.Servers(["http://10.0.0.1:5006/app"])
     with pytest.raises(SystemExit):
         bench_load.parse_args(["--processes", "0"])
+
+
+def test_soak_growth_is_reported_from_the_start_and_after_the_ramp_up() -> None:
+    results = bench_load.Results(sessions=3, users=3, think=1.0, switch_seconds=0.0, soak_seconds=600.0)
+    results.soak_rss_mb = [(10.0, 500.0), (60.0, 600.0), (130.0, 640.0), (400.0, 650.0), (600.0, 672.0)]
+    assert results.soak_growth_pct() == pytest.approx(34.4)
+    assert results.soak_growth_pct(bench_load.SOAK_RAMP_SECONDS) == pytest.approx(5.0)
+    table = bench_load.report(results)
+    assert "500 → 672 MB (+34.4 %)" in table
+    assert "640 → 672 MB (+5.0 %) | growth < 10 % | met |" in table
+    results.soak_rss_mb = results.soak_rss_mb[:2]
+    assert math.isnan(results.soak_growth_pct(bench_load.SOAK_RAMP_SECONDS))
+    assert "– (soak too short)" in bench_load.report(results)
