@@ -271,10 +271,13 @@ class Results:
     soak_rss_mb: list[tuple[float, float]] = field(default_factory=list)
     client_cpu_s: float = 0.0
 
+    def soak_rss_after(self, after_seconds: float = 0.0) -> list[float]:
+        """Total server RSS of the soak's samples taken ``after_seconds`` into it or later (0: all of them)."""
+        return [rss for elapsed, rss in self.soak_rss_mb if elapsed >= after_seconds]
+
     def soak_growth_pct(self, after_seconds: float = 0.0) -> float:
-        """Growth of the total server RSS from the soak's first sample taken ``after_seconds`` into it (0: the
-        very first) to its last; NaN without two such samples."""
-        kept = [rss for elapsed, rss in self.soak_rss_mb if elapsed >= after_seconds]
+        """Growth from the first of :meth:`soak_rss_after` to its last; NaN without two such samples."""
+        kept = self.soak_rss_after(after_seconds)
         if len(kept) < 2:
             return math.nan
         return 100.0 * (kept[-1] - kept[0]) / kept[0]
@@ -489,7 +492,7 @@ def report(results: Results) -> str:
         ),
     ]
     if results.soak_rss_mb:
-        after_ramp = [rss for elapsed, rss in results.soak_rss_mb if elapsed >= SOAK_RAMP_SECONDS]
+        after_ramp = results.soak_rss_after(SOAK_RAMP_SECONDS)
         soak = f"soak {results.soak_seconds / 60:g} min, {results.users} users: total RSS"
         rows.append(
             (
