@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 
@@ -25,6 +24,7 @@ from models.calibration import PlattCalibration
 from models.encoding import CATEGORICAL, NUMERIC, FeatureSchema, ScorerError
 from models.evaluation import group_keys
 from models.groups import group_of
+from models.lean_lightgbm import import_lightgbm
 from models.reasons import (
     FeatureEffect,
     Reason,
@@ -44,6 +44,8 @@ from models.whatif import (
     validate,
 )
 from warehouse import Warehouse, recompute_application_features
+
+lgb = import_lightgbm()
 
 ID = "SK_ID_CURR"
 GRANTED, REFUSED = "granted", "refused"

@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 import scipy
@@ -50,8 +49,11 @@ from models.cost import best_threshold, cost_curve, near_optimal_half_width
 from models.encoding import NUMERIC, FeatureSchema, ScorerError
 from models.evaluation import age_band, fairness_table, importance_tables
 from models.groups import CALENDAR
+from models.lean_lightgbm import import_lightgbm
 from models.whatif import learn_ranges
 from warehouse import Warehouse
+
+lgb = import_lightgbm()
 
 ID, SPLIT, TARGET = "SK_ID_CURR", "split", "TARGET"
 # Not used as model inputs: deciding credit on gender is discriminatory (and unlawful in the EU). Fairness is

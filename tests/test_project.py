@@ -271,9 +271,8 @@ def test_console_entry_points_and_scripts_run_the_same_main() -> None:
         )
 
 
-# Declared but never imported, on purpose: DuckDB hands query results to Polars (and takes Polars frames) through
-# Arrow, which needs pyarrow installed. Panel's OAuth/OIDC sign-in imports cryptography itself.
-USED_WITHOUT_IMPORT = {"pyarrow", "cryptography"}
+# Declared but never imported, on purpose: Panel's OAuth/OIDC sign-in imports cryptography itself.
+USED_WITHOUT_IMPORT = {"cryptography"}
 
 
 def _third_party_imports(folders: list[str]) -> set[str]:

@@ -32,6 +32,7 @@ import duckdb
 import polars as pl
 
 from warehouse import analyst, ingest, schema
+from warehouse.arrow_exchange import register_frame
 from warehouse.errors import BuildInterrupted, WarehouseBusyError, WarehouseInputError
 from warehouse.features import create_features
 
@@ -267,7 +268,7 @@ def _load_synthetic(con: duckdb.DuckDBPyConnection, n_train: int, seed: int, say
     from warehouse.synthetic import generate_tables
 
     for table, frame in _one_ahead(generate_tables(n_train, seed)):
-        con.register("generated", frame)
+        register_frame(con, "generated", frame)
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM generated')
         con.unregister("generated")
         say(f"{table}: {frame.height:,} rows")
@@ -311,7 +312,7 @@ def write_scores(path: Path, scores: pl.DataFrame, *, model_id: str) -> None:
         shutil.copyfile(path, temporary)
         con = duckdb.connect(str(temporary))
         try:
-            con.register("new_scores", typed)
+            register_frame(con, "new_scores", typed)
             con.execute("CREATE OR REPLACE TABLE scores AS SELECT * FROM new_scores ORDER BY SK_ID_CURR")
             con.execute(
                 "CREATE OR REPLACE TABLE scores_info AS SELECT ?::VARCHAR AS model_id, "

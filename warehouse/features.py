@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from warehouse import schema
+from warehouse.arrow_exchange import register_frame, to_polars
 
 # Application columns left out of ``features``: TARGET travels separately, the _MODE/_MEDI building columns
 # are near-copies of _AVG, FLAG_MOBIL is constant and most document flags are almost always 0.
@@ -294,5 +295,5 @@ def recompute_application_features(rows: pl.DataFrame) -> pl.DataFrame:
         for name, dtype in schema.APPLICATION_TRAIN.items()
     )
     with duckdb.connect() as con:
-        con.register("application_raw", typed)
-        return con.sql(APPLICATION_FEATURES_SQL).pl()
+        register_frame(con, "application_raw", typed)
+        return to_polars(con.sql(APPLICATION_FEATURES_SQL))

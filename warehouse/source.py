@@ -19,6 +19,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from warehouse.arrow_exchange import to_polars
 from warehouse.neighbours import NeighbourIndex
 
 _KEY_COLUMNS = ("SK_ID_CURR", "split", "TARGET")
@@ -247,7 +248,7 @@ class Warehouse:
         are interpolated from validated values or checked names (relations take no parameters cheaply)."""
         cursor = self._cursor()
         try:
-            return cursor.sql(query).pl()
+            return to_polars(cursor.sql(query))
         finally:
             cursor.close()
 

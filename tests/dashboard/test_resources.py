@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 from dashboard.cockpit import Cockpit
 from dashboard.resources import DataPaths, get_resources, load_resources
 from dashboard.shell import missing_data_page
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_paths_come_from_the_environment_with_repository_defaults(tmp_path):
@@ -47,3 +54,40 @@ def test_warm_up_runs_once_per_cockpit_and_fills_the_warehouse_caches(resources)
     assert not thread.is_alive()
     assert cockpit.knn_features() in resources.warehouse._indexes
     assert len(resources.warehouse._sorted) >= 3
+
+
+# Shows a client, a what-if and the comparisons in a fresh process; prints which of the libraries it loaded.
+SERVE_ONE_CLIENT = """
+import json, sys
+from pathlib import Path
+import dashboard.shell
+from dashboard.cockpit import DEFAULT_CRITERIA, Cockpit
+from dashboard.resources import DataPaths, load_resources
+paths = DataPaths(**{name: Path(path) for name, path in json.loads(sys.argv[1]).items()})
+cockpit = Cockpit(load_resources(paths))
+cockpit.warm_up()
+snapshot = cockpit.snapshot(cockpit.search_clients("1", limit=1)[0], "fr")
+field = cockpit.editable_fields("fr")[0]
+cockpit.what_if(snapshot, {field.name: cockpit.field_values(snapshot)[field.name]}, "fr")
+cockpit.what_it_would_take(snapshot)
+feature = cockpit.numeric_features()[0]
+cockpit.client_percentiles(feature, snapshot.value(feature), cockpit.comparison_groups(snapshot, DEFAULT_CRITERIA))
+cockpit.histogram(feature)
+print(" ".join(name for name in ("sklearn", "pandas", "pyarrow") if name in sys.modules))
+"""
+
+
+def test_serving_a_client_loads_neither_scikit_learn_nor_pandas_nor_pyarrow(dashboard_paths):
+    """They would take a large share of every server process's memory for nothing (models/lean_lightgbm.py,
+    warehouse/arrow_exchange.py)."""
+    paths = json.dumps({name: str(path) for name, path in vars(dashboard_paths).items()})
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_ONE_CLIENT, paths],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == ""

@@ -22,7 +22,7 @@ def kaggle_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def features(kaggle_warehouse: Path) -> dict[int, dict]:
     with duckdb.connect(str(kaggle_warehouse), read_only=True) as con:
-        frame = con.sql("SELECT * FROM features").pl()
+        frame = pl.DataFrame(con.sql("SELECT * FROM features"))
     return {row["SK_ID_CURR"]: row for row in frame.iter_rows(named=True)}
 
 

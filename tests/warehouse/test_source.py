@@ -136,17 +136,19 @@ def test_client_lookups(warehouse: Warehouse) -> None:
 
 
 def test_row_lookups_equal_duckdb_polars_export(warehouse: Warehouse, small_warehouse: Path) -> None:
-    """Row lookups fetch Python values into a cached schema: same types and values as DuckDB's own ``.pl()``."""
+    """Row lookups fetch Python values into a cached schema: same types and values as DuckDB's Arrow export."""
     train_id, test_id = (warehouse.model_frame(split, [])["SK_ID_CURR"][0] for split in ("train", "test"))
     with duckdb.connect(str(small_warehouse), read_only=True) as con:
         for sk_id in (train_id, test_id, 1):
-            expected = con.sql(f"SELECT * FROM features WHERE SK_ID_CURR = {sk_id}").pl()
+            expected = pl.DataFrame(con.sql(f"SELECT * FROM features WHERE SK_ID_CURR = {sk_id}"))
             assert warehouse.client_features(sk_id).equals(expected)
             assert warehouse.client_features(sk_id).schema == expected.schema
-            expected = con.sql(
-                f"SELECT * FROM application_train WHERE SK_ID_CURR = {sk_id} "
-                f"UNION ALL BY NAME SELECT * FROM application_test WHERE SK_ID_CURR = {sk_id}"
-            ).pl()
+            expected = pl.DataFrame(
+                con.sql(
+                    f"SELECT * FROM application_train WHERE SK_ID_CURR = {sk_id} "
+                    f"UNION ALL BY NAME SELECT * FROM application_test WHERE SK_ID_CURR = {sk_id}"
+                )
+            )
             assert warehouse.application_row(sk_id).schema == expected.schema
             assert warehouse.application_row(sk_id).equals(expected)
 
