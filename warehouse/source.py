@@ -229,7 +229,7 @@ class Warehouse:
     def _row_frame(self, query: str, params: Sequence[object]) -> pl.DataFrame:
         """A lookup of a row or two, typed like :meth:`_typed` but run with ``cursor.execute``.
 
-        A relation's ``.pl()`` binds the query and then runs it, which doubled the cost of fetching one
+        Reading a relation into Polars binds the query and then runs it, which doubled the cost of fetching one
         229-column ``features`` row; the Polars schema it gives is asked once per query (every ``?`` compared
         to NULL, so no row) and the rows are fetched as Python values into it.
         """
