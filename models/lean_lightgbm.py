@@ -4,8 +4,9 @@
 estimators and DataFrame inputs). This package gives LightGBM NumPy arrays only, so a serving process would carry
 those libraries, a large share of its memory, for nothing. :func:`import_lightgbm` hides them from the importing
 thread while LightGBM's package loads; LightGBM then works as without them (``lightgbm.compat`` falls back), and
-any later ``import sklearn`` (training) loads scikit-learn as usual. Scoring and training both import LightGBM this
-way, so it behaves the same in every process whatever was imported first.
+any later ``import sklearn`` (training) loads scikit-learn as usual. This package only uses what works without them
+(``train``, ``Dataset`` and ``Booster`` on NumPy arrays), so LightGBM behaves the same for it however it was
+imported, and a process that loaded those libraries first (training, tests) is served just as well.
 """
 
 from __future__ import annotations
