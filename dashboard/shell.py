@@ -24,7 +24,7 @@ from dashboard.access.panels import (
 from dashboard.cockpit import Cockpit
 from dashboard.i18n import tr
 from dashboard.session import ClientSession
-from dashboard.template import LinkList, PageMeta, build_page
+from dashboard.template import ViewMenu, build_page
 from dashboard.views.base import SessionView, html_pane
 from dashboard.views.compare import CompareView
 from dashboard.views.decision import DecisionCard
@@ -77,18 +77,18 @@ class Dashboard(pn.viewable.Viewer):
         self.access = access
         self.session = ClientSession(cockpit, access=access, lang=lang, view=parse_view(view))
         self.search = ClientSearch(self.session)
-        self.nav = LinkList(
+        self.nav = ViewMenu(
             items=[[key, tr(label_key, lang)] for key, (label_key, _) in VIEWS.items() if self.may_open(key)],
             current=self.session.view,
             query_key="view",
             inline=True,  # one row of the top bar, wrapping on narrow screens
+            title=self.session.page_title(),
         )
-        self.meta = PageMeta(title=self.session.page_title())
         self.card = DecisionCard(self.session)
         self.record = DecisionRecordPanel(self.session) if access is not None else None
         self.views: dict[str, SessionView] = {}
         self._shown: SessionView | None = None  # the view in the main area (None: a refusal or an error)
-        self.main = pn.Column(self.meta, sizing_mode="stretch_width")
+        self.main = pn.Column(sizing_mode="stretch_width")
         self.nav.param.watch(self._navigated, "current")
         self.session.param.watch(self._client_changed, ["client_id", "announcement"])
         if client_text:
@@ -114,11 +114,11 @@ class Dashboard(pn.viewable.Viewer):
             self.session.trace("view_refused", self.session.client_id, key)
             label = tr(VIEWS[key][0], self.session.lang)
             role = self.access.role if self.access else None
-            self.main.objects = [self.meta, refused_view_pane(self.session.lang, role, label)]
+            self.main.objects = [refused_view_pane(self.session.lang, role, label)]
             self._show_key(key)
             return None
         if not self.session.trace("view_opened", self.session.client_id, key):
-            self.main.objects = [self.meta, html_pane(f'<p role="alert">{escape(self.session.error)}</p>')]
+            self.main.objects = [html_pane(f'<p role="alert">{escape(self.session.error)}</p>')]
             self._show_key(key)
             return None
         if key not in self.views:
@@ -148,7 +148,7 @@ class Dashboard(pn.viewable.Viewer):
         if view is None:
             return
         client = self.session.snapshot is not None
-        objects = [self.meta, *([self.card] if view.with_decision_card and client else []), view]
+        objects = [*([self.card] if view.with_decision_card and client else []), view]
         if view is self.views.get(DEFAULT_VIEW) and self.record is not None and client:
             objects.append(self.record)
         if view is self.views.get("portfolio") and "team" in self.views:
@@ -193,9 +193,9 @@ class Dashboard(pn.viewable.Viewer):
     def _client_changed(self, *events: param.parameterized.Event) -> None:
         for event in events:
             if event.name == "announcement":
-                self.meta.announcement = event.new
+                self.nav.announcement = event.new
         if any(event.name == "client_id" for event in events):
-            self.meta.title = self.session.page_title()
+            self.nav.title = self.session.page_title()
             self._lay_out()
             self._write_url()
 

@@ -1,12 +1,13 @@
-"""The accessible page shell: our own Jinja template, a design that adds focus styles, and two tiny JS components.
+"""The accessible page shell: our own Jinja template, a design that adds focus styles, and small JS components.
 
 Why not a stock template: Panel's base template hard-codes ``<html lang="en">`` and the stock templates fail axe
 (no ``main`` landmark, no ``h1``, unnamed toggles, lists with non-``li`` children; see ``stack.md`` §5). This shell
 renders ``lang`` from the session language, one ``h1``, a skip link, ``banner``/``search``/``nav``/``main``/
 ``contentinfo`` landmarks and a polite live region outside any shadow root.
 
-``PageMeta`` keeps ``document.title`` in step with the client shown and writes score announcements into the
-live region; ``LinkList`` renders the view menu (with ``aria-current``) and the client lists as real links;
+``LinkList`` renders the client lists and, as ``ViewMenu``, the view menu (with ``aria-current``) as real links;
+the menu also keeps ``document.title`` in step with the client shown and writes score announcements into the
+live region;
 ``ToggleButton`` and ``CheckGroup`` exist because Bokeh's toggle says nothing of its state (no ``aria-pressed``)
 and its checkbox group has no group label a screen reader announces.
 """
@@ -43,53 +44,16 @@ class AccessibleDesign(Native):
     }
 
 
-class PageMeta(JSComponent):
-    """Keeps the browser tab title current and announces score updates through the page's live region."""
-
-    title = param.String(default="", doc="Text of document.title, e.g. 'Scoring crédit – client 100002 – …'.")
-    announcement = param.String(default="", doc="Message read by screen readers (polite live region).")
-
-    _esm = """
-export function render({ model }) {
-  const applyTitle = () => { if (model.title) { document.title = model.title } }
-  const announce = () => {
-    const region = document.getElementById("live-region")
-    if (!region) { return }
-    // Clear first so that the same message twice in a row is announced twice.
-    region.textContent = ""
-    window.setTimeout(() => { region.textContent = model.announcement }, 50)
-  }
-  applyTitle()
-  model.on("title", applyTitle)
-  model.on("announcement", announce)
-  const marker = document.createElement("span")
-  marker.hidden = true
-  return marker
-}
-"""
-
-
-class LinkList(JSComponent):
-    """A list of links that act inside the page: the view menu, suggested and recent clients.
-
-    Links (not buttons) because each one names a place: the ``href`` is the current address with one query
-    parameter changed, so it can be opened in a new tab or bookmarked; a plain click updates ``current`` without
-    reloading and moves focus to the main area. One model for the whole list: relabelling it on every client
-    switch is one property change instead of new widgets.
-    """
-
-    items = param.List(default=[], doc="(key, label) pairs in display order.")
-    current = param.String(
-        default="", doc="Key of the link last chosen (marked aria-current if mark_current)."
-    )
-    query_key = param.String(default="view", doc="URL query parameter each link sets to its key.")
-    mark_current = param.Boolean(default=True, doc="Mark the current link with aria-current='page'.")
-    list_label = param.String(default="", doc="Accessible name of the list (aria-label), if any.")
-    inline = param.Boolean(default=False, doc="Lay the links out in wrapping rows instead of a column.")
-
-    _esm = """
-export function render({ model }) {
+_LINKS_JS = """
+function renderLinks(model) {
+  const box = document.createElement("div")
+  const intro = document.createElement("div")
   const list = document.createElement("ul")
+  box.append(intro, list)
+  const drawIntro = () => {
+    intro.innerHTML = model.intro
+    intro.hidden = !model.intro
+  }
   const draw = () => {
     list.replaceChildren()
     if (model.list_label) { list.setAttribute("aria-label", model.list_label) } else { list.removeAttribute("aria-label") }
@@ -113,11 +77,41 @@ export function render({ model }) {
       list.append(item)
     }
   }
+  drawIntro()
   draw()
+  model.on("intro", drawIntro)
   model.on(["items", "current", "list_label", "mark_current", "inline"], draw)
-  return list
+  return box
 }
 """
+
+
+class LinkList(JSComponent):
+    """A list of links that act inside the page: the view menu, suggested and recent clients.
+
+    Links (not buttons) because each one names a place: the ``href`` is the current address with one query
+    parameter changed, so it can be opened in a new tab or bookmarked; a plain click updates ``current`` without
+    reloading and moves focus to the main area. One model for the whole list: relabelling it on every client
+    switch is one property change instead of new widgets. ``intro`` (HTML the caller escaped) is the text above
+    the list, its heading or a message, in the same model: every component is a model each page pays for.
+    """
+
+    items = param.List(default=[], doc="(key, label) pairs in display order.")
+    current = param.String(
+        default="", doc="Key of the link last chosen (marked aria-current if mark_current)."
+    )
+    query_key = param.String(default="view", doc="URL query parameter each link sets to its key.")
+    mark_current = param.Boolean(default=True, doc="Mark the current link with aria-current='page'.")
+    list_label = param.String(default="", doc="Accessible name of the list (aria-label), if any.")
+    inline = param.Boolean(default=False, doc="Lay the links out in wrapping rows instead of a column.")
+    intro = param.String(default="", doc="Escaped HTML shown above the list (a heading, a hint, a message).")
+
+    _esm = (
+        """
+export function render({ model }) { return renderLinks(model) }
+"""
+        + _LINKS_JS
+    )
 
     _stylesheets: ClassVar[list[str]] = [
         """
@@ -133,6 +127,34 @@ a[aria-current="page"]::before { content: "▸ "; }
 a:focus-visible { outline: 3px solid #0b5d91; outline-offset: 2px; }
 """
     ]
+
+
+class ViewMenu(LinkList):
+    """The view menu, which also keeps the browser tab title current and announces score updates through the
+    page's live region: one model for what every page has once."""
+
+    title = param.String(default="", doc="Text of document.title, e.g. 'Scoring crédit – client 100002 – …'.")
+    announcement = param.String(default="", doc="Message read by screen readers (polite live region).")
+
+    _esm = (
+        """
+export function render({ model }) {
+  const applyTitle = () => { if (model.title) { document.title = model.title } }
+  const announce = () => {
+    const region = document.getElementById("live-region")
+    if (!region) { return }
+    // Clear first so that the same message twice in a row is announced twice.
+    region.textContent = ""
+    window.setTimeout(() => { region.textContent = model.announcement }, 50)
+  }
+  applyTitle()
+  model.on("title", applyTitle)
+  model.on("announcement", announce)
+  return renderLinks(model)
+}
+"""
+        + _LINKS_JS
+    )
 
 
 class ToggleButton(JSComponent):

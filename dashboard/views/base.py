@@ -73,9 +73,20 @@ class SessionView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.Column:
         if self._layout is None:
-            shown = [self._error] if self._content is None else [self._error, self._content]
-            self._layout = pn.Column(*shown, sizing_mode="stretch_width")
+            self._layout = pn.Column(*self._shown_parts(), sizing_mode="stretch_width")
         return self._layout
+
+    def _shown_parts(self) -> list[pn.viewable.Viewable]:
+        """The message pane, only while it has something to say (an empty pane is still a model every page
+        pays for), then the content once built."""
+        parts = [self._error] if self._error.object else []
+        return parts if self._content is None else [*parts, self._content]
+
+    def _say(self, message_html: str) -> None:
+        """Show ``message_html`` above the content ("" removes the message)."""
+        self._error.object = message_html
+        if self._layout is not None and self._layout.objects != (parts := self._shown_parts()):
+            self._layout.objects = parts
 
     @property
     def built(self) -> bool:
@@ -90,7 +101,7 @@ class SessionView(pn.viewable.Viewer):
         if self._content is None:
             self._content = self._build()
             if self._layout is not None:
-                self._layout.append(self._content)
+                self._layout.objects = self._shown_parts()
 
     @property
     def lang(self) -> str:
@@ -119,9 +130,7 @@ class SessionView(pn.viewable.Viewer):
         """Recompute the view's content from the session; errors become a visible message, not a dead page."""
         self._stale = False
         if self.needs_client and self.session.snapshot is None:
-            self._error.object = (
-                f"<p>{tr('status.pick_client', self.lang)}</p>" if self.says_pick_client else ""
-            )
+            self._say(f"<p>{tr('status.pick_client', self.lang)}</p>" if self.says_pick_client else "")
             self._show_content(False)
             return
         try:
@@ -129,10 +138,10 @@ class SessionView(pn.viewable.Viewer):
             self._update()
         except Exception:
             incident = report_incident(log, f"view {type(self).__name__} failed")
-            self._error.object = f'<p role="alert">{tr("error.incident", self.lang, incident=incident)}</p>'
+            self._say(f'<p role="alert">{tr("error.incident", self.lang, incident=incident)}</p>')
             self._show_content(False)
             return
-        self._error.object = ""
+        self._say("")
         self._show_content(True)
 
     def _show_content(self, visible: bool) -> None:

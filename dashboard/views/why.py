@@ -145,37 +145,43 @@ class WhyView(SessionView):
             color="primary",
             width=380,
         )
-        self._export_heading = html_pane(f"<h3>{escape(tr('export.heading', self.lang))}</h3>")
-        self._letter = html_pane()
+        self._letter = html_pane()  # the exports' heading and the letter's link: one pane, one model
+        # Joins the page once computed: an empty pane is still a model every page pays for.
         self._would_take = html_pane()
         # On demand: it scores a few hundred candidate loans (a fraction of a second), too slow for every switch.
         self._would_take_button = pn.widgets.Button(
             label=tr("why.would_take_button", self.lang), color="primary", width=380
         )
         self._would_take_button.on_click(lambda _event: self.show_what_it_would_take())
-        return pn.Column(
-            self._body,
-            self._would_take_button,
-            self._would_take,
-            self._export_heading,
-            pn.FlexBox(self._csv, self._letter),
-            sizing_mode="stretch_width",
+        self._parts = pn.Column(
+            self._body, self._would_take_button, self._letter, self._csv, sizing_mode="stretch_width"
         )
+        return self._parts
 
     def _update(self) -> None:
         snapshot = self.session.snapshot
         self._body.object = explanation_body(snapshot, self.lang)
         explanation = snapshot.explanation
         self._would_take_button.visible = explanation.decision == "refused" or explanation.in_grey_zone
-        self._would_take.object = ""
+        self._show_would_take("")
         self._csv.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_{snapshot.sk_id}.csv"
-        self._letter.object = letter_link(snapshot.sk_id, self.lang)
+        heading = f"<h3>{escape(tr('export.heading', self.lang))}</h3>"
+        self._letter.object = heading + letter_link(snapshot.sk_id, self.lang)
 
     def show_what_it_would_take(self) -> None:
         """Compute and show the smallest realistic loan changes for the client shown."""
         snapshot = self.session.snapshot
         if snapshot is not None:
-            self._would_take.object = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
+            self._show_would_take(would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang))
+
+    def _show_would_take(self, html: str) -> None:
+        """Fill the "what it would take" pane, placed below its button while it has something to say."""
+        self._would_take.object = html
+        shown = self._would_take in self._parts.objects
+        if html and not shown:
+            self._parts.insert(self._parts.objects.index(self._would_take_button) + 1, self._would_take)
+        elif not html and shown:
+            self._parts.remove(self._would_take)
 
     def _traced(self, detail: str) -> None:
         """Record the export first; an export that cannot be recorded is not produced (fail closed)."""

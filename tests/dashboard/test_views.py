@@ -35,7 +35,7 @@ def test_every_view_opens_without_error_in_both_languages(cockpit, client_ids, l
         view = dashboard.open_view(key)
         assert view._error.object == "", (key, view._error.object)
         assert dashboard.nav.current == dashboard.session.view == key
-        assert len(dashboard.main.objects) == (3 if view.with_decision_card else 2)  # meta, [card], view
+        assert len(dashboard.main.objects) == (2 if view.with_decision_card else 1)  # [card], view
 
 
 def test_a_page_builds_only_what_it_shows(cockpit, client_ids):
@@ -45,13 +45,16 @@ def test_a_page_builds_only_what_it_shows(cockpit, client_ids):
     why = dashboard.views["decision"]
     assert list(dashboard.views) == ["decision"]
     assert not why.built and not dashboard.card.built
-    assert dashboard.main.objects == [dashboard.meta, pn.panel(why)]  # no empty card on the page
+    assert dashboard.main.objects == [pn.panel(why)]  # no empty card on the page
     assert tr("status.pick_client", "fr") in why._error.object
+    assert pn.panel(why).objects == [why._error]  # the prompt, and no widgets yet
 
     dashboard.session.show(client_ids[0])
     assert why.built and dashboard.card.built
-    assert dashboard.main.objects == [dashboard.meta, pn.panel(dashboard.card), pn.panel(why)]
+    assert dashboard.main.objects == [pn.panel(dashboard.card), pn.panel(why)]
     assert str(client_ids[0]) in dashboard.card._card.object and why._body.object
+    assert pn.panel(why).objects == [why._content]  # the prompt's pane, empty now, is off the page
+    assert pn.panel(dashboard.card).objects == [dashboard.card._content]
     assert list(dashboard.views) == ["decision"]  # the other tabs are still not built
 
     profile = dashboard.open_view("profile")
@@ -152,8 +155,27 @@ def test_why_view_speaks_in_probability_points_with_a_threshold_and_no_code(show
     assert f"letter?client={shown.snapshot.sk_id}&amp;lang={lang}" in view._letter.object
     needed = shown.snapshot.explanation.decision == "refused" or shown.snapshot.explanation.in_grey_zone
     assert view._would_take_button.visible == needed and view._would_take.object == ""
+    assert view._would_take not in view._parts.objects  # an empty pane would be a model the page pays for
     view.show_what_it_would_take()
     assert bool(view._would_take.object) == needed
+    assert (view._would_take in view._parts.objects) == needed
+
+
+def test_what_it_would_take_joins_the_page_below_its_button_and_leaves_with_the_client(session, cockpit):
+    ids = cockpit.search_clients("1", limit=200)
+    refused = [sk_id for sk_id, decision in cockpit.stored_decisions(ids).items() if decision == "refused"]
+    assert len(refused) >= 2, "the small warehouse has refused clients"
+    session.show(refused[0])
+    view = WhyView(session)
+    view.activate()
+    assert view._would_take_button.visible and view._would_take not in view._parts.objects
+    view.show_what_it_would_take()
+    parts = view._parts.objects
+    assert (
+        view._would_take.object and parts.index(view._would_take) == parts.index(view._would_take_button) + 1
+    )
+    session.show(refused[1])  # another client: the answer was about the first one
+    assert view._would_take not in view._parts.objects and view._would_take.object == ""
 
 
 def test_profile_writes_missing_values_and_human_units(shown, lang):
