@@ -155,22 +155,32 @@ class DecisionCard(SessionView):
             label=tr("decision.simulation", self.lang), value=self.simulate, width=260, align="end"
         )
         self._toggle.param.watch(lambda event: setattr(self, "simulate", event.new), "value")
-        self._threshold_input = pn.widgets.FloatInput.from_param(
-            self.param.simulated_threshold_percent,
-            label=tr("decision.simulated_threshold", self.lang),
-            start=1.0,
-            end=99.0,
-            step=0.5,
-            visible=self.simulate,
-            width=220,
-        )
-        return pn.Column(self._card, pn.Row(self._toggle, self._threshold_input), sizing_mode="stretch_width")
+        # The threshold input (with its help tooltip) is created when simulation is first switched on: most
+        # pages never simulate, and every component is a model each page pays for.
+        self._threshold_input: pn.widgets.FloatInput | None = None
+        self._controls = pn.Row(self._toggle)
+        self._show_simulation_controls()
+        return pn.Column(self._card, self._controls, sizing_mode="stretch_width")
+
+    def _show_simulation_controls(self) -> None:
+        self._toggle.value = self.simulate
+        if self.simulate and self._threshold_input is None:
+            self._threshold_input = pn.widgets.FloatInput.from_param(
+                self.param.simulated_threshold_percent,
+                label=tr("decision.simulated_threshold", self.lang),
+                start=1.0,
+                end=99.0,
+                step=0.5,
+                width=220,
+            )
+            self._controls.append(self._threshold_input)
+        if self._threshold_input is not None:
+            self._threshold_input.visible = self.simulate
 
     @param.depends("simulate", "simulated_threshold_percent", watch=True)
     def _simulation_changed(self) -> None:
         if self.built:
-            self._toggle.value = self.simulate
-            self._threshold_input.visible = self.simulate
+            self._show_simulation_controls()
         self.refresh()
 
     def threshold_is_valid(self) -> bool:

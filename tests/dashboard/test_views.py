@@ -106,6 +106,7 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
     explanation = shown.snapshot.explanation
     assert card.figures().threshold == explanation.threshold and not card.figures().simulated
     assert "SIMULATION" not in rendered(card) and 'role="img"' in rendered(card)
+    assert card._controls.objects == [card._toggle]  # the threshold input is built when first needed
     low = max(explanation.probability * 100 / 2, 1.0)
     card.param.update(simulate=True, simulated_threshold_percent=low)
     figures = card.figures()
@@ -113,6 +114,10 @@ def test_decision_card_shows_policy_figures_and_simulation_is_explicit(shown):
         "refused" if explanation.probability >= low / 100 else "granted"
     )
     assert "SIMULATION" in rendered(card)
+    assert card._controls.objects == [card._toggle, card._threshold_input] and card._threshold_input.visible
+    assert card._toggle.value and card._threshold_input.value == low
+    card.simulate = False
+    assert not card._toggle.value and not card._threshold_input.visible and "SIMULATION" not in rendered(card)
 
 
 @pytest.mark.parametrize("bad", [150.0, 0.0, -5.0, None, float("nan")])
