@@ -273,20 +273,22 @@ class Scorer:
             },
             schema=CONTRIBUTION_SCHEMA,
         )
-        grouped = (
-            table.group_by("group", maintain_order=True)
-            .agg(pl.col("contribution").sum(), pl.col("points").sum())
-            .with_columns(
-                pl.col("group")
-                .replace_strict(
-                    dict(zip(self._groups, self._group_labels[lang], strict=True)),
-                    default=pl.col("group"),
-                    return_dtype=pl.String,
-                )
-                .alias("label")
-            )
-            .select(list(GROUPED_SCHEMA))
-            .sort(pl.col("points").abs(), descending=True)
+        # Summed in plain Python: on one client's row, a DataFrame group-by costs more than the sums themselves.
+        group_label = dict(zip(self._groups, self._group_labels[lang], strict=True))
+        sums: dict[str, list[float]] = {}  # group -> [contribution, points], in the order of the table
+        for i in order:
+            total = sums.setdefault(self._groups[i], [0.0, 0.0])
+            total[0] += float(per_feature[i])
+            total[1] += float(points[i])
+        ranked = sorted(sums.items(), key=lambda item: -abs(item[1][1]))
+        grouped = pl.DataFrame(
+            {
+                "group": [group for group, _ in ranked],
+                "label": [group_label.get(group, group) for group, _ in ranked],
+                "contribution": [total[0] for _, total in ranked],
+                "points": [total[1] for _, total in ranked],
+            },
+            schema=GROUPED_SCHEMA,
         )
         sk_id = values.get(ID)
         return Explanation(
