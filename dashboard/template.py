@@ -46,14 +46,7 @@ class AccessibleDesign(Native):
 
 _LINKS_JS = """
 function renderLinks(model) {
-  const box = document.createElement("div")
-  const intro = document.createElement("div")
   const list = document.createElement("ul")
-  box.append(intro, list)
-  const drawIntro = () => {
-    intro.innerHTML = model.intro
-    intro.hidden = !model.intro
-  }
   const draw = () => {
     list.replaceChildren()
     if (model.list_label) { list.setAttribute("aria-label", model.list_label) } else { list.removeAttribute("aria-label") }
@@ -77,11 +70,9 @@ function renderLinks(model) {
       list.append(item)
     }
   }
-  drawIntro()
   draw()
-  model.on("intro", drawIntro)
   model.on(["items", "current", "list_label", "mark_current", "inline"], draw)
-  return box
+  return list
 }
 """
 
@@ -92,8 +83,7 @@ class LinkList(JSComponent):
     Links (not buttons) because each one names a place: the ``href`` is the current address with one query
     parameter changed, so it can be opened in a new tab or bookmarked; a plain click updates ``current`` without
     reloading and moves focus to the main area. One model for the whole list: relabelling it on every client
-    switch is one property change instead of new widgets. ``intro`` (HTML the caller escaped) is the text above
-    the list, its heading or a message, in the same model: every component is a model each page pays for.
+    switch is one property change instead of new widgets.
     """
 
     items = param.List(default=[], doc="(key, label) pairs in display order.")
@@ -104,7 +94,6 @@ class LinkList(JSComponent):
     mark_current = param.Boolean(default=True, doc="Mark the current link with aria-current='page'.")
     list_label = param.String(default="", doc="Accessible name of the list (aria-label), if any.")
     inline = param.Boolean(default=False, doc="Lay the links out in wrapping rows instead of a column.")
-    intro = param.String(default="", doc="Escaped HTML shown above the list (a heading, a hint, a message).")
 
     _esm = (
         """

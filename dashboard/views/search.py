@@ -13,7 +13,7 @@ import panel as pn
 import param
 
 from dashboard.i18n import decision_text, tr
-from dashboard.views.base import ClientSession, LinkList, parse_client_id
+from dashboard.views.base import ClientSession, LinkList, html_pane, parse_client_id
 
 SUGGESTION_LIMIT = 8
 MIN_PREFIX_DIGITS = 2
@@ -43,10 +43,12 @@ class ClientSearch(pn.viewable.Viewer):
         self._button = pn.widgets.Button(
             label=tr("search.button", lang), color="primary", width=180, align="end"
         )
-        # The texts above each list (hint, error and suggestions heading; recent heading and "none yet") are the
-        # list's intro, in the list's own model: every component is a model each page pays for.
+        # The texts above each list are one pane each (hint, error and suggestions heading; recent heading and
+        # "none yet"): every component is a model each page pays for, and these change together.
         self._suggestion_heading = ""
+        self._status = html_pane(stylesheets=[SEARCH_CSS])
         self._suggestion_links = self._client_links(tr("search.suggestions", lang))
+        self._recent_heading = html_pane(stylesheets=[SEARCH_CSS])
         self._recent_links = self._client_links(tr("search.recent", lang))
         self._input.param.watch(self._typed, "value_input")
         self._input.param.watch(self._submitted, "enter_pressed")
@@ -58,7 +60,9 @@ class ClientSearch(pn.viewable.Viewer):
     def __panel__(self) -> pn.Column:
         return pn.Column(
             pn.Row(self._input, self._button, sizing_mode="stretch_width"),
+            self._status,
             self._suggestion_links,
+            self._recent_heading,
             self._recent_links,
             sizing_mode="stretch_width",
         )
@@ -95,9 +99,7 @@ class ClientSearch(pn.viewable.Viewer):
 
     def _client_links(self, label: str) -> LinkList:
         """Links to clients (``?client=<id>``); choosing one shows that client."""
-        links = LinkList(
-            query_key="client", mark_current=False, list_label=label, inline=True, stylesheets=[SEARCH_CSS]
-        )
+        links = LinkList(query_key="client", mark_current=False, list_label=label, inline=True)
         links.param.watch(self._link_chosen, "current")
         return links
 
@@ -115,14 +117,14 @@ class ClientSearch(pn.viewable.Viewer):
         error = self.session.error
         message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
         hint = f'<p class="hint">{escape(tr("search.hint", self.session.lang))}</p>'
-        self._suggestion_links.intro = hint + message + self._suggestion_heading
+        self._status.object = hint + message + self._suggestion_heading
 
     def _render_recent(self) -> None:
         lang = self.session.lang
         none_yet = (
             "" if self.session.recent else f'<p class="hint">{escape(tr("search.none_recent", lang))}</p>'
         )
-        self._recent_links.intro = f"<h2>{escape(tr('search.recent', lang))}</h2>{none_yet}"
+        self._recent_heading.object = f"<h2>{escape(tr('search.recent', lang))}</h2>{none_yet}"
         self._recent_links.items = _client_items(self.session.recent, lang)
 
 
