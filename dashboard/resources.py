@@ -214,7 +214,7 @@ def load_resources(paths: DataPaths) -> Resources:
         from warehouse import Warehouse
 
         # A bounded buffer cache keeps a long-running server's memory steady (README: configuration).
-        memory = os.environ.get("CREDIT_WAREHOUSE_MEMORY", "256MB")
+        memory = os.environ.get("CREDIT_WAREHOUSE_MEMORY", "128MB")
         resources.warehouse = Warehouse(paths.warehouse, memory_limit=memory)
     except Exception as error:
         resources.problems.append(

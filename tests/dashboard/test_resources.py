@@ -41,6 +41,22 @@ def test_resources_are_shared_by_every_session(monkeypatch, dashboard_paths):
     assert first is second and first.ready
 
 
+def test_duckdbs_cache_is_bounded_by_default_and_set_by_the_environment(monkeypatch, dashboard_paths):
+    """The bound keeps a server process's memory steady under load (docs/deployment.md, "Memory")."""
+
+    def cache_limit() -> str:
+        warehouse = load_resources(dashboard_paths).warehouse
+        try:
+            return warehouse._rows("SELECT current_setting('memory_limit')")[0][0]
+        finally:
+            warehouse.close()
+
+    monkeypatch.delenv("CREDIT_WAREHOUSE_MEMORY", raising=False)
+    assert cache_limit() == "122.0 MiB"  # 128MB
+    monkeypatch.setenv("CREDIT_WAREHOUSE_MEMORY", "256MB")
+    assert cache_limit() == "244.1 MiB"
+
+
 def test_missing_protovit_run_names_the_training_command(resources):
     assert resources.protovit() is None
     assert "train_protovit.py" in resources.protovit_problem.command
