@@ -29,6 +29,7 @@ __all__ = [
     "ToggleButton",
     "html_pane",
     "parse_client_id",
+    "show_while_filled",
 ]
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,19 @@ def html_pane(content: str = "", **params: Any) -> pn.pane.HTML:
     if "width" not in params:
         params.setdefault("sizing_mode", "stretch_width")
     return pn.pane.HTML(content, stylesheets=stylesheets, **params)
+
+
+def show_while_filled(
+    column: pn.Column, pane: pn.pane.HTML, html: str, *, before: pn.viewable.Viewable | None = None
+) -> None:
+    """Give ``pane`` the text ``html`` and keep it in ``column`` only while that text is not empty (an empty pane
+    is still a model every page pays for), placed just before ``before`` (at the end when absent)."""
+    pane.object = html
+    shown = pane in column.objects
+    if html and not shown:
+        column.insert(column.objects.index(before) if before in column.objects else len(column), pane)
+    elif not html and shown:
+        column.remove(pane)
 
 
 class SessionView(pn.viewable.Viewer):
@@ -73,20 +87,18 @@ class SessionView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.Column:
         if self._layout is None:
-            self._layout = pn.Column(*self._shown_parts(), sizing_mode="stretch_width")
+            parts = [self._error] if self._error.object else []  # the message only while it says something
+            if self._content is not None:
+                parts.append(self._content)
+            self._layout = pn.Column(*parts, sizing_mode="stretch_width")
         return self._layout
-
-    def _shown_parts(self) -> list[pn.viewable.Viewable]:
-        """The message pane, only while it has something to say (an empty pane is still a model every page
-        pays for), then the content once built."""
-        parts = [self._error] if self._error.object else []
-        return parts if self._content is None else [*parts, self._content]
 
     def _say(self, message_html: str) -> None:
         """Show ``message_html`` above the content ("" removes the message)."""
-        self._error.object = message_html
-        if self._layout is not None and self._layout.objects != (parts := self._shown_parts()):
-            self._layout.objects = parts
+        if self._layout is None:
+            self._error.object = message_html
+        else:
+            show_while_filled(self._layout, self._error, message_html, before=self._content)
 
     @property
     def built(self) -> bool:
@@ -101,7 +113,7 @@ class SessionView(pn.viewable.Viewer):
         if self._content is None:
             self._content = self._build()
             if self._layout is not None:
-                self._layout.objects = self._shown_parts()
+                self._layout.append(self._content)
 
     @property
     def lang(self) -> str:

@@ -12,7 +12,7 @@ import polars as pl
 from dashboard import charts
 from dashboard.cockpit import ClientSnapshot, Counterfactual, Explanation
 from dashboard.i18n import format_percent, tr
-from dashboard.views.base import SessionView, html_pane
+from dashboard.views.base import SessionView, html_pane, show_while_filled
 from dashboard.views.letter import explanation_csv, letter_link, points_text
 
 WATERFALL_STEPS = 8
@@ -163,7 +163,7 @@ class WhyView(SessionView):
         self._body.object = explanation_body(snapshot, self.lang)
         explanation = snapshot.explanation
         self._would_take_button.visible = explanation.decision == "refused" or explanation.in_grey_zone
-        self._show_would_take("")
+        show_while_filled(self._parts, self._would_take, "", before=self._letter)
         self._csv.filename = f"{'explication' if self.lang == 'fr' else 'explanation'}_{snapshot.sk_id}.csv"
         heading = f"<h3>{escape(tr('export.heading', self.lang))}</h3>"
         self._letter.object = heading + letter_link(snapshot.sk_id, self.lang)
@@ -172,16 +172,8 @@ class WhyView(SessionView):
         """Compute and show the smallest realistic loan changes for the client shown."""
         snapshot = self.session.snapshot
         if snapshot is not None:
-            self._show_would_take(would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang))
-
-    def _show_would_take(self, html: str) -> None:
-        """Fill the "what it would take" pane, placed below its button while it has something to say."""
-        self._would_take.object = html
-        shown = self._would_take in self._parts.objects
-        if html and not shown:
-            self._parts.insert(self._parts.objects.index(self._would_take_button) + 1, self._would_take)
-        elif not html and shown:
-            self._parts.remove(self._would_take)
+            answer = would_take_html(self.cockpit.what_it_would_take(snapshot), self.lang)
+            show_while_filled(self._parts, self._would_take, answer, before=self._letter)  # below its button
 
     def _traced(self, detail: str) -> None:
         """Record the export first; an export that cannot be recorded is not produced (fail closed)."""
