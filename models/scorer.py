@@ -127,6 +127,9 @@ class Scorer:
             ]
             for lang, labels in self._labels.items()
         }
+        self._group_label = {
+            lang: dict(zip(self._groups, labels, strict=True)) for lang, labels in self._group_labels.items()
+        }
 
     @classmethod
     def load(cls, model_dir: Path) -> Scorer:
@@ -274,7 +277,7 @@ class Scorer:
             schema=CONTRIBUTION_SCHEMA,
         )
         # Summed in plain Python: on one client's row, a DataFrame group-by costs more than the sums themselves.
-        group_label = dict(zip(self._groups, self._group_labels[lang], strict=True))
+        group_label = self._group_label[lang]
         sums: dict[str, list[float]] = {}  # group -> [contribution, points], in the order of the table
         for i in order:
             total = sums.setdefault(self._groups[i], [0.0, 0.0])
@@ -284,7 +287,7 @@ class Scorer:
         grouped = pl.DataFrame(
             {
                 "group": [group for group, _ in ranked],
-                "label": [group_label.get(group, group) for group, _ in ranked],
+                "label": [group_label[group] for group, _ in ranked],
                 "contribution": [total[0] for _, total in ranked],
                 "points": [total[1] for _, total in ranked],
             },
