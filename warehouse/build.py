@@ -210,6 +210,9 @@ def build_warehouse(
     out = Path(out)
     say = _Progress(progress)
     source_files = ingest.locate_source(Path(source)) if source is not None else None
+    # The generator's modules are imported before a signal can interrupt the build: an interruption raised while
+    # an extension module initialises surfaces as that module's ImportError, not as the interruption.
+    generated = _synthetic_tables(synthetic, seed) if synthetic is not None else None
     with _atomic_target(out, say) as temporary:
         con = _connect_for_build(temporary, storage_version)
         try:
@@ -219,7 +222,7 @@ def build_warehouse(
                 origin = f"Kaggle CSV files from {Path(source).resolve()}"
             else:
                 say(f"generating {synthetic:,} synthetic applicants (seed {seed})")
-                _load_synthetic(con, synthetic, seed, say)
+                _load_synthetic(con, generated, say)
                 origin = f"synthetic: {synthetic} applicants, seed {seed}"
             say("computing features")
             create_features(con)
@@ -262,12 +265,19 @@ def _record_build(con: duckdb.DuckDBPyConnection, origin: str, storage_version: 
     return build_id
 
 
-def _load_synthetic(con: duckdb.DuckDBPyConnection, n_train: int, seed: int, say: _Progress) -> None:
+def _synthetic_tables(n_train: int, seed: int) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The generator's tables, drawn lazily as they are iterated."""
     # Imported here: the generator needs scipy.stats, ≈ 1–2 s to import, which every ``import warehouse`` (the
     # dashboard, the scorer) paid although only a synthetic build uses it.
     from warehouse.synthetic import generate_tables
 
-    for table, frame in _one_ahead(generate_tables(n_train, seed)):
+    return generate_tables(n_train, seed)
+
+
+def _load_synthetic(
+    con: duckdb.DuckDBPyConnection, tables: Iterator[tuple[str, pl.DataFrame]], say: _Progress
+) -> None:
+    for table, frame in _one_ahead(tables):
         register_frame(con, "generated", frame)
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM generated')
         con.unregister("generated")

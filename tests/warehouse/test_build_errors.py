@@ -227,7 +227,9 @@ def test_a_signal_removes_the_temporary_file_and_exits_non_zero(existing: Path, 
 
 
 def test_a_second_build_of_the_same_file_is_refused_while_the_first_runs(existing: Path) -> None:
-    first = _start_build(existing, applicants=3_000)
+    first = _start_build(
+        existing
+    )  # large enough to still run while the second starts and imports its generator
     second = _cli("--out", str(existing), "--synthetic", "30")
     assert second.returncode == 2 and "Traceback" not in second.stderr
     assert f"another build of {existing} is running (pid {first.pid}" in second.stderr
@@ -247,3 +249,23 @@ def test_the_next_build_removes_what_a_killed_build_left(existing: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "removed 1 temporary file(s) left by an interrupted build" in result.stderr
     assert sorted(p.name for p in existing.parent.iterdir()) == [existing.name]
+
+
+def test_the_generator_is_imported_before_a_signal_can_interrupt_the_build(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A signal landing while an extension module (scipy's) initialises would surface as an ImportError with a
+    traceback instead of the clean interruption above, so nothing is imported once signals interrupt."""
+    import warehouse.build as build
+
+    monkeypatch.delitem(sys.modules, "warehouse.synthetic")  # imported afresh by this build
+    imported_when_interruptible = []
+    interruptible = build._signals_interrupt
+
+    def recording() -> object:
+        imported_when_interruptible.append("warehouse.synthetic" in sys.modules)
+        return interruptible()
+
+    monkeypatch.setattr(build, "_signals_interrupt", recording)
+    build_warehouse(tmp_path / "w.duckdb", synthetic=10, progress=False)
+    assert imported_when_interruptible == [True]
