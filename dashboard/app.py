@@ -27,6 +27,7 @@ from dashboard.access.panels import refusal_page, watch_idle
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
 from dashboard.incidents import callback_failed, register_page, report_incident
+from dashboard.lifetime import discard_when_closed
 from dashboard.shell import Dashboard, missing_data_page
 from dashboard.template import build_page
 from dashboard.views.base import html_pane
@@ -103,4 +104,5 @@ pn.extension(notifications=False, exception_handler=callback_failed)
 # What ``pn.state.served`` tests, without its ``inspect.stack()``: that walk of every frame cost about a quarter of
 # a new session's server CPU.
 if __name__.startswith("bokeh_app_"):
+    discard_when_closed(pn.state.curdoc)
     create_page().servable()

@@ -26,6 +26,7 @@ from dashboard.access.guard import AccessRefused
 from dashboard.access.panels import refusal_page
 from dashboard.cockpit import get_cockpit
 from dashboard.i18n import parse_language, tr
+from dashboard.lifetime import discard_when_closed
 from dashboard.session import parse_client_id
 from dashboard.shell import missing_data_page
 from dashboard.views.letter import (
@@ -107,4 +108,5 @@ def create_page() -> pn.Template:
 pn.extension(notifications=False)
 
 if pn.state.served:
+    discard_when_closed(pn.state.curdoc)
     create_page().servable()

@@ -8,15 +8,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.serve import panel_command, parse_args
+
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "dashboard" / "app.py"
-LETTER = ROOT / "dashboard" / "letter.py"  # served next to the app: /letter?client=ID&lang=fr
 START_TIMEOUT_SECONDS = 90
 
 
@@ -53,32 +52,17 @@ def start_local_server(
     prefix: tuple[str, ...] = (),
     extra_args: tuple[str, ...] = (),
 ) -> LocalServer:
-    """Serve the dashboard on 127.0.0.1 with ``--liveness``; return once ``/liveness`` answers.
+    """Serve the dashboard on 127.0.0.1 with ``pad-serve``'s ``panel serve`` command; return once ``/liveness``
+    answers.
 
     ``prefix`` runs the server under another command (e.g. ``("nice", "-n", "10")``); ``extra_args`` are more
     ``panel serve`` options (e.g. those of an access mode, :func:`dashboard.access.serving.panel_access_args`).
     """
     port = free_port()
     env = {**os.environ, **env_overrides, "PYTHONUNBUFFERED": "1"}
-    command = [
-        *prefix,
-        sys.executable,
-        "-m",
-        "panel",
-        "serve",
-        str(APP),
-        str(LETTER),
-        "--port",
-        str(port),
-        "--address",
-        "127.0.0.1",
-        "--allow-websocket-origin",
-        f"127.0.0.1:{port}",
-        "--liveness",
-        "--num-threads",
-        str(num_threads),
-        *extra_args,
-    ]
+    address = ["--port", str(port), "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
+    args, _ = parse_args([*address, "--num-threads", str(num_threads)])
+    command = [*prefix, *panel_command(args, list(extra_args))]
     with log.open("w") as handle:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
     server = LocalServer(f"http://127.0.0.1:{port}/app", process, log)

@@ -75,7 +75,11 @@ def prepare(warehouse_path: Path, model_dir: Path, applicants: int, seed: int) -
 
 def panel_command(args: argparse.Namespace, passed: list[str] = ()) -> list[str]:
     """The ``panel serve`` command line: liveness endpoint for health checks, bounded session lifetimes, then
-    the options passed through (last, so that one given twice overrides ours)."""
+    the options passed through (last, so that one given twice overrides ours).
+
+    A page that never connected its websocket is kept 15 s (a slow first load); a closed page asks to be
+    discarded (:mod:`dashboard.lifetime`), which the check every 2 s carries out.
+    """
     command = [
         sys.executable, "-m", "panel", "serve", str(APP), str(LETTER),
         "--port", str(args.port),
@@ -84,7 +88,7 @@ def panel_command(args: argparse.Namespace, passed: list[str] = ()) -> list[str]
         "--liveness",
         "--index", "app",
         "--unused-session-lifetime", "15000",
-        "--check-unused-sessions", "17000",
+        "--check-unused-sessions", "2000",
     ]  # fmt: skip
     origins = args.allow_websocket_origin or f"localhost:{args.port},127.0.0.1:{args.port}"
     for origin in origins.split(","):

@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bokeh.util.token import get_session_id
+
 from dashboard.serve import panel_command, parse_args
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,3 +99,36 @@ def test_an_option_panel_does_not_know_is_refused_by_panel(
     )
     output, _ = server.communicate(timeout=90)
     assert server.returncode != 0 and "unrecognized arguments: --no-such-option" in output
+
+
+def _discarded(log: Path, session_id: str) -> bool:
+    return f"Discarding session {session_id!r}" in log.read_text()  # Bokeh's debug line
+
+
+def test_a_closed_page_is_freed_at_once_and_a_page_still_loading_is_kept(
+    scored_warehouse: Path, small_model_dir: Path, tmp_path: Path
+) -> None:
+    """A closed page's document goes at the next check (every 2 s), not after the 15-s unused-session lifetime;
+    a page whose websocket has not connected yet keeps that grace."""
+    from dashboard.local_server import start_local_server
+    from scripts.bench_load import TOKEN, open_page
+
+    env = {
+        "CREDIT_WAREHOUSE": str(scored_warehouse),
+        "CREDIT_MODEL_DIR": str(small_model_dir),
+        "CREDIT_AUTH": "demo",  # the explicit local demo mode (no login)
+        "CREDIT_ACCESS_DIR": str(tmp_path / "access"),
+    }
+    server = start_local_server(env, tmp_path / "server.log", extra_args=("--log-level", "debug"))
+    try:
+        with urllib.request.urlopen(server.url, timeout=60) as response:  # a browser still loading the page
+            loading = get_session_id(TOKEN.search(response.read().decode()).group(1))
+        page, _ = open_page(server.url)
+        page.close()
+        closed_at = time.monotonic()
+        while not _discarded(server.log, page.session.id) and time.monotonic() - closed_at < 10:
+            time.sleep(0.2)
+        assert _discarded(server.log, page.session.id), "a closed page was kept 10 s"
+        assert not _discarded(server.log, loading), "a page whose websocket had not connected was discarded"
+    finally:
+        server.stop()
