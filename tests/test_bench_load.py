@@ -23,6 +23,7 @@ def test_three_sessions_open_switch_and_are_measured(
             "--sequential", "2",
             "--think", "0.3",
             "--switch-seconds", "4",
+            "--soak-seconds", "3",
             "--num-threads", "2",
             "--json", str(figures),
         ]
@@ -32,8 +33,10 @@ def test_three_sessions_open_switch_and_are_measured(
     assert results.switch["n"] >= 3 and results.switch["p50"] > 0
     assert results.cpu_per_session_ms > 0 and not math.isnan(results.cpu_per_session_ms)
     assert results.rss_after_warm_up_mb and all(size > 50 for size in results.rss_after_warm_up_mb)
+    assert results.soak_rss_mb and len(results.soak_peak_rss_mb) == 1 and results.soak_peak_rss_mb[0] > 50
     table = bench_load.report(results)
     assert "3 sessions opened at once" in table and "≤ 100 ms" in table
+    assert "highest RSS per process" in table
     assert figures.is_file()
 
 
@@ -104,6 +107,8 @@ def test_soak_growth_is_reported_from_the_start_and_after_the_ramp_up() -> None:
     table = bench_load.report(results)
     assert "500 → 672 MB (+34.4 %)" in table
     assert "640 → 672 MB (+5.0 %) | growth < 10 % | met |" in table
+    results.soak_peak_rss_mb = [672.0]
+    assert "672 MB | ≤ 600 MB | NOT met |" in bench_load.report(results)
     results.soak_rss_mb = results.soak_rss_mb[:2]
     assert math.isnan(results.soak_growth_pct(bench_load.SOAK_RAMP_SECONDS))
     assert "– (soak too short)" in bench_load.report(results)
