@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.harness import open_app
-from tests.ui.test_dashboard_ui import axe_violations, client_ids  # noqa: F401 (session fixture)
+from tests.ui.test_dashboard_ui import axe_violations, card_heading, client_ids  # noqa: F401 (session fixture)
 
 pytestmark = pytest.mark.ui
 
@@ -49,3 +49,16 @@ def test_toggle_exposes_its_state_and_checkboxes_have_a_group_label(page, server
     first.click()
     assert first.is_checked() != before
     assert axe_violations(page) == []
+
+
+def test_a_recent_client_opens_again_after_another_was_typed(page, server, client_ids):  # noqa: F811
+    """Choosing the same recent link a second time (another client typed in between) shows it again."""
+    first, second = client_ids[0], client_ids[1]
+    open_app(page, f"{server.url}?lang=fr&client={first}")
+    search = page.get_by_label("Numéro de dossier client")
+    for _ in range(2):
+        search.fill(str(second))
+        search.press("Enter")
+        card_heading(page, second).wait_for()
+        page.get_by_role("link", name=f"Afficher le client {first}").click()
+        card_heading(page, first).wait_for(timeout=10_000)
