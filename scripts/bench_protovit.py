@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from benchmarks_doc import load_average, write_section
 
 from protovit import Predictor, ProtoViT, ProtoViTConfig, load_run, read_manifest, stage_loss
+from protovit.checkpoint import build_model
 from protovit.data import Augmentation, InMemoryImages, load_image
 from protovit.train import adamw, set_trainable, stage_parameter_groups
 
@@ -44,7 +45,8 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> f
 
 
 def step_seconds(config: ProtoViTConfig, images: InMemoryImages, steps: int) -> dict[str, float]:
-    """Median seconds of a stage-0 step (backbone + linear head) and of a joint step, batch included."""
+    """Median seconds of a stage-0 step (backbone + linear head), a joint step and a step of the CNN baseline
+    (``baseline_arch``), batch included: what an equal wall-clock budget is counted from."""
     torch.manual_seed(0)
     model = ProtoViT(config).train()
     augmented = images.augmented(
@@ -78,7 +80,21 @@ def step_seconds(config: ProtoViTConfig, images: InMemoryImages, steps: int) -> 
         stage_loss("joint", model, output.logits, output.sub_cosines, labels, config).total.backward()
         joint.step()
 
-    return {"stage0": median_seconds(stage0_step, steps), "joint": median_seconds(joint_step, steps)}
+    cnn = build_model(config.replace(model="cnn"), load_backbone_weights=False).train()
+    baseline = adamw([(set_trainable(cnn, cnn.parameters()), config.baseline_lr, config.stage0_weight_decay)])
+
+    def baseline_step() -> None:
+        inputs, _ = augmented.collate(next(cursor))
+        labels = torch.randint(0, config.num_classes, (len(inputs),))
+        baseline.zero_grad(set_to_none=True)
+        F.cross_entropy(cnn(inputs), labels, label_smoothing=config.label_smoothing).backward()
+        baseline.step()
+
+    return {
+        "stage0": median_seconds(stage0_step, steps),
+        "joint": median_seconds(joint_step, steps),
+        "baseline": median_seconds(baseline_step, steps),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +142,7 @@ Recipe: `{args.config.relative_to(ROOT) if args.config.is_relative_to(ROOT) else
 | decode + pad one image (once per run, kept in memory) | {decode * 1000:.1f} ms |
 | stage-0 step (backbone + head, tensor augmentation included) | {steps["stage0"]:.2f} s |
 | joint step (backbone + prototypes + greedy matching) | {steps["joint"]:.2f} s |
+| step of the CNN baseline ({config.baseline_arch}, same batches) | {steps["baseline"]:.2f} s |
 | prediction + contrastive reasoning sheet, trained run | {explain * 1000:.0f} ms |
 
 Whole default pipeline, stage 0 to last layer, measured on `{args.run}` ({run["provenance"]["threads"]} thread(s),

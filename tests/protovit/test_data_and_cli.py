@@ -409,4 +409,4 @@ def test_cpu_benchmark_records_its_section(tmp_path, trained_run, image_folder, 
     assert completed.returncode == 0, completed.stderr
     text = out.read_text()
     assert "kept" in text and "<!-- protovit:begin -->" in text and "Whole default pipeline" in text
-    assert "stage-0 step" in text and "joint step" in text
+    assert "stage-0 step" in text and "joint step" in text and "step of the CNN baseline" in text
