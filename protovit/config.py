@@ -84,6 +84,9 @@ class ProtoViTConfig:
     stage0_steps: int = 0
     stage0_steps_pretrained: int = 0
     stage0_lr: float = 2e-3
+    # The convolutional stem's own stage-0 rate (None: ``stage0_lr``): a residual stem trains like a ResNet at a
+    # rate where the transformer blocks above it do not.
+    stage0_stem_lr: float | None = None
     stage0_weight_decay: float = 0.05
     label_smoothing: float = 0.1
 
@@ -158,6 +161,8 @@ class ProtoViTConfig:
                 setattr(self, name, value)
         if self.sub_prototypes < 1 or self.prototypes_per_class < 1 or self.radius < 0:
             raise ConfigError("sub_prototypes and prototypes_per_class must be >= 1 and radius >= 0")
+        if self.stage0_stem_lr is not None and self.stage0_stem_lr <= 0:
+            raise ConfigError(f"stage0_stem_lr must be > 0 (or unset), got {self.stage0_stem_lr}")
         if not 0.0 < self.val_fraction < 1.0:
             raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.weights is not None and not self.pretrained:

@@ -42,6 +42,7 @@ from protovit.checkpoint import (
 from protovit.config import ProtoViTConfig
 from protovit.data import Sample
 from protovit.loop import (
+    ParameterGroups,
     RunSetup,
     StageForward,
     accuracy,
@@ -100,6 +101,16 @@ def last_layer_sparsity(model: ProtoViT, tolerance: float = 1e-3) -> dict[str, f
         "off_class_mean_abs": round(float(off_class.abs().mean()), 6),
         "own_class_mean": round(float(weight[model.class_identity.T.cpu().bool()].mean()), 6),
     }
+
+
+def stage0_parameter_groups(backbone: nn.Module, head: nn.Module, config: ProtoViTConfig) -> ParameterGroups:
+    """Stage 0's (parameters, learning rate, weight decay): the backbone and the temporary head at
+    ``stage0_lr``, and the patch embedding (the convolutional stem of hybrids) at ``stage0_stem_lr`` when set."""
+    decay = config.stage0_weight_decay
+    stem = list(backbone.patch_embed.parameters()) if config.stage0_stem_lr is not None else []
+    in_stem = {id(p) for p in stem}
+    rest = [p for p in backbone.parameters() if id(p) not in in_stem] + list(head.parameters())
+    return [(rest, config.stage0_lr, decay)] + ([(stem, config.stage0_stem_lr, decay)] if stem else [])
 
 
 class ProtoViTTrainer:
@@ -189,8 +200,8 @@ class ProtoViTTrainer:
             )
             return {}
         head = nn.Linear(int(backbone.num_features), c.num_classes).to(setup.device)
-        parameters = set_trainable(self.model, backbone.parameters())
-        optimizer = adamw([(parameters + list(head.parameters()), c.stage0_lr, c.stage0_weight_decay)])
+        set_trainable(self.model, backbone.parameters())
+        optimizer = adamw(stage0_parameter_groups(backbone, head, c))
 
         def forward(images: torch.Tensor) -> torch.Tensor:
             return head(backbone.forward_features(images)[:, 0])

@@ -244,3 +244,30 @@ def test_trainer_and_baselines_import_in_any_order_without_a_circle():
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
         )
         assert completed.returncode == 0, completed.stderr[-2000:]
+
+
+def test_stage_0_gives_the_convolutional_stem_its_own_rate_when_set():
+    from torch import nn
+
+    from protovit import ProtoViT
+    from protovit.train import stage0_parameter_groups
+
+    config = micro_config(num_classes=3, backbone="resstem_vit_tiny", backbone_kwargs={}, img_size=32)
+    backbone = ProtoViT(config).backbone
+    head = nn.Linear(int(backbone.num_features), 3)
+    ((everything, rate, decay),) = stage0_parameter_groups(backbone, head, config)
+    assert rate == config.stage0_lr and decay == config.stage0_weight_decay
+    assert len(everything) == len(list(backbone.parameters())) + 2
+
+    split = config.replace(stage0_stem_lr=2e-3, stage0_lr=5e-4)
+    (rest, rest_rate, _), (stem, stem_rate, _) = stage0_parameter_groups(backbone, head, split)
+    assert (rest_rate, stem_rate) == (5e-4, 2e-3)
+    assert {id(p) for p in stem} == {id(p) for p in backbone.patch_embed.parameters()}
+    assert len(stem) + len(rest) == len(everything) and not {id(p) for p in stem} & {id(p) for p in rest}
+
+
+def test_a_non_positive_stem_rate_is_refused():
+    from protovit import ConfigError
+
+    with pytest.raises(ConfigError, match="stage0_stem_lr"):
+        micro_config(stage0_stem_lr=0.0)
