@@ -217,8 +217,8 @@ def build_report(args: argparse.Namespace) -> str:
         "## Training cost",
         "",
         f"The default pipeline (`configs/protovit_cpu.toml`, stage 0 to last layer) took {minutes(protovit)} per fold "
-        f"on {training['device']} with {training['threads']} thread(s) at `nice -n 15` on a 2-core CPU "
-        "shared with other jobs (the notes below say how loaded): it is slower than on an idle machine, where the target "
+        f"on {training['device']} with {training['threads']} thread(s), niced, on a 2-core CPU "
+        "shared with other jobs (the notes below say how loaded and how niced): it is slower than on an idle machine, where the target "
         "is at most 30 minutes. Steps per stage: "
         + ", ".join(f"{stage} {steps}" for stage, steps in training["steps"].items())
         + ".",
