@@ -22,13 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from benchmarks_doc import load_average, write_section
 
 from protovit import Predictor, ProtoViT, ProtoViTConfig, load_run, read_manifest, stage_loss
 from protovit.checkpoint import build_model
 from protovit.data import Augmentation, InMemoryImages, load_image
-from protovit.train import adamw, set_trainable, stage_parameter_groups
+from protovit.loop import cross_entropy_step
+from protovit.train import adamw, set_trainable, stage0_parameter_groups, stage_parameter_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,38 +57,39 @@ def step_seconds(config: ProtoViTConfig, images: InMemoryImages, steps: int) -> 
     batches = [[(i, 0) for i in range(start, start + size)] for start in range(0, len(images) - size, size)]
     cursor = iter(batches * 50)
     head = torch.nn.Linear(int(model.backbone.num_features), config.num_classes)
-    stage0 = adamw(
-        [(set_trainable(model, model.backbone.parameters()) + list(head.parameters()), 1e-3, 0.05)]
-    )
+    supervised = cross_entropy_step(config.label_smoothing)  # the loss of stage 0 and of the CNN baselines
 
-    def stage0_step() -> None:
-        inputs, _ = augmented.collate(next(cursor))
-        labels = torch.randint(0, config.num_classes, (len(inputs),))
-        stage0.zero_grad(set_to_none=True)
-        F.cross_entropy(head(model.backbone.forward_features(inputs)[:, 0]), labels).backward()
-        stage0.step()
+    def optimizer_step(
+        optimizer: torch.optim.Optimizer, loss: Callable[..., torch.Tensor]
+    ) -> Callable[[], None]:
+        """One timed step: the next augmented batch, random labels, ``loss(inputs, labels)``, backward, update."""
+
+        def step() -> None:
+            inputs, _ = augmented.collate(next(cursor))
+            labels = torch.randint(0, config.num_classes, (len(inputs),))
+            optimizer.zero_grad(set_to_none=True)
+            loss(inputs, labels).backward()
+            optimizer.step()
+
+        return step
+
+    def stage0_loss(inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return supervised(lambda x: head(model.backbone.forward_features(x)[:, 0]), inputs, labels)[0].total
+
+    set_trainable(model, model.backbone.parameters())
+    stage0_step = optimizer_step(adamw(stage0_parameter_groups(model.backbone, head, config)), stage0_loss)
+
+    def joint_loss(inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        output = model(inputs)
+        return stage_loss("joint", model, output.logits, output.sub_cosines, labels, config).total
 
     groups = stage_parameter_groups(model, "joint", config)
     set_trainable(model, (p for params, _, _ in groups for p in params))
-    joint = adamw(groups)
-
-    def joint_step() -> None:
-        inputs, _ = augmented.collate(next(cursor))
-        labels = torch.randint(0, config.num_classes, (len(inputs),))
-        joint.zero_grad(set_to_none=True)
-        output = model(inputs)
-        stage_loss("joint", model, output.logits, output.sub_cosines, labels, config).total.backward()
-        joint.step()
+    joint_step = optimizer_step(adamw(groups), joint_loss)
 
     cnn = build_model(config.replace(model="cnn"), load_backbone_weights=False).train()
-    baseline = adamw([(set_trainable(cnn, cnn.parameters()), config.baseline_lr, config.stage0_weight_decay)])
-
-    def baseline_step() -> None:
-        inputs, _ = augmented.collate(next(cursor))
-        labels = torch.randint(0, config.num_classes, (len(inputs),))
-        baseline.zero_grad(set_to_none=True)
-        F.cross_entropy(cnn(inputs), labels, label_smoothing=config.label_smoothing).backward()
-        baseline.step()
+    cnn_groups = [(set_trainable(cnn, cnn.parameters()), config.baseline_lr, config.stage0_weight_decay)]
+    baseline_step = optimizer_step(adamw(cnn_groups), lambda x, y: supervised(cnn, x, y)[0].total)
 
     return {
         "stage0": median_seconds(stage0_step, steps),
