@@ -188,18 +188,12 @@ class ProtoViTConfig:
 
     @classmethod
     def load(cls, path: Path) -> ProtoViTConfig:
-        """Read a ``.json`` or ``.toml`` file; TOML may use a flat table or nest keys under ``[protovit]``."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"configuration file not found: {path}")
-        text = path.read_text(encoding="utf-8")
-        try:
-            values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-            raise ConfigError(f"cannot parse {path}: {err}") from err
-        if set(values) == {"protovit"}:
-            values = values["protovit"]
-        return cls.from_dict(values)
+        """Read a ``.json`` or ``.toml`` file; TOML may use a flat table or nest keys under ``[protovit]``.
+
+        A file may name another with ``extends = "FILE"`` (relative to itself) and set only the keys it changes,
+        so that a variant of a recipe states its difference instead of copying the recipe.
+        """
+        return cls.from_dict(_read_values(Path(path), ()))
 
     @property
     def architecture(self) -> str:
@@ -217,3 +211,27 @@ class ProtoViTConfig:
         if self.num_classes is None:
             raise ConfigError("num_classes is not set (the trainer fills it from the data)")
         return self.num_classes * self.prototypes_per_class
+
+
+def _read_values(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """The keys of one configuration file merged over those of the file it ``extends`` (recursively)."""
+    if not path.is_file():
+        raise ConfigError(f"configuration file not found: {path}")
+    resolved = path.resolve()
+    if resolved in seen:
+        raise ConfigError(
+            f"configuration files extend each other in a loop: {' -> '.join(map(str, seen))} -> {path}"
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"cannot parse {path}: {err}") from err
+    if set(values) == {"protovit"}:
+        values = values["protovit"]
+    parent = values.pop("extends", None)
+    if parent is None:
+        return values
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends must be a file name, got {parent!r}")
+    return {**_read_values(path.parent / parent, (*seen, resolved)), **values}

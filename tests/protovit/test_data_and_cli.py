@@ -313,6 +313,30 @@ def test_shipped_cpu_configs_load_and_build_their_backbone(path):
     assert model.grid == (config.img_size // 8, config.img_size // 8)
 
 
+def test_a_recipe_variant_extends_its_base_and_states_only_what_it_changes(tmp_path):
+    from protovit import ConfigError, ProtoViTConfig
+
+    base = ProtoViTConfig.load(ROOT / "configs" / "protovit_cpu.toml").to_dict()
+    variant = ProtoViTConfig.load(ROOT / "configs" / "protovit_cpu_lr3e4.toml").to_dict()
+    assert {key for key in base if base[key] != variant[key]} == {"stage0_lr"}
+    assert variant["stage0_lr"] == 3e-4
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "base.toml").write_text("img_size = 32\nbatch_size = 8\n", encoding="utf-8")
+    (tmp_path / "sub" / "mid.toml").write_text('extends = "../base.toml"\nbatch_size = 4\n', encoding="utf-8")
+    (tmp_path / "leaf.toml").write_text('extends = "sub/mid.toml"\nseed = 3\n', encoding="utf-8")
+    leaf = ProtoViTConfig.load(tmp_path / "leaf.toml")
+    assert (leaf.img_size, leaf.batch_size, leaf.seed) == (32, 4, 3)
+
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="in a loop"):
+        ProtoViTConfig.load(tmp_path / "a.toml")
+    (tmp_path / "orphan.toml").write_text('extends = "gone.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"not found: .*gone\.toml"):
+        ProtoViTConfig.load(tmp_path / "orphan.toml")
+
+
 @pytest.mark.parametrize("arm", ["resnet10t", "features"])
 def test_baselines_train_on_the_same_split_and_compare(tmp_path, image_folder, trained_run, arm):
     from protovit import train
