@@ -141,7 +141,8 @@ class ProtoViTConfig:
     num_workers: int = 0
 
     # Reproducibility and hardware.
-    seed: int = 0
+    seed: int = 0  # the training's randomness (initialisation, augmentation, batch order)
+    split_seed: int = 0  # the folds: a study repeats an arm with other seeds on the same images
     device: str = "auto"
     amp: bool = True  # bfloat16 autocast on CUDA; ignored on CPU
     num_threads: int | None = None

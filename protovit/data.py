@@ -162,8 +162,9 @@ def cv_split(
 ) -> tuple[list[Sample], list[Sample]]:
     """Fold ``fold`` of a stratified, duplicate-grouped ``n_folds``-fold split: (train, held-out), sorted by path.
 
-    The folds depend only on the image files, ``n_folds`` and ``seed``, so every arm of a study (ProtoViT and each
-    baseline) sees exactly the same images on each side.
+    The folds depend only on the image files, ``n_folds`` and ``seed`` (the configuration's ``split_seed``, not
+    its training ``seed``), so every arm of a study (ProtoViT and each baseline, under any training seed) sees
+    exactly the same images on each side.
     """
     ordered = sorted(samples, key=lambda s: s.relative)
     if groups is None:

@@ -233,7 +233,7 @@ def prepare_run(
         folds, fold = max(2, round(1 / config.val_fraction)), 0
     else:
         folds, fold = config.cv_folds, config.fold
-    train_samples, val_samples = cv_split(samples, folds, fold, config.seed)
+    train_samples, val_samples = cv_split(samples, folds, fold, config.split_seed)
     if context.is_main:
         config.save(out_dir / "config.json")
         split = {

@@ -2,11 +2,14 @@
 
     python scripts/study_protovit.py --data DIR --runs runs/study --evals docs/protovit_eval \\
         [--config configs/protovit_cpu.toml] [--folds 0 1 2 3 4] [--arms protovit resnet10t vgg16_bn features]
+        [--seed S]
 
 For each fold and arm: train (resumable) into RUNS/ARM/fold_K, then evaluate the held-out fold into
 EVALS/ARM_foldK.json. All arms read the same configuration, so they share the folds, image size, augmentation,
 weight condition and (CNNs) the budget of optimizer steps. The full study is the default (5 folds, 4 arms); pass
-fewer folds when time is short. docs/protovit_results.md is then regenerated with scripts/report_protovit.py.
+fewer folds when time is short. ``--seed S`` repeats arms with another training seed on the same folds (the
+configuration's ``split_seed`` fixes them); those arms are named ARM-seedS. docs/protovit_results.md is then
+regenerated with scripts/report_protovit.py.
 """
 
 from __future__ import annotations
@@ -44,24 +47,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, nargs="+")
     parser.add_argument("--arms", nargs="+", default=list(ARMS))
     parser.add_argument("--threads", type=int, help="torch threads per process (overrides the configuration)")
+    parser.add_argument(
+        "--seed", type=int, help="training seed (overrides the configuration); arms become ARM-seedS"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     try:
         base = ProtoViTConfig.load(args.config)
         if args.threads:
             base = base.replace(num_threads=args.threads)
+        if args.seed is not None:
+            base = base.replace(seed=args.seed)
         folds = args.folds if args.folds is not None else list(range(base.cv_folds))
         args.evals.mkdir(parents=True, exist_ok=True)
         for fold in folds:
             for arm in args.arms:
-                run_dir = args.runs / arm / f"fold_{fold}"
+                name = arm if args.seed is None else f"{arm}-seed{args.seed}"
+                run_dir = args.runs / name / f"fold_{fold}"
                 train(arm_config(base, arm, fold), args.data, run_dir, progress=not args.no_progress)
                 result = evaluate_run(run_dir, args.data)
-                result["arm"] = arm
-                out = args.evals / f"{arm}_fold{fold}.json"
+                result["arm"] = name
+                out = args.evals / f"{name}_fold{fold}.json"
                 out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
                 print(
-                    f"{arm} fold {fold}: accuracy {result['accuracy']:.4f} ({result['training']['total_seconds']:.0f} s)"
+                    f"{name} fold {fold}: accuracy {result['accuracy']:.4f} ({result['training']['total_seconds']:.0f} s)"
                 )
     except (ConfigError, DataError, FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)

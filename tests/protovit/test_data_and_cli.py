@@ -337,6 +337,19 @@ def test_a_recipe_variant_extends_its_base_and_states_only_what_it_changes(tmp_p
         ProtoViTConfig.load(tmp_path / "orphan.toml")
 
 
+def test_another_training_seed_keeps_the_folds_and_another_split_seed_changes_them(
+    tmp_path, image_folder, trained_run
+):
+    """A study repeats an arm with a second training seed on the very same held-out images."""
+    from protovit import train
+
+    folds = json.loads((trained_run / "split.json").read_text())
+    train(micro_config(model="features", seed=7), image_folder, tmp_path / "seed", progress=False)
+    assert json.loads((tmp_path / "seed" / "split.json").read_text()) == folds
+    train(micro_config(model="features", split_seed=7), image_folder, tmp_path / "split", progress=False)
+    assert json.loads((tmp_path / "split" / "split.json").read_text()) != folds
+
+
 @pytest.mark.parametrize("arm", ["resnet10t", "features"])
 def test_baselines_train_on_the_same_split_and_compare(tmp_path, image_folder, trained_run, arm):
     from protovit import train
