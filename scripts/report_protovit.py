@@ -132,6 +132,39 @@ def arm_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
     return lines
 
 
+def seed_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
+    """Arms repeated with other training seeds (ARM-seedS, same folds): each seed's CV mean and the mean over all
+    seeds and folds, the figure a decision between arms rests on when seeds were repeated."""
+    repeats: dict[str, dict[int, dict[int, dict[str, Any]]]] = {}
+    for arm, folds in arms.items():
+        match = re.fullmatch(r"(.+)-seed(\d+)", arm)
+        if match and match[1] in arms:
+            repeats.setdefault(match[1], {0: arms[match[1]]})[int(match[2])] = folds
+    if not repeats:
+        return []
+    lines = [
+        "### Repeated with another training seed (same folds)",
+        "",
+        "| arm | seeds | folds | accuracy per seed (CV mean) | accuracy over seeds and folds (mean ± sd of runs) |",
+        "|---|---|---|---|---|",
+    ]
+    for arm, by_seed in sorted(
+        repeats.items(), key=lambda item: (not item[0].startswith("protovit"), item[0])
+    ):
+        folds = sorted(set.intersection(*(set(runs) for runs in by_seed.values())))
+        per_seed = {
+            seed: statistics.mean(runs[fold]["accuracy"] for fold in folds)
+            for seed, runs in sorted(by_seed.items())
+        }
+        every_run = [runs[fold]["accuracy"] for runs in by_seed.values() for fold in folds]
+        lines.append(
+            f"| {arm} | {', '.join(map(str, per_seed))} | {', '.join(map(str, folds))} | "
+            + ", ".join(f"seed {seed}: {percent(value)}" for seed, value in per_seed.items())
+            + f" | {mean_sd(every_run)} |"
+        )
+    return [*lines, ""]
+
+
 def build_report(args: argparse.Namespace) -> str:
     arms = read_evaluations(args.evals)
     protovit = arms["protovit"]
@@ -156,13 +189,15 @@ def build_report(args: argparse.Namespace) -> str:
         "on cached tensors on top of that. The colour-histogram + HOG logistic regression is the floor (no augmentation).",
         f"- Folds run: ProtoViT {sorted(protovit)}; "
         + "; ".join(f"{arm} {sorted(folds)}" for arm, folds in sorted(arms.items()) if arm != "protovit")
-        + ". Arms named protovit-* are ablations of the recipe, described under the table"
+        + ". Arms named ARM-seedS repeat ARM with training seed S on the same folds; the other arms named "
+        "protovit-* are ablations of the recipe, described under the table"
         + f". The full study (5 folds x 4 arms) is `{STUDY_COMMAND}`.",
         "",
         "## Results",
         "",
         *arm_rows(arms),
         "",
+        *seed_rows(arms),
         "### Paired comparison (exact McNemar, ProtoViT vs each baseline on the same held-out images)",
         "",
         "| ProtoViT arm | baseline | folds | images | only ProtoViT right | only baseline right | p |",

@@ -434,6 +434,50 @@ def test_report_is_generated_from_the_studys_evaluation_files(tmp_path, trained_
     assert all(f"img/{f.name}" in text for f in figures)
 
 
+def test_the_study_repeats_an_arm_with_another_seed_on_the_same_folds_and_the_report_pools_the_seeds(
+    tmp_path, trained_run, image_folder
+):
+    from protovit.evaluation import evaluate_run
+
+    evals, runs, config = tmp_path / "evals", tmp_path / "runs", tmp_path / "micro.json"
+    micro_config(cv_folds=4).save(config)  # fold 0 of 4 is the held-out part of ``trained_run``
+    evals.mkdir()
+    (evals / "protovit_fold0.json").write_text(
+        json.dumps(evaluate_run(trained_run, image_folder)), encoding="utf-8"
+    )
+    for seed in ([], ["--seed", "3"]):
+        study = (
+            "study_protovit.py",
+            "--data",
+            image_folder,
+            "--runs",
+            runs,
+            "--evals",
+            evals,
+            "--config",
+            config,
+        )
+        completed = run_script(*study, "--arms", "resnet10t", "--folds", "0", "--no-progress", *seed)
+        assert completed.returncode == 0, completed.stderr
+    repeat = json.loads((evals / "resnet10t-seed3_fold0.json").read_text())
+    first = json.loads((evals / "resnet10t_fold0.json").read_text())
+    assert (
+        repeat["arm"] == "resnet10t-seed3"
+        and json.loads((runs / "resnet10t-seed3" / "fold_0" / "config.json").read_text())["seed"] == 3
+    )
+    assert [p["image"] for p in repeat["predictions"]] == [p["image"] for p in first["predictions"]]
+
+    report = tmp_path / "results.md"
+    assert (
+        run_script("report_protovit.py", "--evals", evals, "--data", image_folder, "--out", report).returncode
+        == 0
+    )
+    row = next(line for line in report.read_text().splitlines() if line.startswith("| resnet10t | 0, 3 |"))
+    pooled = (first["accuracy"] + repeat["accuracy"]) / 2
+    assert f"seed 0: {100 * first['accuracy']:.1f} %, seed 3: {100 * repeat['accuracy']:.1f} %" in row
+    assert f"| {100 * pooled:.1f} % ± " in row
+
+
 def test_cpu_benchmark_records_its_section(tmp_path, trained_run, image_folder, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     config, out = tmp_path / "micro.json", tmp_path / "benchmarks.md"
