@@ -296,7 +296,7 @@ def build_report(args: argparse.Namespace) -> str:
         "reach on this data; the ranking may not carry over to the pretrained setting (configs/protovit_paper.toml and "
         "scripts/bench_protovit_gpu.py are the path for users with a GPU and network).",
         f"- {n_images} held-out images per fold: a 95 % interval on one fold's accuracy is about "
-        f"±{50 * (first['accuracy_wilson95'][1] - first['accuracy_wilson95'][0]):.0f} points; one seed per fold.",
+        f"±{50 * (first['accuracy_wilson95'][1] - first['accuracy_wilson95'][0]):.0f} points; one training seed per fold, except for the arms in the seed table.",
         "- Fewer folds than the full study ran where the table says so (compute on a shared CPU); a single fold gives "
         "no spread, and McNemar then covers only that fold's images.",
         "- Prototypes can match background, white space or text (flagged above, not removed); ProtoViT is not immune "
