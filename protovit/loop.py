@@ -284,6 +284,8 @@ def _check_resumable(out_dir: Path, config: ProtoViTConfig) -> None:
     if not config_path.is_file() or latest_checkpoint(out_dir) is None:
         return
     previous = ProtoViTConfig.load(config_path).to_dict()
+    if "split_seed" not in json.loads(config_path.read_text(encoding="utf-8")):
+        previous["split_seed"] = previous["seed"]  # saved before split_seed existed: its folds came from seed
     current = config.to_dict()
     changed = sorted(
         k for k in current if k not in _RESUME_FREE_FIELDS and _plain(previous.get(k)) != _plain(current[k])

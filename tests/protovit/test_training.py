@@ -204,6 +204,19 @@ def test_resuming_with_another_configuration_is_refused_and_no_resume_starts_ove
     assert read_checkpoint(run_dir / "model.safetensors")["config"]["radius"] == 2
 
 
+def test_a_run_saved_before_split_seed_keeps_its_folds_or_is_refused(tmp_path, image_folder, trained_run):
+    """Its folds came from ``seed``: resuming it under split_seed 0 would train and measure on other images."""
+    from protovit import ConfigError
+
+    run_dir = tmp_path / "old"
+    shutil.copytree(trained_run, run_dir)
+    saved = json.loads((run_dir / "config.json").read_text())
+    del saved["split_seed"]
+    (run_dir / "config.json").write_text(json.dumps({**saved, "seed": 3}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"different configuration \(split_seed\)"):
+        train(micro_config(seed=3), image_folder, run_dir, progress=False)
+
+
 def _torchrun(tmp_path: Path, image_folder: Path, run_dir: Path, processes: int) -> None:
     config_path = tmp_path / "ddp.json"
     micro_config(stage0_steps=4, last_layer_epochs=1).save(config_path)
