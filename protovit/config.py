@@ -228,9 +228,12 @@ def _read_values(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         values = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
         raise ConfigError(f"cannot parse {path}: {err}") from err
-    if set(values) == {"protovit"}:
-        values = values["protovit"]
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must hold a table of settings, not {type(values).__name__}")
     parent = values.pop("extends", None)
+    if set(values) == {"protovit"}:
+        values = dict(values["protovit"])
+        parent = values.pop("extends", parent)
     if parent is None:
         return values
     if not isinstance(parent, str):

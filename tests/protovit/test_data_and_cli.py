@@ -328,6 +328,20 @@ def test_a_recipe_variant_extends_its_base_and_states_only_what_it_changes(tmp_p
     leaf = ProtoViTConfig.load(tmp_path / "leaf.toml")
     assert (leaf.img_size, leaf.batch_size, leaf.seed) == (32, 4, 3)
 
+    (tmp_path / "nested.toml").write_text('extends = "base.toml"\n[protovit]\nseed = 5\n', encoding="utf-8")
+    (tmp_path / "inner.toml").write_text('[protovit]\nextends = "base.toml"\nseed = 6\n', encoding="utf-8")
+    (tmp_path / "variant.json").write_text('{"extends": "leaf.toml", "img_size": 48}', encoding="utf-8")
+    for name, expected in (
+        ("nested.toml", (32, 8, 5)),
+        ("inner.toml", (32, 8, 6)),
+        ("variant.json", (48, 4, 3)),
+    ):
+        loaded = ProtoViTConfig.load(tmp_path / name)
+        assert (loaded.img_size, loaded.batch_size, loaded.seed) == expected, name
+
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must hold a table of settings"):
+        ProtoViTConfig.load(tmp_path / "list.json")
     (tmp_path / "a.toml").write_text('extends = "b.toml"\n', encoding="utf-8")
     (tmp_path / "b.toml").write_text('extends = "a.toml"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="in a loop"):
