@@ -164,6 +164,7 @@ def evaluate_run(
         "run": str(run_dir),
         "model": predictor.config.model,
         "architecture": predictor.config.architecture,
+        "seed": predictor.config.seed,
         "fold": run_split(run_dir).get("fold"),
         "folds": run_split(run_dir).get("folds"),
         "weights_source": predictor.provenance.get("weights_source", "unknown"),

@@ -135,11 +135,15 @@ def arm_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
 def seed_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
     """Arms repeated with other training seeds (ARM-seedS, same folds): each seed's CV mean and the mean over all
     seeds and folds, the figure a decision between arms rests on when seeds were repeated."""
+
+    def seed_of(folds: dict[int, dict[str, Any]]) -> int:
+        return next(iter(folds.values())).get("seed", 0)  # evaluations written before seeds were recorded: 0
+
     repeats: dict[str, dict[int, dict[int, dict[str, Any]]]] = {}
     for arm, folds in arms.items():
         match = re.fullmatch(r"(.+)-seed(\d+)", arm)
         if match and match[1] in arms:
-            repeats.setdefault(match[1], {0: arms[match[1]]})[int(match[2])] = folds
+            repeats.setdefault(match[1], {seed_of(arms[match[1]]): arms[match[1]]})[int(match[2])] = folds
     if not repeats:
         return []
     lines = [
@@ -152,6 +156,9 @@ def seed_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
         repeats.items(), key=lambda item: (not item[0].startswith("protovit"), item[0])
     ):
         folds = sorted(set.intersection(*(set(runs) for runs in by_seed.values())))
+        if not folds:
+            lines.append(f"| {arm} | {', '.join(map(str, sorted(by_seed)))} | no common fold | | |")
+            continue
         per_seed = {
             seed: statistics.mean(runs[fold]["accuracy"] for fold in folds)
             for seed, runs in sorted(by_seed.items())
@@ -253,7 +260,7 @@ def build_report(args: argparse.Namespace) -> str:
         "",
         f"The default pipeline (`configs/protovit_cpu.toml`, stage 0 to last layer) took {minutes(protovit)} per fold "
         f"on {training['device']} with {training['threads']} thread(s), niced, on a 2-core CPU "
-        "shared with other jobs (the notes below say how loaded and how niced): it is slower than on an idle machine, where the target "
+        "most often shared with other jobs (the notes below say how loaded and how niced, fold by fold); the target "
         "is at most 30 minutes. Steps per stage: "
         + ", ".join(f"{stage} {steps}" for stage, steps in training["steps"].items())
         + ".",

@@ -8,7 +8,8 @@ For each fold and arm: train (resumable) into RUNS/ARM/fold_K, then evaluate the
 EVALS/ARM_foldK.json. All arms read the same configuration, so they share the folds, image size, augmentation,
 weight condition and (CNNs) the budget of optimizer steps. The full study is the default (5 folds, 4 arms); pass
 fewer folds when time is short. ``--seed S`` repeats arms with another training seed on the same folds (the
-configuration's ``split_seed`` fixes them); those arms are named ARM-seedS. docs/protovit_results.md is then
+configuration's ``split_seed`` fixes them); those arms are named ARM-seedS (S = the configuration's own seed
+is the plain arm). docs/protovit_results.md is then
 regenerated with scripts/report_protovit.py.
 """
 
@@ -56,13 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         base = ProtoViTConfig.load(args.config)
         if args.threads:
             base = base.replace(num_threads=args.threads)
-        if args.seed is not None:
+        repeat = (
+            args.seed is not None and args.seed != base.seed
+        )  # the configuration's own seed is the plain arm
+        if repeat:
             base = base.replace(seed=args.seed)
         folds = args.folds if args.folds is not None else list(range(base.cv_folds))
         args.evals.mkdir(parents=True, exist_ok=True)
         for fold in folds:
             for arm in args.arms:
-                name = arm if args.seed is None else f"{arm}-seed{args.seed}"
+                name = f"{arm}-seed{args.seed}" if repeat else arm
                 run_dir = args.runs / name / f"fold_{fold}"
                 train(arm_config(base, arm, fold), args.data, run_dir, progress=not args.no_progress)
                 result = evaluate_run(run_dir, args.data)

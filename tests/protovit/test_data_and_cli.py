@@ -459,7 +459,7 @@ def test_the_study_repeats_an_arm_with_another_seed_on_the_same_folds_and_the_re
     (evals / "protovit_fold0.json").write_text(
         json.dumps(evaluate_run(trained_run, image_folder)), encoding="utf-8"
     )
-    for seed in ([], ["--seed", "3"]):
+    for seed in ([], ["--seed", "3"], ["--seed", "0"]):  # seed 0 is the configuration's own: the plain arm
         study = (
             "study_protovit.py",
             "--data",
@@ -486,6 +486,7 @@ def test_the_study_repeats_an_arm_with_another_seed_on_the_same_folds_and_the_re
         run_script("report_protovit.py", "--evals", evals, "--data", image_folder, "--out", report).returncode
         == 0
     )
+    assert repeat["seed"] == 3 and first["seed"] == 0 and not (evals / "resnet10t-seed0_fold0.json").exists()
     row = next(line for line in report.read_text().splitlines() if line.startswith("| resnet10t | 0, 3 |"))
     pooled = (first["accuracy"] + repeat["accuracy"]) / 2
     assert f"seed 0: {100 * first['accuracy']:.1f} %, seed 3: {100 * repeat['accuracy']:.1f} %" in row
