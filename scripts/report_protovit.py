@@ -110,12 +110,17 @@ def example_sheets(
     return figures
 
 
+def protovit_arms_first(item: tuple[str, Any]) -> tuple[bool, str]:
+    """Sort key of (arm, ...) pairs: ProtoViT arms first, then the baselines, each by name."""
+    return not item[0].startswith("protovit"), item[0]
+
+
 def arm_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
     lines = [
         "| arm | model | folds | accuracy (CV mean ± sd) | macro-F1 (CV mean ± sd) | training time per fold (median) | optimizer steps on images |",
         "|---|---|---|---|---|---|---|",
     ]
-    for arm, folds in sorted(arms.items(), key=lambda item: (not item[0].startswith("protovit"), item[0])):
+    for arm, folds in sorted(arms.items(), key=protovit_arms_first):
         evaluations = list(folds.values())
         seconds = statistics.median(e["training"]["total_seconds"] for e in evaluations)
         steps = evaluations[0]["training"].get("steps", {})
@@ -152,9 +157,7 @@ def seed_rows(arms: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
         "| arm | seeds | folds | accuracy per seed (CV mean) | accuracy over seeds and folds (mean ± sd of runs) |",
         "|---|---|---|---|---|",
     ]
-    for arm, by_seed in sorted(
-        repeats.items(), key=lambda item: (not item[0].startswith("protovit"), item[0])
-    ):
+    for arm, by_seed in sorted(repeats.items(), key=protovit_arms_first):
         folds = sorted(set.intersection(*(set(runs) for runs in by_seed.values())))
         if not folds:
             lines.append(f"| {arm} | {', '.join(map(str, sorted(by_seed)))} | no common fold | | |")
